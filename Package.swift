@@ -1,0 +1,62 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Dependencies are chosen, not collected (DEVELOPERS.md): each one below does a job that
+// hand-written code would do worse, and all of them build from a clean clone in well under a minute.
+let package = Package(
+    name: "cloudron-audit",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cloudron-audit", targets: ["cloudron-audit"]),
+        .executable(name: "fake-cloudron", targets: ["fake-cloudron"]),
+        .library(name: "Client", targets: ["Client"]),
+        .library(name: "Archiver", targets: ["Archiver"]),
+        .library(name: "Query", targets: ["Query"]),
+        .library(name: "CloudronSimulator", targets: ["CloudronSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
+                       providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(name: "Client", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "Archiver", dependencies: [
+            "Client", "CSQLite",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+        ], resources: [.embedInCode("schema")]),
+        .target(name: "Query", dependencies: ["Archiver", "CSQLite"],
+                resources: [.embedInCode("reports")]),
+        // The simulator deliberately shares no code with Client: it is an independent
+        // implementation of the server, so a bug in our decoding cannot hide in both.
+        .target(name: "CloudronSimulator", dependencies: [
+            .product(name: "FlyingFox", package: "FlyingFox"),
+        ]),
+
+        .executableTarget(name: "cloudron-audit", dependencies: [
+            "Client", "Archiver", "Query", "CloudronSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "fake-cloudron", dependencies: [
+            "CloudronSimulator",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator"]),
+        .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator"]),
+        .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,1 @@
+enum ReportsProbe { static var n: Int { PackageResources.README_md.count } }

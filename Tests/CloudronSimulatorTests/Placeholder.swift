@@ -1,0 +1,4 @@
+import Testing
+@testable import CloudronSimulator
+
+@Test func placeholder() { #expect(1 + 1 == 2) }

@@ -1,0 +1,2 @@
+-- Placeholder until the archive schema lands.
+SELECT 1;
