@@ -1,0 +1,157 @@
+import CCurl
+import Dispatch
+
+/// `curl_global_init` must run once per process before any easy handle exists.
+private let curlGlobalInit: Void = {
+    _ = curl_global_init(3) // CURL_GLOBAL_ALL; the macro does not import
+}()
+
+/// What one HTTP exchange produced, before any interpretation.
+struct CurlOutcome: Sendable {
+    var curlCode: Int
+    var curlMessage: String
+    var status: Int
+    var body: [UInt8]
+    var contentType: String?
+    var redirectURL: String?
+    var retryAfter: Double?
+    var exceededCap: Bool
+}
+
+/// Receives the body from libcurl's write callback and enforces the size cap even when the server
+/// sends no Content-Length (CURLOPT_MAXFILESIZE alone only checks the header).
+private final class ResponseSink {
+    var bytes: [UInt8] = []
+    let limit: Int
+    var exceeded = false
+    init(limit: Int) { self.limit = limit }
+}
+
+private let writeToSink: ccurl_write_callback = { pointer, size, count, userdata in
+    guard let userdata else { return 0 }
+    let sink = Unmanaged<ResponseSink>.fromOpaque(userdata).takeUnretainedValue()
+    let total = size * count
+    guard sink.bytes.count + total <= sink.limit else {
+        sink.exceeded = true
+        return 0 // makes curl fail with CURLE_WRITE_ERROR
+    }
+    if let pointer, total > 0 {
+        pointer.withMemoryRebound(to: UInt8.self, capacity: total) {
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: total))
+        }
+    }
+    return total
+}
+
+/// One libcurl easy handle, reused for every request of a client so that connections are kept, and
+/// the serial queue that is the only place it is touched. libcurl blocks; the queue keeps that off
+/// Swift's cooperative pool (two threads here), where an in-process simulator must keep answering.
+final class CurlConnection: @unchecked Sendable {
+    private let handle: UnsafeMutableRawPointer
+    private let queue: DispatchQueue
+    private var headers: UnsafeMutablePointer<curl_slist>?
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    private let maxResponseBytes: Int
+
+    init(configuration: ClientConfiguration, bearer: String?) throws {
+        _ = curlGlobalInit
+        guard let handle = curl_easy_init() else {
+            throw ClientError.invalidConfiguration("libcurl could not create a handle (out of memory?)")
+        }
+        self.handle = handle
+        queue = DispatchQueue(label: "cloudron-audit.client.curl")
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        maxResponseBytes = configuration.maxResponseBytes
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        list = curl_slist_append(list, "Accept: application/json")
+        if let bearer { list = curl_slist_append(list, "Authorization: Bearer \(bearer)") }
+        headers = list
+
+        var failures: [String] = []
+        func set(_ option: CURLoption, _ value: Int, _ name: String) {
+            if ccurl_setopt_long(handle, option, value) != CURLE_OK { failures.append(name) }
+        }
+        func set(_ option: CURLoption, _ value: String, _ name: String) {
+            if ccurl_setopt_string(handle, option, value) != CURLE_OK { failures.append(name) }
+        }
+        set(CURLOPT_NOSIGNAL, 1, "NOSIGNAL")
+        set(CURLOPT_PROTOCOLS_STR, "http,https", "PROTOCOLS_STR")
+        set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https", "REDIR_PROTOCOLS_STR")
+        set(CURLOPT_FOLLOWLOCATION, 0, "FOLLOWLOCATION")
+        set(CURLOPT_SSL_VERIFYPEER, 1, "SSL_VERIFYPEER")
+        set(CURLOPT_SSL_VERIFYHOST, 2, "SSL_VERIFYHOST")
+        set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000), "CONNECTTIMEOUT_MS")
+        set(CURLOPT_TIMEOUT_MS, Int(configuration.requestTimeout * 1000), "TIMEOUT_MS")
+        set(CURLOPT_HTTPGET, 1, "HTTPGET")
+        set(CURLOPT_USERAGENT, "cloudron-audit/\(ClientVersion.current)", "USERAGENT")
+        set(CURLOPT_ACCEPT_ENCODING, "", "ACCEPT_ENCODING")
+        if ccurl_setopt_offt(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maxResponseBytes)) != CURLE_OK {
+            failures.append("MAXFILESIZE_LARGE")
+        }
+        if let caFile = configuration.caFile { set(CURLOPT_CAINFO, caFile, "CAINFO") }
+        if let pinned = configuration.pinnedPublicKey { set(CURLOPT_PINNEDPUBLICKEY, pinned, "PINNEDPUBLICKEY") }
+        if ccurl_setopt_slist(handle, CURLOPT_HTTPHEADER, list) != CURLE_OK { failures.append("HTTPHEADER") }
+        if ccurl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, UnsafeMutableRawPointer(errorBuffer)) != CURLE_OK {
+            failures.append("ERRORBUFFER")
+        }
+        if ccurl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, writeToSink) != CURLE_OK {
+            failures.append("WRITEFUNCTION")
+        }
+        guard failures.isEmpty else {
+            curl_easy_cleanup(handle)
+            curl_slist_free_all(list)
+            errorBuffer.deallocate()
+            throw ClientError.invalidConfiguration(
+                "this libcurl rejects options \(failures.joined(separator: ", ")) — libcurl 7.85 or newer is needed")
+        }
+    }
+
+    deinit {
+        curl_easy_cleanup(handle)
+        curl_slist_free_all(headers)
+        errorBuffer.deallocate()
+    }
+
+    /// Performs one GET on the connection's queue.
+    func get(_ url: String) async -> CurlOutcome {
+        await withCheckedContinuation { continuation in
+            queue.async {
+                continuation.resume(returning: self.performGet(url))
+            }
+        }
+    }
+
+    private func performGet(_ url: String) -> CurlOutcome {
+        let sink = ResponseSink(limit: maxResponseBytes)
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        errorBuffer[0] = 0
+        _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
+        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        let code = curl_easy_perform(handle)
+
+        var status = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        var contentType: UnsafeMutablePointer<CChar>?
+        _ = ccurl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &contentType)
+        var redirect: UnsafeMutablePointer<CChar>?
+        _ = ccurl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect)
+        var retryAfter: curl_off_t = 0
+        _ = ccurl_getinfo_offt(handle, CURLINFO_RETRY_AFTER, &retryAfter)
+        _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
+
+        var message = String(cString: errorBuffer)
+        if message.isEmpty { message = String(cString: curl_easy_strerror(code)) }
+        return CurlOutcome(curlCode: Int(code.rawValue), curlMessage: message, status: status, body: sink.bytes,
+                           contentType: contentType.map { String(cString: $0) },
+                           redirectURL: redirect.map { String(cString: $0) },
+                           retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded)
+    }
+}
+
+public enum ClientVersion {
+    /// Sent as `User-Agent: cloudron-audit/<version>`.
+    public static let current = "0.1.0"
+}

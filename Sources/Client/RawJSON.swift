@@ -1,0 +1,375 @@
+// A small, validating JSON scanner that works on the bytes as received.
+//
+// Why not JSONDecoder/JSONSerialization: the archive keeps every object's bytes exactly as the server
+// sent them, and only a handful of top-level fields are indexed. Splitting a list body into per-object
+// byte slices and reading a few members directly is several times faster than building a full tree
+// (rows carry whole app manifests, 2-4 KB each) and never re-encodes anything.
+
+/// Why a body is not the JSON we expected; `offset` is a byte index into the scanned bytes.
+public struct RawJSONError: Error, Sendable, CustomStringConvertible {
+    public var reason: String
+    public var offset: Int
+    public var description: String { "\(reason) at byte \(offset)" }
+}
+
+/// Public entry points of the scanner. The archive uses `scalarValues` to build full-text search text.
+public enum RawJSON {
+    /// The elements of the array stored under the top-level `key` of the object `body`, each as a
+    /// slice of `body` (indices are `body`'s). The whole body is validated, so a body cut short throws.
+    public static func elements(ofArrayAt key: String, in body: [UInt8]) throws -> [ArraySlice<UInt8>] {
+        let ranges: [Range<Int>] = try body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            guard let valueRange = try scanner.topLevelValue(forKey: key) else {
+                throw RawJSONError(reason: "no \"\(key)\" array in the response", offset: 0)
+            }
+            return try scanner.arrayElementRanges(valueRange)
+        }
+        return ranges.map { body[$0] }
+    }
+
+    /// Every string, number and boolean leaf value in `object` (keys and nulls excluded), strings
+    /// unescaped, numbers as written. Returns what was read before any malformed byte.
+    public static func scalarValues(in object: some Collection<UInt8>) -> [String] {
+        let bytes = Array(object)
+        return bytes.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            var out: [String] = []
+            scanner.skipWhitespace()
+            _ = try? scanner.collectScalars(into: &out, depth: 0)
+            return out
+        }
+    }
+
+    /// The value of the top-level member `key` of the object `body` as a slice, or nil if absent.
+    public static func value(forKey key: String, in body: [UInt8]) throws -> ArraySlice<UInt8>? {
+        let range: Range<Int>? = try body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            return try scanner.topLevelValue(forKey: key)
+        }
+        return range.map { body[$0] }
+    }
+
+    /// Validates that `bytes` hold exactly one JSON value (surrounding whitespace allowed).
+    public static func validate(_ bytes: some Collection<UInt8>) throws {
+        let array = Array(bytes)
+        try array.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            scanner.skipWhitespace()
+            try scanner.skipValue(depth: 0)
+            scanner.skipWhitespace()
+            guard scanner.index == buffer.count else {
+                throw RawJSONError(reason: "unexpected bytes after the JSON value", offset: scanner.index)
+            }
+        }
+    }
+}
+
+/// Recursive-descent scanner over a buffer. Indices are offsets into the buffer.
+struct JSONScanner {
+    let bytes: UnsafeBufferPointer<UInt8>
+    var index: Int = 0
+    static let maxDepth = 512
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
+
+    @inline(__always) func fail(_ reason: String) -> RawJSONError {
+        RawJSONError(reason: index >= bytes.count ? "JSON ends early (\(reason))" : reason, offset: index)
+    }
+
+    @inline(__always) mutating func skipWhitespace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x0A, 0x0D, 0x09: index += 1
+            default: return
+            }
+        }
+    }
+
+    @inline(__always) mutating func expect(_ byte: UInt8, _ what: String) throws {
+        guard index < bytes.count, bytes[index] == byte else { throw fail("expected \(what)") }
+        index += 1
+    }
+
+    /// Skips a string starting at the opening quote; returns whether it contained escapes.
+    @discardableResult
+    mutating func skipString() throws -> Bool {
+        try expect(0x22, "'\"'")
+        var escaped = false
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == 0x22 { index += 1; return escaped }
+            if byte == 0x5C {
+                escaped = true
+                index += 1
+                guard index < bytes.count else { break }
+                switch bytes[index] {
+                case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: index += 1
+                case 0x75:
+                    guard index + 4 < bytes.count else { index = bytes.count; break }
+                    for k in 1...4 where hexValue(bytes[index + k]) == nil {
+                        index += k
+                        throw fail("bad \\u escape")
+                    }
+                    index += 5
+                default: throw fail("bad escape")
+                }
+                continue
+            }
+            if byte < 0x20 { throw fail("control character in string") }
+            index += 1
+        }
+        throw fail("unterminated string")
+    }
+
+    /// Skips a number's characters. A number cut short by the end of the buffer is caught by the
+    /// enclosing object or array, which then finds no closing bracket.
+    mutating func skipNumber() throws {
+        if index < bytes.count, bytes[index] == 0x2D { index += 1 }
+        var digits = 0
+        scan: while index < bytes.count {
+            switch bytes[index] {
+            case 0x30...0x39: digits += 1; index += 1
+            case 0x2E, 0x65, 0x45, 0x2B, 0x2D: index += 1
+            default: break scan
+            }
+        }
+        guard digits > 0 else { throw fail("bad number") }
+    }
+
+    mutating func skipLiteral(_ literal: StaticString) throws {
+        let count = literal.utf8CodeUnitCount
+        guard index + count <= bytes.count else { index = bytes.count; throw fail("bad literal") }
+        let pointer = literal.utf8Start
+        for k in 0..<count where bytes[index + k] != pointer[k] { throw fail("bad literal") }
+        index += count
+    }
+
+    /// Skips any value, validating it. `index` must be at its first byte.
+    mutating func skipValue(depth: Int) throws {
+        guard index < bytes.count else { throw fail("missing value") }
+        switch bytes[index] {
+        case 0x22: try skipString()
+        case 0x7B:
+            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipString()
+                skipWhitespace()
+                try expect(0x3A, "':'")
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unterminated object") }
+                if bytes[index] == 0x2C { index += 1; continue }
+                if bytes[index] == 0x7D { index += 1; return }
+                throw fail("expected ',' or '}'")
+            }
+        case 0x5B:
+            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipValue(depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unterminated array") }
+                if bytes[index] == 0x2C { index += 1; continue }
+                if bytes[index] == 0x5D { index += 1; return }
+                throw fail("expected ',' or ']'")
+            }
+        case 0x74: try skipLiteral("true")
+        case 0x66: try skipLiteral("false")
+        case 0x6E: try skipLiteral("null")
+        case 0x2D, 0x30...0x39:
+            try skipNumber()
+        default: throw fail("unexpected byte")
+        }
+    }
+
+    /// Calls `body` with (key range without quotes, whether the key has escapes, value range) for each
+    /// member of the object starting at `index`. Leaves `index` after the closing brace.
+    mutating func forEachMember(_ body: (Range<Int>, Bool, Range<Int>) throws -> Void) throws {
+        skipWhitespace()
+        try expect(0x7B, "a JSON object")
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
+        while true {
+            skipWhitespace()
+            let keyStart = index
+            let escaped = try skipString()
+            let keyRange = (keyStart + 1)..<(index - 1)
+            skipWhitespace()
+            try expect(0x3A, "':'")
+            skipWhitespace()
+            let valueStart = index
+            try skipValue(depth: 1)
+            try body(keyRange, escaped, valueStart..<index)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x7D { index += 1; return }
+            throw fail("expected ',' or '}'")
+        }
+    }
+
+    @inline(__always) func keyEquals(_ range: Range<Int>, escaped: Bool, _ key: StaticString) -> Bool {
+        if escaped { return unescapedString(range) == key.description }
+        let count = key.utf8CodeUnitCount
+        guard range.count == count else { return false }
+        let pointer = key.utf8Start
+        for k in 0..<count where bytes[range.lowerBound + k] != pointer[k] { return false }
+        return true
+    }
+
+    func keyEquals(_ range: Range<Int>, escaped: Bool, _ key: [UInt8]) -> Bool {
+        if escaped { return Array(unescapedString(range).utf8) == key }
+        guard range.count == key.count else { return false }
+        for k in 0..<key.count where bytes[range.lowerBound + k] != key[k] { return false }
+        return true
+    }
+
+    /// Validates the whole buffer as one object and returns the range of the top-level member `key`.
+    mutating func topLevelValue(forKey key: String) throws -> Range<Int>? {
+        let keyBytes = Array(key.utf8)
+        var found: Range<Int>?
+        let reader = self
+        try forEachMember { keyRange, escaped, valueRange in
+            if found == nil, reader.keyEquals(keyRange, escaped: escaped, keyBytes) { found = valueRange }
+        }
+        skipWhitespace()
+        guard index == bytes.count else { throw fail("unexpected bytes after the JSON object") }
+        return found
+    }
+
+    /// The element ranges of an (already validated) array value.
+    mutating func arrayElementRanges(_ range: Range<Int>) throws -> [Range<Int>] {
+        index = range.lowerBound
+        guard index < bytes.count, bytes[index] == 0x5B else { throw fail("expected an array") }
+        index += 1
+        var out: [Range<Int>] = []
+        skipWhitespace()
+        if bytes[index] == 0x5D { return out }
+        while true {
+            skipWhitespace()
+            let start = index
+            try skipValue(depth: 1)
+            out.append(start..<index)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated array") }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x5D { return out }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    /// The text of a string's content range (without quotes), with escapes resolved.
+    func unescapedString(_ range: Range<Int>) -> String {
+        var hasEscape = false
+        for k in range where bytes[k] == 0x5C { hasEscape = true; break }
+        if !hasEscape {
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(range.count)
+        var k = range.lowerBound
+        while k < range.upperBound {
+            let byte = bytes[k]
+            guard byte == 0x5C, k + 1 < range.upperBound else { out.append(byte); k += 1; continue }
+            let next = bytes[k + 1]
+            k += 2
+            switch next {
+            case 0x62: out.append(0x08)
+            case 0x66: out.append(0x0C)
+            case 0x6E: out.append(0x0A)
+            case 0x72: out.append(0x0D)
+            case 0x74: out.append(0x09)
+            case 0x75:
+                guard var scalar = hex4(at: k, limit: range.upperBound) else { out.append(0x3F); continue }
+                k += 4
+                if (0xD800..<0xDC00).contains(scalar), k + 6 <= range.upperBound, bytes[k] == 0x5C,
+                   bytes[k + 1] == 0x75, let low = hex4(at: k + 2, limit: range.upperBound),
+                   (0xDC00..<0xE000).contains(low) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                    k += 6
+                }
+                let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
+                out.append(contentsOf: Array(String(Character(value)).utf8))
+            default: out.append(next)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func hex4(at k: Int, limit: Int) -> UInt32? {
+        guard k + 4 <= limit else { return nil }
+        var value: UInt32 = 0
+        for j in 0..<4 {
+            guard let digit = hexValue(bytes[k + j]) else { return nil }
+            value = value << 4 | UInt32(digit)
+        }
+        return value
+    }
+
+    /// Appends every scalar leaf value below `index` to `out`.
+    mutating func collectScalars(into out: inout [String], depth: Int) throws {
+        guard index < bytes.count else { throw fail("missing value") }
+        switch bytes[index] {
+        case 0x22:
+            let start = index
+            try skipString()
+            out.append(unescapedString((start + 1)..<(index - 1)))
+        case 0x7B:
+            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
+            while true {
+                skipWhitespace()
+                try skipString()
+                skipWhitespace()
+                try expect(0x3A, "':'")
+                skipWhitespace()
+                try collectScalars(into: &out, depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unterminated object") }
+                if bytes[index] == 0x2C { index += 1; continue }
+                if bytes[index] == 0x7D { index += 1; return }
+                throw fail("expected ',' or '}'")
+            }
+        case 0x5B:
+            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
+            while true {
+                skipWhitespace()
+                try collectScalars(into: &out, depth: depth + 1)
+                skipWhitespace()
+                guard index < bytes.count else { throw fail("unterminated array") }
+                if bytes[index] == 0x2C { index += 1; continue }
+                if bytes[index] == 0x5D { index += 1; return }
+                throw fail("expected ',' or ']'")
+            }
+        case 0x6E: try skipLiteral("null")
+        case 0x74: try skipLiteral("true"); out.append("true")
+        case 0x66: try skipLiteral("false"); out.append("false")
+        default:
+            let start = index
+            try skipNumber()
+            out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+        }
+    }
+}
+
+@inline(__always) func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case 0x30...0x39: return byte - 0x30
+    case 0x41...0x46: return byte - 0x41 + 10
+    case 0x61...0x66: return byte - 0x61 + 10
+    default: return nil
+    }
+}
