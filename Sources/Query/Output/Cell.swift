@@ -1,0 +1,49 @@
+/// One output column.
+public struct Column: Sendable, Hashable {
+    /// The header in tables and CSV, the key in JSON and NDJSON objects.
+    public var name: String
+
+    public init(_ name: String) {
+        self.name = name
+    }
+}
+
+/// One value of an output row.
+///
+/// Typed rather than pre-rendered so each format can write it its own way: a time is an ISO-8601 string
+/// in the `--tz` zone everywhere; raw JSON (an event's `source` or `data` exactly as the server sent it)
+/// stays JSON inside JSON and NDJSON and becomes its text in CSV and tables.
+public enum Cell: Sendable, Hashable {
+    case null
+    case text(String)
+    case integer(Int64)
+    case real(Double)
+    case boolean(Bool)
+    /// Epoch seconds, formatted per `--tz`.
+    case time(Int64)
+    /// JSON bytes, written verbatim into JSON and NDJSON: they must be one valid JSON value (the archive
+    /// stores only what the client parsed). Empty bytes are written as `null`.
+    case json([UInt8])
+}
+
+/// Writes rows in one output format: the printing part, kept apart from what is searched and matched.
+///
+/// Call `begin` once, `write` per row (as many cells as columns), `finish` once. Implementations stream:
+/// memory stays flat however many rows pass (the table format holds at most its sizing window).
+public protocol RowWriter {
+    mutating func begin(columns: [Column]) throws
+    mutating func write(row: [Cell]) throws
+    mutating func finish() throws
+}
+
+/// A row or column misuse of a `RowWriter` (a programming error in the caller, reported, not trapped).
+public struct RowShapeError: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+
+    static func check(row: [Cell], columns: Int) throws {
+        guard row.count == columns else {
+            throw RowShapeError("row has \(row.count) cells for \(columns) columns")
+        }
+    }
+}

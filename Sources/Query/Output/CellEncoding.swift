@@ -1,0 +1,73 @@
+/// Byte-level rendering of cells shared by the writers.
+enum CellEncoding {
+    /// The cell as plain text (CSV, tables): nil for SQL NULL.
+    static func appendText(_ cell: Cell, times: inout TimestampFormatter, to out: inout [UInt8]) {
+        switch cell {
+        case .null: break
+        case .text(let text): out.append(contentsOf: text.utf8)
+        case .integer(let value): out.append(contentsOf: String(value).utf8)
+        case .real(let value): appendReal(value, to: &out, nonFinite: Array(String(value).utf8))
+        case .boolean(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .time(let epoch): times.append(epoch, to: &out)
+        case .json(let bytes): out.append(contentsOf: bytes)
+        }
+    }
+
+    /// The cell as one JSON value.
+    static func appendJSON(_ cell: Cell, times: inout TimestampFormatter, to out: inout [UInt8]) {
+        switch cell {
+        case .null: out.append(contentsOf: "null".utf8)
+        case .text(let text): appendJSONString(text.utf8, to: &out)
+        case .integer(let value): out.append(contentsOf: String(value).utf8)
+        case .real(let value): appendReal(value, to: &out, nonFinite: Array("null".utf8))
+        case .boolean(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
+        case .time(let epoch):
+            out.append(UInt8(ascii: "\""))
+            times.append(epoch, to: &out)
+            out.append(UInt8(ascii: "\""))
+        case .json(let bytes):
+            if bytes.isEmpty {
+                out.append(contentsOf: "null".utf8)
+            } else {
+                // Raw line breaks can only be whitespace between tokens in valid JSON (inside strings they
+                // are escaped), so turning them into spaces keeps the value and NDJSON's one-line rule.
+                for byte in bytes {
+                    out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte)
+                }
+            }
+        }
+    }
+
+    /// A JSON string literal of UTF-8 text: `"` `\` and control characters escaped, the rest verbatim.
+    static func appendJSONString<C: Collection<UInt8>>(_ utf8: C, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\""))
+            case UInt8(ascii: "\\"): out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "\\"))
+            case 0x0A: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "n"))
+            case 0x0D: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "r"))
+            case 0x09: out.append(UInt8(ascii: "\\")); out.append(UInt8(ascii: "t"))
+            case 0x00..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hexDigit(byte >> 4))
+                out.append(hexDigit(byte & 0x0F))
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func hexDigit(_ nibble: UInt8) -> UInt8 {
+        nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+    }
+
+    /// Swift's shortest round-trip form (`0.1`, `1e-05`), which is valid JSON when finite.
+    private static func appendReal(_ value: Double, to out: inout [UInt8], nonFinite: [UInt8]) {
+        if value.isFinite {
+            out.append(contentsOf: value.description.utf8)
+        } else {
+            out.append(contentsOf: nonFinite)
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `--format table|csv|json|ndjson`.
+public enum OutputFormat: String, Sendable, CaseIterable {
+    case table
+    case csv
+    case json
+    case ndjson
+
+    /// - Throws: `QueryInputError` listing the formats.
+    public init(parsing text: String) throws {
+        guard let format = OutputFormat(rawValue: text.trimmingCharacters(in: .whitespaces).lowercased()) else {
+            throw QueryInputError("unknown format \(TimeExpression.quoted(text)): use table, csv, json or ndjson")
+        }
+        self = format
+    }
+
+    /// The file name extension for exports (`report --all --output-dir`).
+    public var fileExtension: String {
+        switch self {
+        case .table: return "txt"
+        case .csv: return "csv"
+        case .json: return "json"
+        case .ndjson: return "ndjson"
+        }
+    }
+
+    /// A writer of this format onto `sink`.
+    /// - Parameter tableWidth: the terminal width for tables (nil: no truncation); ignored by other formats.
+    public func makeWriter(sink: OutputSink, times: TimestampFormatter = TimestampFormatter(),
+                           tableWidth: Int? = nil) -> any RowWriter {
+        switch self {
+        case .table: return TableWriter(sink: sink, times: times, maxWidth: tableWidth)
+        case .csv: return CSVWriter(sink: sink, times: times)
+        case .json: return JSONWriter(sink: sink, times: times)
+        case .ndjson: return NDJSONWriter(sink: sink, times: times)
+        }
+    }
+}
+
+/// The width of the terminal a descriptor writes to.
+public enum TerminalWidth {
+    /// Columns of the terminal behind `fileDescriptor`, nil when it is not a terminal (a file or a pipe,
+    /// where tables are not cut). `COLUMNS` from the environment wins when set to a positive number.
+    public static func columns(of fileDescriptor: Int32 = STDOUT_FILENO) -> Int? {
+        guard isatty(fileDescriptor) == 1 else { return nil }
+        if let text = getenv("COLUMNS").map({ String(cString: $0) }), let value = Int(text), value > 0 {
+            return value
+        }
+        var size = winsize()
+        if ioctl(fileDescriptor, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 {
+            return Int(size.ws_col)
+        }
+        return 80
+    }
+
+    /// Whether `fileDescriptor` is a terminal (the CLI's default format is `table` only there).
+    public static func isTerminal(_ fileDescriptor: Int32 = STDOUT_FILENO) -> Bool {
+        isatty(fileDescriptor) == 1
+    }
+}
