@@ -1,0 +1,194 @@
+import CSQLite
+import Foundation
+
+/// The archive: one SQLite file (WAL) holding every version of every event, notification and task
+/// that cloudron-audit has read from one or more Cloudron servers, with a hash chain over it.
+///
+/// Thread safety: all methods run under the connection's lock (see `Database`), so an `Archive`
+/// can be handed to the thread that does the blocking SQLite work. Keep that work off Swift's
+/// cooperative thread pool.
+public final class Archive: @unchecked Sendable {
+    public enum AccessMode: Sendable { case readWrite, readOnly }
+
+    public let path: String
+    public let mode: AccessMode
+    /// The connection, for the query module's read-only SQL.
+    public let database: Database
+
+    /// Opens the archive at `path`. Read-write creates it (mode 0600) when missing and upgrades an
+    /// older schema in place; read-only never creates a file and refuses to write.
+    public convenience init(path: String, mode: AccessMode = .readWrite) throws {
+        try self.init(path: path, mode: mode, migrations: ArchiveSchema.migrations)
+    }
+
+    /// With another list of migrations: lets tests play an older or newer cloudron-audit.
+    init(path: String, mode: AccessMode, migrations: [Migration]) throws {
+        self.path = path
+        self.mode = mode
+        database = try Database(path: path, mode: mode == .readOnly ? .readOnly : .readWrite)
+        try ArchiveSchema.prepare(database, now: Self.now(), migrations: migrations)
+    }
+
+    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+
+    /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK when it throws; a
+    /// SAVEPOINT when nested).
+    public func transaction<T>(_ body: () throws -> T) throws -> T {
+        try database.transaction(body)
+    }
+
+    /// The schema version stored in the file.
+    public func schemaVersion() throws -> Int {
+        Int(try database.scalarInt("PRAGMA user_version") ?? 0)
+    }
+
+    // MARK: Instances
+
+    /// The id of the instance named `name`, created when new. A changed base URL is updated (a
+    /// server can move to another domain). Never pass a token here: it would be stored.
+    public func instanceID(name: String, baseURL: String) throws -> Int64 {
+        try transaction {
+            if let id = try database.scalarInt("SELECT id FROM instances WHERE name = ?", [.text(name)]) {
+                try database.run("UPDATE instances SET base_url = ? WHERE id = ? AND base_url <> ?",
+                                 [.text(baseURL), .integer(id), .text(baseURL)])
+                return id
+            }
+            try database.run("INSERT INTO instances(name, base_url, created_at) VALUES (?, ?, ?)",
+                             [.text(name), .text(baseURL), .integer(Self.now())])
+            return database.lastInsertRowID
+        }
+    }
+
+    /// The instance's id, or nil when the archive has none by that name (read-only use).
+    public func existingInstanceID(name: String) throws -> Int64? {
+        try database.scalarInt("SELECT id FROM instances WHERE name = ?", [.text(name)])
+    }
+
+    // MARK: Sync runs
+
+    public func beginRun(instance: Int64, streams: [String], startedAt: Int64) throws -> Int64 {
+        try transaction {
+            try database.run("INSERT INTO sync_runs(instance_id, streams, started_at, result) VALUES (?, ?, ?, 'running')",
+                             [.integer(instance), .text(streams.joined(separator: ",")), .integer(startedAt)])
+            return database.lastInsertRowID
+        }
+    }
+
+    /// Closes a run and records the chain head it ended with (the anchor users can keep elsewhere).
+    public func finishRun(_ run: Int64, result: RunResult, finishedAt: Int64, counts: RunCounts, requests: Int,
+                          errors: [String]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let countsJSON = String(decoding: try encoder.encode(counts), as: UTF8.self)
+        let errorsJSON = String(decoding: try encoder.encode(errors.map { $0.replacingNewlines() }), as: UTF8.self)
+        try transaction {
+            let head = try chainHead()
+            try database.run("""
+                UPDATE sync_runs SET finished_at = ?, result = ?, counts = ?, requests = ?, errors = ?,
+                    chain_length = ?, chain_head = ? WHERE id = ?
+                """, [.integer(finishedAt), .text(result.rawValue), .text(countsJSON), .integer(Int64(requests)),
+                      .text(errorsJSON), .integer(head.length), .blob(head.link), .integer(run)])
+            guard database.changes == 1 else {
+                throw SQLiteError(kind: .other, code: 0, message: "no sync run \(run)", context: path)
+            }
+        }
+    }
+
+    /// Marks runs that a killed process left `running` as `interrupted` (call while holding the sync
+    /// lock, so that none of them is still alive), recording the chain head as their anchor.
+    public func markInterruptedRuns(instance: Int64) throws {
+        try transaction {
+            let head = try chainHead()
+            try database.run("""
+                UPDATE sync_runs SET result = 'interrupted', chain_length = ?, chain_head = ?
+                WHERE instance_id = ? AND result = 'running'
+                """, [.integer(head.length), .blob(head.link), .integer(instance)])
+        }
+    }
+
+    // MARK: Stream state
+
+    /// The sync engine's opaque state for a stream, or nil before its first commit.
+    public func streamState(instance: Int64, stream: String) throws -> [UInt8]? {
+        try database.withStatement("SELECT state FROM stream_state WHERE instance_id = ? AND stream = ?") { statement in
+            try statement.bind([.integer(instance), .text(stream)])
+            return try statement.step() ? statement.bytes(at: 0) : nil
+        }
+    }
+
+    /// Saves a stream's state; call it in the same transaction as the rows it describes.
+    public func saveStreamState(instance: Int64, stream: String, state: [UInt8]) throws {
+        try database.run("""
+            INSERT INTO stream_state(instance_id, stream, state, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT(instance_id, stream) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+            """, [.integer(instance), .text(stream), .blob(state), .integer(Self.now())])
+    }
+
+    // MARK: Event log positions
+
+    /// The newest event creation time archived for the instance (the high-water mark).
+    public func newestEventEpoch(instance: Int64) throws -> Int64? {
+        try database.scalarInt("SELECT max(creation_epoch) FROM events WHERE instance_id = ?", [.integer(instance)])
+    }
+
+    /// Events created at or after `epoch`.
+    public func eventCount(instance: Int64, since epoch: Int64) throws -> Int {
+        Int(try database.scalarInt("SELECT count(*) FROM events WHERE instance_id = ? AND creation_epoch >= ?",
+                                   [.integer(instance), .integer(epoch)]) ?? 0)
+    }
+
+    // MARK: Coverage and gaps
+
+    /// Records that [from, to] (creation epochs, inclusive) is archived completely; merges it with
+    /// every overlapping or adjacent range of the stream.
+    public func addCoverage(instance: Int64, stream: String, from: Int64, to: Int64, run: Int64) throws {
+        let (low, high) = (min(from, to), max(from, to))
+        try transaction {
+            var mergedFrom = low
+            var mergedTo = high
+            var absorbed: [Int64] = []
+            try database.forEachRow("""
+                SELECT id, from_epoch, to_epoch FROM coverage
+                WHERE instance_id = ? AND stream = ? AND to_epoch >= ? - 1 AND from_epoch <= ? + 1
+                """, [.integer(instance), .text(stream), .integer(low), .integer(high)]) { row in
+                absorbed.append(row.int64(at: 0))
+                mergedFrom = min(mergedFrom, row.int64(at: 1))
+                mergedTo = max(mergedTo, row.int64(at: 2))
+            }
+            for id in absorbed { try database.run("DELETE FROM coverage WHERE id = ?", [.integer(id)]) }
+            try database.run("INSERT INTO coverage(instance_id, stream, from_epoch, to_epoch, run_id) VALUES (?, ?, ?, ?, ?)",
+                             [.integer(instance), .text(stream), .integer(mergedFrom), .integer(mergedTo), .integer(run)])
+        }
+    }
+
+    /// Records a range the server pruned before it could be archived. The same range and reason
+    /// recorded again is ignored.
+    public func recordGap(instance: Int64, stream: String, from: Int64, to: Int64, reason: String, run: Int64) throws {
+        try transaction {
+            let known = try database.scalarInt("""
+                SELECT count(*) FROM gaps WHERE instance_id = ? AND stream = ? AND from_epoch = ? AND to_epoch = ? AND reason = ?
+                """, [.integer(instance), .text(stream), .integer(from), .integer(to), .text(reason)]) ?? 0
+            guard known == 0 else { return }
+            try database.run("""
+                INSERT INTO gaps(instance_id, stream, from_epoch, to_epoch, reason, run_id, detected_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, [.integer(instance), .text(stream), .integer(from), .integer(to), .text(reason), .integer(run),
+                      .integer(Self.now())])
+        }
+    }
+
+    // MARK: Chain head
+
+    /// The newest chain record's sequence number and link, read from the file (never cached, so a
+    /// rolled-back transaction cannot leave a stale head behind).
+    func chainHead() throws -> ChainHead {
+        var best = ChainHead.genesis
+        for table in ChainTable.allCases {
+            try database.forEachRow("SELECT id, chain_link FROM \(table.rawValue) ORDER BY id DESC LIMIT 1") { row in
+                let id = row.int64(at: 0)
+                if id > best.length { best = ChainHead(length: id, link: row.bytes(at: 1)) }
+            }
+        }
+        return best
+    }
+}

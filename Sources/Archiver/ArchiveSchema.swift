@@ -1,0 +1,67 @@
+import CSQLite
+
+/// One numbered schema migration, embedded from schema/NNNN_name.sql at build time.
+public struct Migration: Sendable {
+    public let version: Int
+    public let fileName: String
+    public let sql: [UInt8]
+}
+
+/// The archive's schema: the ordered list of migrations, and the checks made on every open.
+///
+/// The applied version is PRAGMA user_version (one number any SQLite tool shows), and each applied
+/// migration is also a row of `schema_migrations`. PRAGMA application_id marks the file as ours, so
+/// that pointing `--db` at another program's database fails instead of adding tables to it.
+public enum ArchiveSchema {
+    /// "CAud".
+    public static let applicationID: Int64 = 0x4341_7564
+
+    /// Every file in schema/*.sql, in order (a test checks that none is missing).
+    public static let migrations: [Migration] = [
+        Migration(version: 1, fileName: "0001_initial.sql", sql: PackageResources._001_initial_sql),
+    ]
+
+    public static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    /// Checks the file's schema version and brings it up to date (read-write), or refuses it.
+    static func prepare(_ database: Database, now: Int64, migrations: [Migration] = ArchiveSchema.migrations) throws {
+        let currentVersion = migrations.last?.version ?? 0
+        let (found, applicationID, objectCount) = try inspect(database)
+        let isFresh = found == 0 && applicationID == 0 && objectCount == 0
+        if !isFresh && applicationID != Self.applicationID {
+            throw SQLiteError(kind: .notAnArchive, code: 0, message: "not a cloudron-audit archive", context: database.path)
+        }
+        if found > currentVersion {
+            throw SQLiteError(kind: .schemaTooNew(found: found, supported: currentVersion), code: 0,
+                              message: "schema too new", context: database.path)
+        }
+        guard found < currentVersion else { return }
+        if database.mode == .readOnly {
+            if isFresh {
+                throw SQLiteError(kind: .notAnArchive, code: 0, message: "an empty file, not a cloudron-audit archive",
+                                  context: database.path)
+            }
+            throw SQLiteError(kind: .schemaTooOld(found: found, supported: currentVersion), code: 0,
+                              message: "schema too old", context: database.path)
+        }
+        for migration in migrations where migration.version > found {
+            try database.transaction {
+                // Another process may have migrated between our check and our write lock.
+                let applied = try inspect(database).version
+                guard applied < migration.version else { return }
+                try database.execute(String(decoding: migration.sql, as: UTF8.self))
+                try database.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
+                                 [.integer(Int64(migration.version)), .text(migration.fileName), .integer(now)])
+                try database.execute("PRAGMA application_id = \(Self.applicationID)")
+                try database.execute("PRAGMA user_version = \(migration.version)")
+            }
+        }
+    }
+
+    private static func inspect(_ database: Database) throws -> (version: Int, applicationID: Int64, objectCount: Int64) {
+        let version = try database.scalarInt("PRAGMA user_version") ?? 0
+        let applicationID = try database.scalarInt("PRAGMA application_id") ?? 0
+        let objects = try database.scalarInt("SELECT count(*) FROM sqlite_master") ?? 0
+        return (Int(version), applicationID, objects)
+    }
+}

@@ -1,0 +1,171 @@
+import Foundation
+
+/// What the archive holds, per instance and stream; the CLI prints it as text or JSON.
+public struct ArchiveStatus: Sendable, Codable, Equatable {
+    public var path: String
+    public var schemaVersion: Int
+    /// The hash chain's current head: compare it with a copy kept elsewhere to detect rewrites.
+    public var chain: ChainAnchor
+    public var instances: [InstanceStatus]
+}
+
+public struct ChainAnchor: Sendable, Codable, Equatable {
+    /// Number of chain records.
+    public var length: Int64
+    /// The newest link, hex.
+    public var head: String
+}
+
+public struct InstanceStatus: Sendable, Codable, Equatable {
+    public var name: String
+    public var baseURL: String
+    public var lastRun: RunSummary?
+    public var streams: [StreamStatus]
+    public var taskLogs: TaskLogStatus
+}
+
+public struct StreamStatus: Sendable, Codable, Equatable {
+    public var name: String
+    /// Distinct API ids archived.
+    public var objects: Int
+    /// Versions archived (>= objects: every change is a version).
+    public var versions: Int
+    /// Oldest and newest creation time (epoch seconds) among the current states.
+    public var oldest: Int64?
+    public var newest: Int64?
+    /// The newest run that synced this stream.
+    public var lastRun: RunSummary?
+    /// Creation-time ranges known to be archived completely, oldest first, merged.
+    public var coverage: [EpochRange]
+    public var gaps: [GapRecord]
+}
+
+public struct EpochRange: Sendable, Codable, Equatable {
+    public var from: Int64
+    public var to: Int64
+    public init(from: Int64, to: Int64) { self.from = from; self.to = to }
+}
+
+public struct GapRecord: Sendable, Codable, Equatable {
+    public var from: Int64
+    public var to: Int64
+    public var reason: String
+    public var run: Int64
+    public var detectedAt: Int64
+}
+
+public struct RunSummary: Sendable, Codable, Equatable {
+    public var id: Int64
+    public var streams: [String]
+    public var startedAt: Int64
+    public var finishedAt: Int64?
+    public var result: RunResult
+    public var counts: RunCounts?
+    public var requests: Int
+    public var errors: [String]
+    /// The chain head when the run ended (nil while running).
+    public var chain: ChainAnchor?
+}
+
+public struct TaskLogStatus: Sendable, Codable, Equatable {
+    /// Logs archived, including those found already rotated away.
+    public var archived: Int
+    public var rotated: Int
+    public var lines: Int
+    /// Finished tasks whose log is not archived yet.
+    public var awaiting: Int
+}
+
+extension Archive {
+    public func status() throws -> ArchiveStatus {
+        try database.serialized {
+            let head = try chainHead()
+            var instances: [InstanceStatus] = []
+            var rows: [(id: Int64, name: String, url: String)] = []
+            try database.forEachRow("SELECT id, name, base_url FROM instances ORDER BY name") {
+                rows.append(($0.int64(at: 0), $0.string(at: 1), $0.string(at: 2)))
+            }
+            for row in rows {
+                instances.append(try instanceStatus(id: row.id, name: row.name, baseURL: row.url))
+            }
+            return ArchiveStatus(path: path, schemaVersion: try schemaVersion(),
+                                 chain: ChainAnchor(length: head.length, head: head.link.hexString), instances: instances)
+        }
+    }
+
+    private static let runColumns = "id, streams, started_at, finished_at, result, counts, requests, errors, chain_length, chain_head"
+
+    private func runSummary(_ row: Statement) -> RunSummary {
+        let decoder = JSONDecoder()
+        let counts = row.optionalBytes(at: 5).flatMap { try? decoder.decode(RunCounts.self, from: Data($0)) }
+        let errors = (try? decoder.decode([String].self, from: Data(row.bytes(at: 7)))) ?? []
+        let chain = row.optionalInt64(at: 8).map { ChainAnchor(length: $0, head: row.bytes(at: 9).hexString) }
+        return RunSummary(id: row.int64(at: 0), streams: row.string(at: 1).split(separator: ",").map(String.init),
+                          startedAt: row.int64(at: 2), finishedAt: row.optionalInt64(at: 3),
+                          result: RunResult(rawValue: row.string(at: 4)) ?? .failed, counts: counts,
+                          requests: row.int(at: 6), errors: errors, chain: chain)
+    }
+
+    private func instanceStatus(id: Int64, name: String, baseURL: String) throws -> InstanceStatus {
+        var lastRun: RunSummary?
+        try database.forEachRow("SELECT \(Self.runColumns) FROM sync_runs WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
+                                [.integer(id)]) { lastRun = runSummary($0) }
+
+        var streamNames = ArchiveStream.all
+        try database.forEachRow("""
+            SELECT stream FROM coverage WHERE instance_id = ?1 UNION SELECT stream FROM gaps WHERE instance_id = ?1
+            UNION SELECT stream FROM stream_state WHERE instance_id = ?1 ORDER BY 1
+            """, [.integer(id)]) { row in
+            let stream = row.string(at: 0)
+            if !streamNames.contains(stream) { streamNames.append(stream) }
+        }
+        let kinds: [String: VersionedKind] = [ArchiveStream.eventlog: .events, ArchiveStream.notifications: .notifications,
+                                              ArchiveStream.tasks: .tasks]
+        var streams: [StreamStatus] = []
+        for stream in streamNames {
+            var status = StreamStatus(name: stream, objects: 0, versions: 0, oldest: nil, newest: nil, lastRun: nil,
+                                      coverage: [], gaps: [])
+            if let kind = kinds[stream] {
+                try database.forEachRow("""
+                    SELECT count(*), min(creation_epoch), max(creation_epoch),
+                           (SELECT count(*) FROM \(kind.table.rawValue) v JOIN \(kind.currentTable) c ON c.id = v.\(kind.parentColumn)
+                            WHERE c.instance_id = ?1)
+                    FROM \(kind.currentTable) WHERE instance_id = ?1
+                    """, [.integer(id)]) { row in
+                    status.objects = row.int(at: 0)
+                    status.oldest = row.optionalInt64(at: 1)
+                    status.newest = row.optionalInt64(at: 2)
+                    status.versions = row.int(at: 3)
+                }
+            }
+            try database.forEachRow("""
+                SELECT \(Self.runColumns) FROM sync_runs
+                WHERE instance_id = ? AND ',' || streams || ',' LIKE '%,' || ? || ',%' ORDER BY id DESC LIMIT 1
+                """, [.integer(id), .text(stream)]) { status.lastRun = runSummary($0) }
+            try database.forEachRow("SELECT from_epoch, to_epoch FROM coverage WHERE instance_id = ? AND stream = ? ORDER BY from_epoch",
+                                    [.integer(id), .text(stream)]) {
+                status.coverage.append(EpochRange(from: $0.int64(at: 0), to: $0.int64(at: 1)))
+            }
+            try database.forEachRow("""
+                SELECT from_epoch, to_epoch, reason, run_id, detected_at FROM gaps
+                WHERE instance_id = ? AND stream = ? ORDER BY from_epoch, id
+                """, [.integer(id), .text(stream)]) {
+                status.gaps.append(GapRecord(from: $0.int64(at: 0), to: $0.int64(at: 1), reason: $0.string(at: 2),
+                                             run: $0.int64(at: 3), detectedAt: $0.int64(at: 4)))
+            }
+            streams.append(status)
+        }
+
+        var taskLogs = TaskLogStatus(archived: 0, rotated: 0, lines: 0, awaiting: 0)
+        try database.forEachRow("""
+            SELECT count(*), coalesce(sum(l.rotated), 0), coalesce(sum(l.line_count), 0)
+            FROM task_logs l JOIN tasks t ON t.id = l.task_id WHERE t.instance_id = ?
+            """, [.integer(id)]) { row in
+            taskLogs.archived = row.int(at: 0)
+            taskLogs.rotated = row.int(at: 1)
+            taskLogs.lines = row.int(at: 2)
+        }
+        taskLogs.awaiting = try tasksAwaitingLogs(instance: id).count
+        return InstanceStatus(name: name, baseURL: baseURL, lastRun: lastRun, streams: streams, taskLogs: taskLogs)
+    }
+}

@@ -1,0 +1,279 @@
+import CSQLite
+
+/// What `verify` found. Intact when `problems` is empty; otherwise the first problem names the first
+/// broken record (table, rowid, API id).
+public struct VerificationReport: Sendable, Codable, Equatable {
+    public struct Problem: Sendable, Codable, Equatable, CustomStringConvertible {
+        public enum Check: String, Sendable, Codable {
+            /// PRAGMA integrity_check and foreign_key_check.
+            case integrity
+            /// FTS5 'integrity-check' of an index against its content table.
+            case fullTextIndex
+            /// A current-state row disagrees with its latest version.
+            case currentState
+            /// The hash chain over the archived records.
+            case chain
+            /// A chain head recorded by a sync run does not match (or lies beyond) the chain.
+            case anchor
+        }
+
+        public var check: Check
+        public var table: String?
+        public var rowid: Int64?
+        public var apiID: String?
+        public var detail: String
+
+        public var description: String {
+            var place = ""
+            if let table { place += " \(table)" }
+            if let rowid { place += " rowid \(rowid)" }
+            if let apiID { place += " (id \(apiID))" }
+            return "\(check.rawValue):\(place)\(place.isEmpty ? "" : ":") \(detail)".replacingNewlines()
+        }
+    }
+
+    /// Number of chain records checked (the chain's length when intact).
+    public var chainLength: Int64
+    /// Hex of the newest verified link (32 zero bytes for an empty archive).
+    public var chainHead: String
+    public var problems: [Problem]
+    /// Checks that could not run (e.g. the FTS check on a file that cannot be opened for writing).
+    public var skipped: [String]
+
+    public var isIntact: Bool { problems.isEmpty }
+    public var firstProblem: Problem? { problems.first }
+}
+
+extension Archive {
+    /// Checks the archive: SQLite's integrity and foreign keys, each FTS index against its table,
+    /// each current-state row against its latest version, and the hash chain (including the heads
+    /// recorded by sync runs). Throws only when the file cannot be read at all.
+    public func verify() throws -> VerificationReport {
+        try database.serialized {
+            var report = VerificationReport(chainLength: 0, chainHead: ChainHead.genesis.link.hexString, problems: [], skipped: [])
+            try checkIntegrity(into: &report)
+            guard report.problems.isEmpty else { return report }
+            checkFullText(into: &report)
+            do { try checkChain(into: &report) } catch {
+                report.problems.append(.init(check: .chain, detail: "could not run: \(error)"))
+            }
+            do { try checkCurrentState(into: &report) } catch {
+                report.problems.append(.init(check: .currentState, detail: "could not run: \(error)"))
+            }
+            return report
+        }
+    }
+
+    private func checkIntegrity(into report: inout VerificationReport) throws {
+        var messages: [String] = []
+        try database.forEachRow("PRAGMA integrity_check") { messages.append($0.string(at: 0)) }
+        if messages != ["ok"] {
+            for message in messages.prefix(10) {
+                report.problems.append(.init(check: .integrity, detail: message))
+            }
+            return
+        }
+        try database.forEachRow("PRAGMA foreign_key_check") { row in
+            report.problems.append(.init(check: .integrity, table: row.string(at: 0), rowid: row.optionalInt64(at: 1),
+                                         detail: "refers to a missing \(row.string(at: 2)) row"))
+        }
+    }
+
+    private static let ftsTables = ["events_fts", "notifications_fts", "tasks_fts"]
+
+    /// FTS5's integrity-check is an INSERT, which a read-only connection refuses; in read-only mode
+    /// it runs on a second, read-write connection that executes nothing else.
+    private func checkFullText(into report: inout VerificationReport) {
+        let connection: Database
+        if database.mode == .readWrite {
+            connection = database
+        } else {
+            do {
+                connection = try Database(path: path, mode: .readWrite)
+            } catch {
+                report.skipped.append("full-text index check (needs write access to the file: \(error))")
+                return
+            }
+        }
+        for table in Self.ftsTables {
+            do {
+                try connection.execute("INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 1)")
+            } catch {
+                report.problems.append(.init(check: .fullTextIndex, table: table,
+                                             detail: "index does not match its table: \(error)"))
+            }
+        }
+    }
+
+    // MARK: Hash chain
+
+    /// Reads one chain table in sequence order and builds each row's canonical record.
+    private final class ChainCursor {
+        let table: ChainTable
+        let statement: Statement
+        let lines: Statement?
+        var current: (sequence: Int64, record: CanonicalRecord, link: [UInt8], apiID: String)?
+
+        init(table: ChainTable, database: Database) throws {
+            self.table = table
+            switch table {
+            case .taskLogs:
+                statement = try database.prepare("""
+                    SELECT l.id, l.task_id, t.instance_id, t.api_id, l.rotated, l.line_count, l.content_hash,
+                           l.first_seen_at, l.run_id, l.chain_link
+                    FROM task_logs l LEFT JOIN tasks t ON t.id = l.task_id ORDER BY l.id
+                    """)
+                lines = try database.prepare(
+                    "SELECT line_no, timestamp_us, message, raw FROM task_log_lines WHERE log_id = ? ORDER BY line_no")
+            default:
+                let (parentTable, parentColumn) = switch table {
+                case .eventVersions: ("events", "event_id")
+                case .notificationVersions: ("notifications", "notification_id")
+                default: ("tasks", "task_id")
+                }
+                statement = try database.prepare("""
+                    SELECT v.id, v.\(parentColumn), p.instance_id, p.api_id, v.version, v.raw, v.content_hash,
+                           v.creation_epoch, v.first_seen_at, v.run_id, v.chain_link
+                    FROM \(table.rawValue) v LEFT JOIN \(parentTable) p ON p.id = v.\(parentColumn) ORDER BY v.id
+                    """)
+                lines = nil
+            }
+            try advance()
+        }
+
+        func advance() throws {
+            guard try statement.step() else { current = nil; return }
+            let s = statement
+            let apiID = s.string(at: 3)
+            if let lines {
+                let logID = s.int64(at: 0)
+                try lines.bind(logID, at: 1)
+                var logLines: [TaskLogRecord.Line] = []
+                while try lines.step() {
+                    logLines.append(.init(lineNo: lines.int64(at: 0), timestampMicroseconds: lines.int64(at: 1),
+                                          message: lines.string(at: 2), raw: lines.bytes(at: 3)))
+                }
+                lines.reset()
+                let record = TaskLogRecord(id: logID, taskRowID: s.int64(at: 1), instanceID: s.int64(at: 2), apiID: apiID,
+                                           rotated: s.int64(at: 4), lineCount: s.int64(at: 5), contentHash: s.bytes(at: 6),
+                                           firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8), lines: logLines)
+                current = (logID, record.canonical, s.bytes(at: 9), apiID)
+            } else {
+                let record = VersionRecord(table: table, id: s.int64(at: 0), parentID: s.int64(at: 1), instanceID: s.int64(at: 2),
+                                           apiID: apiID, version: s.int64(at: 4), raw: s.bytes(at: 5), contentHash: s.bytes(at: 6),
+                                           creationEpoch: s.int64(at: 7), firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9))
+                current = (record.id, record.canonical, s.bytes(at: 10), apiID)
+            }
+        }
+    }
+
+    private func checkChain(into report: inout VerificationReport) throws {
+        // Heads recorded by sync runs, by chain length.
+        var anchors: [Int64: [(run: Int64, head: [UInt8])]] = [:]
+        try database.forEachRow("SELECT id, chain_length, chain_head FROM sync_runs WHERE chain_length IS NOT NULL") { row in
+            anchors[row.int64(at: 1), default: []].append((row.int64(at: 0), row.bytes(at: 2)))
+        }
+        let cursors = try ChainTable.allCases.map { try ChainCursor(table: $0, database: database) }
+        var head = ChainHead.genesis
+        func checkAnchors(at length: Int64) -> Bool {
+            for anchor in anchors[length] ?? [] where anchor.head != head.link {
+                report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: anchor.run,
+                                             detail: "chain head recorded at \(length) records does not match the chain"))
+                return false
+            }
+            return true
+        }
+        guard checkAnchors(at: 0) else { return }
+        while true {
+            var candidate: ChainCursor?
+            for cursor in cursors {
+                if let sequence = cursor.current?.sequence, sequence < (candidate?.current?.sequence ?? .max) {
+                    candidate = cursor
+                }
+            }
+            guard let next = candidate, let record = next.current else { break }
+            let expected = head.length + 1
+            let place = (table: next.table.rawValue, rowid: record.sequence, apiID: record.apiID)
+            if record.sequence != expected {
+                let detail = record.sequence > expected
+                    ? "chain record \(expected) is missing (deleted or renumbered) before this one"
+                    : "chain sequence number \(record.sequence) is used twice"
+                report.problems.append(.init(check: .chain, table: place.table, rowid: place.rowid, apiID: place.apiID, detail: detail))
+                break
+            }
+            let link = ChainHead.link(previous: head.link, record: record.record)
+            guard link == record.link else {
+                report.problems.append(.init(check: .chain, table: place.table, rowid: place.rowid, apiID: place.apiID,
+                                             detail: "record differs from what was archived (altered, moved or its link rewritten)"))
+                break
+            }
+            head = ChainHead(length: expected, link: link)
+            try next.advance()
+            guard checkAnchors(at: head.length) else { break }
+        }
+        report.chainLength = head.length
+        report.chainHead = head.link.hexString
+        if report.problems.isEmpty, let beyond = anchors.keys.filter({ $0 > head.length }).min(), let run = anchors[beyond]?.first?.run {
+            report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: run,
+                                         detail: "this run ended with \(beyond) chain records but the archive has \(head.length): newest records were deleted"))
+        }
+    }
+
+    // MARK: Current state
+
+    /// Columns of a current-state table whose value follows from its latest version's raw JSON.
+    private struct CurrentStateRule: Sendable {
+        let kind: VersionedKind
+        let columns: [String]
+        let expected: @Sendable ([UInt8]) -> [String?]
+    }
+
+    private static let currentStateRules: [CurrentStateRule] = [
+        CurrentStateRule(kind: .events, columns: ["action", "source_text", "data_text"]) { raw in
+            let text = SearchText.event(raw)
+            return [RawField.scalar("action", in: raw) ?? "", text.source, text.data]
+        },
+        CurrentStateRule(kind: .notifications, columns: ["title", "message", "event_api_id", "acknowledged"]) { raw in
+            [RawField.scalar("title", in: raw) ?? "", RawField.scalar("message", in: raw) ?? "",
+             RawField.scalar("eventId", in: raw), RawField.scalar("acknowledged", in: raw) == "true" ? "1" : "0"]
+        },
+        CurrentStateRule(kind: .tasks, columns: ["type", "message", "active"]) { raw in
+            [RawField.scalar("type", in: raw) ?? "", RawField.scalar("message", in: raw) ?? "",
+             RawField.scalar("active", in: raw) == "true" ? "1" : "0"]
+        },
+    ]
+
+    private func checkCurrentState(into report: inout VerificationReport) throws {
+        for rule in Self.currentStateRules {
+            let kind = rule.kind
+            let statement = try database.prepare("""
+                SELECT c.id, c.api_id, c.version, c.creation_epoch, v.raw, v.creation_epoch,
+                       (SELECT max(m.version) FROM \(kind.table.rawValue) m WHERE m.\(kind.parentColumn) = c.id),
+                       \(rule.columns.map { "c.\($0)" }.joined(separator: ", "))
+                FROM \(kind.currentTable) c
+                LEFT JOIN \(kind.table.rawValue) v ON v.\(kind.parentColumn) = c.id AND v.version = c.version
+                ORDER BY c.id
+                """)
+            while try statement.step() {
+                let rowid = statement.int64(at: 0)
+                let apiID = statement.string(at: 1)
+                func fail(_ detail: String) {
+                    report.problems.append(.init(check: .currentState, table: kind.currentTable, rowid: rowid, apiID: apiID,
+                                                 detail: detail))
+                }
+                if statement.isNull(at: 4) { fail("its current version \(statement.int64(at: 2)) does not exist"); continue }
+                if statement.optionalInt64(at: 6) != statement.int64(at: 2) {
+                    fail("points at version \(statement.int64(at: 2)), but the latest is \(statement.int64(at: 6))"); continue
+                }
+                if statement.int64(at: 3) != statement.int64(at: 5) { fail("creation time differs from its latest version"); continue }
+                let raw = statement.bytes(at: 4)
+                if let rawID = RawField.scalar("id", in: raw), rawID != apiID { fail("id differs from its latest version"); continue }
+                let expected = rule.expected(raw)
+                for (offset, column) in rule.columns.enumerated() where statement.optionalString(at: Int32(7 + offset)) != expected[offset] {
+                    fail("\(column) differs from its latest version")
+                    break
+                }
+            }
+        }
+    }
+}

@@ -1,2 +1,0 @@
--- Placeholder until the archive schema lands.
-SELECT 1;
