@@ -32,7 +32,11 @@ public struct FTSQuery: Sendable, Hashable, CustomStringConvertible {
     /// Words mode: the user's words, each matched literally, all required.
     /// - Throws: `QueryInputError` for an empty query, one without letters or digits, or too many words.
     public init(words text: String) throws {
-        let pieces = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline })
+        // Control characters separate words too: a NUL inside an FTS5 string ends the query text early.
+        let pieces = text.split(whereSeparator: { character in
+            character.isWhitespace || character.isNewline
+                || character.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+        })
         guard !pieces.isEmpty else {
             throw QueryInputError("empty search query: give one or more words to search for")
         }

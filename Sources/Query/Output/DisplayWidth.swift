@@ -18,8 +18,7 @@ public enum DisplayWidth {
     public static func of(_ character: Character) -> Int {
         let scalars = character.unicodeScalars
         guard let first = scalars.first else { return 0 }
-        if first.isASCII {
-            // Fast path; ASCII clusters are single characters (or CR LF).
+        if first.isASCII && scalars.count == 1 {
             return first.value < 0x20 || first.value == 0x7F ? 0 : 1
         }
         if scalars.count > 1 {
