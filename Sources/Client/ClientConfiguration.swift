@@ -83,7 +83,7 @@ struct BaseURL: Sendable, Equatable {
     init(_ text: String) throws {
         var rest = Substring(text.trimmingWhitespace())
         func bad(_ why: String) -> ClientError {
-            .invalidConfiguration("bad Cloudron URL \"\(BaseURL.redactQuery(String(rest)))\": \(why) — use https://my.example.com or the domain alone")
+            .invalidConfiguration("bad Cloudron URL \"\(BaseURL.redactForDisplay(String(rest)))\": \(why) — use https://my.example.com or the domain alone")
         }
         guard !rest.isEmpty else { throw ClientError.invalidConfiguration("no Cloudron URL given — pass --url or set CLOUDRON_DOMAIN") }
         if let range = rest.firstRange(of: "://") {
@@ -142,6 +142,16 @@ struct BaseURL: Sendable, Equatable {
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
         return parts.allSatisfy { part in UInt8(part) != nil }
+    }
+
+    /// A URL as typed by a user, fit for an error message: credentials and token values removed.
+    static func redactForDisplay(_ text: String) -> String {
+        var text = redactQuery(text)
+        if let at = text.lastIndex(of: "@") {
+            let start = text.firstRange(of: "://")?.upperBound ?? text.startIndex
+            if start <= at { text.replaceSubrange(start..<at, with: "<redacted>") }
+        }
+        return text
     }
 
     /// Removes the value of every `access_token=…` from URL-ish text about to be shown.

@@ -1,4 +1,9 @@
 import Logging
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Talks to one Cloudron over libcurl: the only code in cloudron-audit that does HTTP.
 ///
@@ -228,7 +233,7 @@ public final class CloudronClient: Sendable {
         case 0: break
         case 1, 3: return .invalidConfiguration("libcurl cannot use \(url) (\(message)) — check --url")
         case 5, 6: return .unreachable(hostAndPort: base.hostAndPort, reason: "DNS lookup failed: \(message)", transient: false)
-        case 7: return .unreachable(hostAndPort: base.hostAndPort, reason: Self.connectReason(message), transient: true)
+        case 7: return .unreachable(hostAndPort: base.hostAndPort, reason: Self.connectReason(outcome), transient: true)
         case 28: return .unreachable(hostAndPort: base.hostAndPort, reason: "timed out: \(message)", transient: true)
         case 52: return .unreachable(hostAndPort: base.hostAndPort, reason: "connection closed with no answer", transient: true)
         case 55, 56: return .unreachable(hostAndPort: base.hostAndPort, reason: "connection dropped: \(message)", transient: true)
@@ -254,8 +259,12 @@ public final class CloudronClient: Sendable {
         }
     }
 
-    private static func connectReason(_ message: String) -> String {
-        message.lowercased().contains("refused") ? "connection refused" : "cannot connect: \(message)"
+    private static func connectReason(_ outcome: CurlOutcome) -> String {
+        if outcome.osErrno == Int(ECONNREFUSED) || outcome.curlMessage.lowercased().contains("refused") {
+            return "connection refused"
+        }
+        if outcome.osErrno != 0 { return String(cString: strerror(Int32(outcome.osErrno))).lowercased() }
+        return "cannot connect: \(outcome.curlMessage)"
     }
 
     /// Box's `{"status":…,"message":…}`, or a short plain-text body; never an HTML page.

@@ -16,6 +16,8 @@ struct CurlOutcome: Sendable {
     var redirectURL: String?
     var retryAfter: Double?
     var exceededCap: Bool
+    /// errno of the failed connect, e.g. ECONNREFUSED (libcurl's message wording varies by version).
+    var osErrno: Int
 }
 
 /// Receives the body from libcurl's write callback and enforces the size cap even when the server
@@ -138,6 +140,8 @@ final class CurlConnection: @unchecked Sendable {
         _ = ccurl_getinfo_string(handle, CURLINFO_CONTENT_TYPE, &contentType)
         var redirect: UnsafeMutablePointer<CChar>?
         _ = ccurl_getinfo_string(handle, CURLINFO_REDIRECT_URL, &redirect)
+        var osErrno = 0
+        _ = ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
         var retryAfter: curl_off_t = 0
         _ = ccurl_getinfo_offt(handle, CURLINFO_RETRY_AFTER, &retryAfter)
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
@@ -147,7 +151,7 @@ final class CurlConnection: @unchecked Sendable {
         return CurlOutcome(curlCode: Int(code.rawValue), curlMessage: message, status: status, body: sink.bytes,
                            contentType: contentType.map { String(cString: $0) },
                            redirectURL: redirect.map { String(cString: $0) },
-                           retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded)
+                           retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded, osErrno: osErrno)
     }
 }
 

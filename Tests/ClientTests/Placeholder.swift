@@ -1,4 +1,0 @@
-import Testing
-@testable import Client
-
-@Test func placeholder() { #expect(1 + 1 == 2) }
