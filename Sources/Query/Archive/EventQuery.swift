@@ -1,0 +1,88 @@
+import Foundation
+import Archiver
+import Client
+
+/// `events [filters] [--history] [--around EVENT_ID --window 5m]`: matching events, streamed to a writer.
+///
+/// Columns are the Cloudron API's own fields plus the archive's instance name: `id`, `action`,
+/// `creationTime`, `source`, `data`, `instance` — `source` and `data` are the JSON objects exactly as the
+/// server sent them (bytes cut from the stored raw JSON, never re-encoded), so NDJSON output reads like
+/// the API. `creationTime` is formatted like every time (UTC `Z`, or `--tz`); the instant is the server's.
+/// With `history`, every archived version is a row, with `version` and `firstSeen` (when the archive
+/// first saw that content) added: a `user.login` upserted in place shows each of its logins.
+public struct EventQuery: Sendable {
+    public var filter: EventFilter
+    public var history: Bool
+    /// `--around`: the API id of the event whose neighbourhood to list, and the window either side.
+    public var around: (eventID: String, window: Int64)?
+
+    public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil) {
+        self.filter = filter
+        self.history = history
+        self.around = around
+    }
+
+    public static let columns = ["id", "action", "creationTime", "source", "data", "instance"].map(Column.init)
+    public static let historyColumns = columns + ["version", "firstSeen"].map(Column.init)
+
+    /// Streams the matching events into `writer` (begin … finish) and returns how many there were.
+    /// - Throws: `QueryInputError` for invalid filters or an unknown `--around` event; `SQLiteError`.
+    @discardableResult
+    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
+        var filter = self.filter
+        try filter.validate()
+        if let around {
+            guard around.window > 0 else { throw QueryInputError("--window must be positive") }
+            let (instance, epoch) = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: database)
+            filter.instance = instance
+            filter.since = epoch - around.window
+            filter.until = epoch + around.window + 1   // the window is inclusive on both sides
+        }
+        let time = history ? "v.creation_epoch" : "e.creation_epoch"
+        let versionJoin = history ? "v.event_id = e.id" : "v.event_id = e.id AND v.version = e.version"
+        let condition = filter.eventCondition(timeColumn: time)
+        let limit = filter.limitClause
+        let sql = """
+            SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
+            FROM events e JOIN event_versions v ON \(versionJoin) JOIN instances i ON i.id = e.instance_id
+            WHERE \(condition.sql)
+            \(filter.orderBy(time: time, tieBreaker: history ? "e.id \(filter.order == .newest ? "DESC" : "ASC"), v.version" : "e.id"))
+            \(limit.sql)
+            """
+        let history = self.history
+        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+                                    columns: history ? EventQuery.historyColumns : EventQuery.columns,
+                                    into: &writer) { row in
+            let raw = row.bytes(at: 3)
+            var cells: [Cell] = [row.textCell(0), row.textCell(1), row.timeCell(2),
+                                 EventQuery.member("source", of: raw), EventQuery.member("data", of: raw),
+                                 row.textCell(4)]
+            if history { cells += [row.integerCell(5), row.timeCell(6)] }
+            return cells
+        }
+    }
+
+    /// A top-level member of raw JSON, byte for byte; null when absent or unreadable.
+    static func member(_ key: String, of raw: [UInt8]) -> Cell {
+        guard let slice = try? RawJSON.value(forKey: key, in: raw) else { return .null }
+        return .json(Array(slice))
+    }
+
+    /// The instance and creation time of the event with API id `eventID`.
+    static func locate(eventID: String, instance: String?, in database: Database) throws -> (String, Int64) {
+        var found: [(String, Int64)] = []
+        var sql = "SELECT i.name, e.creation_epoch FROM events e JOIN instances i ON i.id = e.instance_id WHERE e.api_id = ?"
+        var values: [SQLValue] = [.text(eventID)]
+        if let instance { sql += " AND i.name = ?"; values.append(.text(instance)) }
+        try database.forEachRow(sql, values) { row in found.append((row.string(at: 0), row.int64(at: 1))) }
+        guard let first = found.first else {
+            throw QueryInputError("no event with id \(TimeExpression.quoted(eventID)) in the archive"
+                                  + (instance.map { " for instance \(TimeExpression.quoted($0))" } ?? ""))
+        }
+        guard found.count == 1 else {
+            throw QueryInputError("event id \(TimeExpression.quoted(eventID)) exists on instances "
+                                  + found.map(\.0).sorted().joined(separator: ", ") + ": add --instance")
+        }
+        return first
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Archiver
+
+/// `notifications [filters]`: the archived notifications (current state), newest first by default.
+///
+/// Columns: the API's `id`, `eventId`, `title`, `message`, `creationTime`, `acknowledged`, plus `instance`.
+/// Alerts (`eventId` null) are rewritten in place by the server; their earlier texts are versions in the
+/// archive. `--action`, `--user`, `--app` and `--ip` do not apply and are refused.
+public struct NotificationQuery: Sendable {
+    public var filter: EventFilter
+
+    public init(filter: EventFilter = EventFilter()) {
+        self.filter = filter
+    }
+
+    public static let columns = ["id", "eventId", "title", "message", "creationTime", "acknowledged", "instance"]
+        .map(Column.init)
+
+    @discardableResult
+    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
+        try filter.validate()
+        try filter.requireNoEventOnlyFilters(for: "notifications")
+        var conditions = filter.timeConditions(column: "n.creation_epoch")
+        if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
+        let condition = SQLFragment.and(conditions)
+        let limit = filter.limitClause
+        let sql = """
+            SELECT n.api_id, n.event_api_id, n.title, n.message, n.creation_epoch, n.acknowledged, i.name
+            FROM notifications n JOIN instances i ON i.id = n.instance_id
+            WHERE \(condition.sql)
+            \(filter.orderBy(time: "n.creation_epoch", tieBreaker: "n.id"))
+            \(limit.sql)
+            """
+        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+                                    columns: NotificationQuery.columns, into: &writer) { row in
+            [row.textCell(0), row.textCell(1), row.textCell(2), row.textCell(3), row.timeCell(4), row.booleanCell(5),
+             row.textCell(6)]
+        }
+    }
+}
+
+/// `tasks [filters]`: the archived tasks (current state), newest first by default.
+///
+/// Columns: `id`, `type`, `creationTime`, `percent`, `active`, `pending`, `success` (null on 2019 servers
+/// and while running), `errorMessage` (whether the server sent an error object, a string or the 2019
+/// `errorMessage`), `message`, `result` (JSON as received), plus `instance`.
+public struct TaskQuery: Sendable {
+    public var filter: EventFilter
+
+    public init(filter: EventFilter = EventFilter()) {
+        self.filter = filter
+    }
+
+    public static let columns = ["id", "type", "creationTime", "percent", "active", "pending", "success",
+                                 "errorMessage", "message", "result", "instance"].map(Column.init)
+
+    @discardableResult
+    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
+        try filter.validate()
+        try filter.requireNoEventOnlyFilters(for: "tasks")
+        var conditions = filter.timeConditions(column: "t.creation_epoch")
+        if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
+        let condition = SQLFragment.and(conditions)
+        let limit = filter.limitClause
+        let sql = """
+            SELECT t.api_id, t.type, t.creation_epoch, t.percent, t.active, t.pending, t.success,
+                   NULLIF(t.error_message, ''), NULLIF(t.message, ''), v.raw, i.name
+            FROM tasks t JOIN task_versions v ON v.task_id = t.id AND v.version = t.version
+            JOIN instances i ON i.id = t.instance_id
+            WHERE \(condition.sql)
+            \(filter.orderBy(time: "t.creation_epoch", tieBreaker: "t.id"))
+            \(limit.sql)
+            """
+        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+                                    columns: TaskQuery.columns, into: &writer) { row in
+            [row.textCell(0), row.textCell(1), row.timeCell(2), row.integerCell(3), row.booleanCell(4),
+             row.booleanCell(5), row.booleanCell(6), row.textCell(7), row.textCell(8),
+             EventQuery.member("result", of: row.bytes(at: 9)), row.textCell(10)]
+        }
+    }
+}

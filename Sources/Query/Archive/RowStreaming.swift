@@ -1,0 +1,52 @@
+import Foundation
+import Archiver
+
+/// Runs one read-only SQL statement and streams its rows into a writer, one row in memory at a time.
+enum RowStreaming {
+    /// Prepares `fragment`, writes `columns`, then each row as `makeRow` builds it; returns the row count.
+    /// A raw FTS5 query's syntax error surfaces here (SQLite parses MATCH when stepping) and becomes a
+    /// one-line `QueryInputError`.
+    static func run<W: RowWriter>(_ database: Database, _ fragment: SQLFragment, columns: [Column],
+                                  rawSearch: FTSQuery? = nil, into writer: inout W,
+                                  makeRow: (Statement) throws -> [Cell]) throws -> Int {
+        let statement = try database.prepare(fragment.sql)
+        try statement.bind(fragment.values)
+        try writer.begin(columns: columns)
+        var count = 0
+        do {
+            while try statement.step() {
+                try writer.write(row: try makeRow(statement))
+                count += 1
+            }
+        } catch let error as SQLiteError {
+            if let rawSearch, rawSearch.isRaw, error.code & 0xFF == 1 /* SQLITE_ERROR */ {
+                throw QueryInputError("invalid search expression \(TimeExpression.quoted(rawSearch.matchExpression)): "
+                                      + error.message.replacingOccurrences(of: "\n", with: " ")
+                                      + " (see https://www.sqlite.org/fts5.html#full_text_query_syntax)")
+            }
+            throw error
+        }
+        try writer.finish()
+        return count
+    }
+}
+
+extension Statement {
+    func textCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .text(string(at: index)) }
+    func integerCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .integer(int64(at: index)) }
+    func booleanCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .boolean(int64(at: index) != 0) }
+    func timeCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .time(int64(at: index)) }
+    func jsonCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .json(bytes(at: index)) }
+
+    /// A cell for whatever SQLite returned (user reports): integers, reals, text, NULL; blobs as hex.
+    func anyCell(_ index: Int32) -> Cell {
+        switch value(at: index) {
+        case .integer(let value): return .integer(value)
+        case .real(let value): return .real(value)
+        case .text(let value): return .text(value)
+        case .textBytes(let bytes): return .text(String(decoding: bytes, as: UTF8.self))
+        case .blob(let bytes): return .text(bytes.map { String(format: "%02x", $0) }.joined())
+        case .null: return .null
+        }
+    }
+}
