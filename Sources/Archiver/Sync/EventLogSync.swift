@@ -1,0 +1,204 @@
+import Client
+import Foundation
+
+/// The event-log stream's persistent state, kept as JSON in the archive's stream-state table.
+struct EventStreamState: Codable, Equatable {
+    /// Newest `creationTime` archived by a *completed* run. Only a completed run moves it, so a run
+    /// killed halfway leaves it where it was and the next run walks at least as deep again.
+    var highWater: Int64?
+    /// The walk under way (for `status` and post-mortems); never used to skip rows.
+    var walkStartedAt: Int64?
+    var pagesRead: Int?
+}
+
+/// What the event-log part of a run found.
+public struct EventLogOutcome: Sendable, Equatable {
+    public var counts = IngestCounts()
+    public var listRequests = 0
+    public var walks = 0
+    /// Time range pruned by the server before it was archived, when this run found one.
+    public var gap: ClosedRange<Int64>?
+}
+
+/// One lossless incremental pass over the event log.
+///
+/// The server pages newest-first by `creationTime` (1-second resolution, no tie-breaker, offset
+/// paging only), so the walk relies on one fact checked against box: between two requests rows only
+/// ever move *down* (new events and login upserts enter at the top; pruning removes the oldest).
+/// Hence a walk from page 1 can only miss (a) rows of one second that a page boundary splits, since
+/// every request shuffles tied rows afresh, and (b) rows that arrive at the top while it walks. (a) is
+/// closed by reading every boundary-straddling second whole in one request (one request is one
+/// consistent query, and `per_page` has no maximum); (b) by walking again from page 1 until a walk
+/// finds nothing new. Duplicates are harmless: ingest dedupes by id and keeps changed rows as versions.
+struct EventLogSync {
+    let client: CloudronClient
+    let archive: Archive
+    let instance: Int64
+    let run: Int64
+    let options: SyncOptions
+    let clock: @Sendable () -> Int64
+    private(set) var outcome = EventLogOutcome()
+    private var state: EventStreamState
+    private let startedAt: Double
+
+    /// Rows read by the last walk that changed the archive (new ids or new versions).
+    private struct Walk {
+        var top: Int64?
+        var oldest: Int64?
+        var reachedEnd = false
+        var fresh = 0
+    }
+
+    init(client: CloudronClient, archive: Archive, instance: Int64, run: Int64, options: SyncOptions,
+         clock: @escaping @Sendable () -> Int64) throws {
+        self.client = client
+        self.archive = archive
+        self.instance = instance
+        self.run = run
+        self.options = options
+        self.clock = clock
+        if let bytes = try archive.streamState(instance: instance, stream: SyncStream.eventlog.rawValue) {
+            state = try JSONDecoder().decode(EventStreamState.self, from: Data(bytes))
+        } else {
+            state = EventStreamState()
+        }
+        startedAt = Date().timeIntervalSince1970
+    }
+
+    mutating func sync() async throws -> EventLogOutcome {
+        let previousHighWater = state.highWater
+        let threshold = previousHighWater.map { $0 - options.marginSeconds }
+        state.walkStartedAt = clock()
+        state.pagesRead = 0
+
+        // An incremental run reads the margin in one request when it can: the archive knows how
+        // many events that window held, and a no-op sync then costs two list requests in all.
+        let firstPageSize = try threshold.map { try incrementalPageSize(since: $0) } ?? options.pageSize
+        let first = try await walk(stopBelow: threshold, pageSize: firstPageSize)
+
+        var gap: ClosedRange<Int64>?
+        if first.reachedEnd, let newestBefore = previousHighWater, let oldest = first.oldest, oldest > newestBefore {
+            // The server no longer has anything at or before our newest event: whatever it held in
+            // between was pruned before we could archive it.
+            gap = newestBefore...oldest
+        }
+        let coveredFrom = first.reachedEnd ? first.oldest : threshold
+
+        var top = first.top
+        var rewalks = 0
+        while rewalks < options.maxRewalks, let newest = top {
+            let again = try await walk(stopBelow: newest, pageSize: min(options.pageSize, 100))
+            rewalks += 1
+            top = max(newest, again.top ?? newest)
+            if again.fresh == 0 { break }
+        }
+
+        // The run's conclusions commit together: a crash before this point leaves the old high-water
+        // mark, and the next run simply walks the same ground again.
+        let finalTop = top
+        state.highWater = [previousHighWater, finalTop].compactMap { $0 }.max()
+        state.walkStartedAt = nil
+        state.pagesRead = nil
+        let finalState = state
+        try archive.transaction {
+            if let gap {
+                try archive.recordGap(instance: instance, stream: SyncStream.eventlog.rawValue, from: gap.lowerBound,
+                                      to: gap.upperBound, reason: "pruned by the server before it was archived", run: run)
+            }
+            if let from = coveredFrom, let to = finalTop, from <= to {
+                try archive.addCoverage(instance: instance, stream: SyncStream.eventlog.rawValue, from: from, to: to, run: run)
+            }
+            try saveState(finalState)
+        }
+        outcome.gap = gap
+        return outcome
+    }
+
+    /// Pages from page 1 until a page ends below `stopBelow` (or at the end of the log).
+    private mutating func walk(stopBelow: Int64?, pageSize: Int) async throws -> Walk {
+        outcome.walks += 1
+        var result = Walk()
+        var page = 1
+        var previousLast: Int64?
+        var secondsReadWhole = Set<Int64>()
+        while true {
+            let events = try await fetch(page: page, perPage: pageSize).events
+            var batch = events
+            if let split = previousLast, let first = events.first, first.epochSeconds >= split,
+               !secondsReadWhole.contains(split) {
+                // The last second of the previous page may continue on this one, in another order.
+                batch += try await readWholeSecond(split, nearOffset: (page - 1) * pageSize)
+                secondsReadWhole.insert(split)
+            }
+            state.pagesRead = (state.pagesRead ?? 0) + 1
+            let stateNow = state
+            let counts = try archive.transaction {
+                let counts = try archive.ingest(events: batch, instance: instance, run: run, seenAt: clock())
+                try saveState(stateNow)
+                return counts
+            }
+            outcome.counts = outcome.counts + counts
+            result.fresh += counts.inserted + counts.changed
+            for event in batch {
+                result.top = max(result.top ?? event.epochSeconds, event.epochSeconds)
+                result.oldest = min(result.oldest ?? event.epochSeconds, event.epochSeconds)
+            }
+            reportProgress()
+
+            if events.count < pageSize {
+                result.reachedEnd = true
+                return result
+            }
+            if let stop = stopBelow, let last = events.last, last.epochSeconds < stop {
+                return result
+            }
+            previousLast = events.last?.epochSeconds
+            page += 1
+        }
+    }
+
+    /// Reads every event of one second in a single request, whose window is chosen to contain the
+    /// whole group with a row of another second (or the log's start or end) on each side.
+    private mutating func readWholeSecond(_ second: Int64, nearOffset offset: Int) async throws -> [Event] {
+        var margin = 32
+        for _ in 0..<8 {
+            let window = EventLogSync.pageWindow(covering: max(0, offset - margin), offset + margin)
+            let events = try await fetch(page: window.page, perPage: window.perPage).events
+            let openAbove = window.page == 1 || (events.first.map { $0.epochSeconds > second } ?? false)
+            let openBelow = events.count < window.perPage || (events.last.map { $0.epochSeconds < second } ?? false)
+            if openAbove && openBelow {
+                return events.filter { $0.epochSeconds == second }
+            }
+            margin *= 4
+        }
+        throw SyncError.tieGroupUnreadable(second: second)
+    }
+
+    /// The smallest `(page, perPage)` whose single page spans offsets `lo...hi`.
+    static func pageWindow(covering lo: Int, _ hi: Int) -> (page: Int, perPage: Int) {
+        var perPage = max(1, hi - lo + 1)
+        while lo / perPage != hi / perPage { perPage += 1 }
+        return (lo / perPage + 1, perPage)
+    }
+
+    private func incrementalPageSize(since threshold: Int64) throws -> Int {
+        let known = try archive.eventCount(instance: instance, since: threshold)
+        return min(max(options.pageSize, known + known / 4 + 50), 20_000)
+    }
+
+    private mutating func fetch(page: Int, perPage: Int) async throws -> EventPage {
+        outcome.listRequests += 1
+        return try await client.eventPage(page: page, perPage: perPage)
+    }
+
+    private func saveState(_ state: EventStreamState) throws {
+        let bytes = try JSONEncoder().encode(state)
+        try archive.saveStreamState(instance: instance, stream: SyncStream.eventlog.rawValue, state: Array(bytes))
+    }
+
+    private func reportProgress() {
+        options.progress?(SyncProgress(stream: .eventlog, objects: outcome.counts.inserted + outcome.counts.changed,
+                                       pages: outcome.listRequests,
+                                       elapsedSeconds: Date().timeIntervalSince1970 - startedAt))
+    }
+}

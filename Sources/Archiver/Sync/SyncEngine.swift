@@ -1,0 +1,134 @@
+import Client
+import Foundation
+
+/// What a whole `sync` run did, per stream.
+public struct SyncReport: Sendable {
+    public var run: Int64
+    public var result: RunResult
+    public var events = EventLogOutcome()
+    public var notifications = IngestCounts()
+    public var tasks = IngestCounts()
+    public var taskLogsStored = 0
+    public var listRequests: [SyncStream: Int] = [:]
+}
+
+/// Runs one sync of one Cloudron server into an archive: the event log losslessly, then
+/// notifications and tasks (small sets, re-read whole every run), then task logs when asked.
+///
+/// The caller holds the `SyncLock`; every page commits in its own transaction, so a process
+/// killed at any moment leaves an archive that the next run completes.
+public struct SyncEngine {
+    public let client: CloudronClient
+    public let archive: Archive
+    public let options: SyncOptions
+    /// Seconds since the epoch; injectable so tests can follow a simulator's clock.
+    public let clock: @Sendable () -> Int64
+
+    public init(client: CloudronClient, archive: Archive, options: SyncOptions,
+                clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
+        self.client = client
+        self.archive = archive
+        self.options = options
+        self.clock = clock
+    }
+
+    /// Syncs every selected stream. A failure is recorded in the run's row before it is rethrown.
+    public func run(baseURL: String) async throws -> SyncReport {
+        let instance = try archive.instanceID(name: options.instanceName, baseURL: baseURL)
+        try archive.markInterruptedRuns(instance: instance)
+        let streams = SyncStream.allCases.filter { options.streams.contains($0) }
+        let run = try archive.beginRun(instance: instance, streams: streams.map(\.rawValue), startedAt: clock())
+        // The client may serve several runs (the demo syncs twice): count this run's requests only.
+        let requestsBefore = client.statistics().requestsSent
+        func requestsMade() -> Int { client.statistics().requestsSent - requestsBefore }
+        var report = SyncReport(run: run, result: .running)
+        do {
+            if options.streams.contains(.eventlog) {
+                var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
+                                                options: options, clock: clock)
+                report.events = try await eventLog.sync()
+                report.listRequests[.eventlog] = report.events.listRequests
+            }
+            if options.streams.contains(.notifications) {
+                report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
+            }
+            if options.streams.contains(.tasks) {
+                report.tasks = try await syncTasks(instance: instance, run: run, report: &report)
+                if options.taskLogs {
+                    report.taskLogsStored = try await syncTaskLogs(instance: instance, run: run)
+                }
+            }
+            report.result = report.events.gap == nil ? .success : .gap
+            try archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
+                                  requests: requestsMade(), errors: [])
+            return report
+        } catch {
+            report.result = .failed
+            try? archive.finishRun(run, result: .failed, finishedAt: clock(), counts: runCounts(report),
+                                   requests: requestsMade(), errors: [String(describing: error)])
+            throw error
+        }
+    }
+
+    /// Notifications tie on `creationTime` with no tie-breaker, like events, but they are few: the
+    /// whole list is read as one page, growing the page until it comes back short, so the set is one
+    /// consistent snapshot.
+    private func syncNotifications(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
+        var perPage = 1000
+        while true {
+            report.listRequests[.notifications, default: 0] += 1
+            let page = try await client.notificationPage(page: 1, perPage: perPage)
+            if page.notifications.count < perPage {
+                return try archive.transaction {
+                    try archive.ingest(notifications: page.notifications, instance: instance, run: run, seenAt: clock())
+                }
+            }
+            perPage *= 4
+        }
+    }
+
+    /// Tasks are ordered `creationTime DESC, id DESC`, a stable order: plain paging loses nothing
+    /// (new tasks enter at the top and only repeat rows). Unfinished tasks get a new version each
+    /// run until they finish, because every run re-reads them.
+    private func syncTasks(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
+        let perPage = 1000
+        var counts = IngestCounts()
+        var page = 1
+        while true {
+            report.listRequests[.tasks, default: 0] += 1
+            let tasks = try await client.taskPage(page: page, perPage: perPage).tasks
+            counts = counts + (try archive.transaction {
+                try archive.ingest(tasks: tasks, instance: instance, run: run, seenAt: clock())
+            })
+            if tasks.count < perPage { return counts }
+            page += 1
+        }
+    }
+
+    /// Each finished task's log is archived once; an empty answer means it already rotated away,
+    /// which the archive records so that it is not asked for again.
+    private func syncTaskLogs(instance: Int64, run: Int64) async throws -> Int {
+        var stored = 0
+        for taskId in try archive.tasksAwaitingLogs(instance: instance) {
+            let lines: [TaskLogLine]
+            do {
+                lines = try await client.taskLogs(taskId: taskId)
+            } catch let error as ClientError where error.category == .notFound {
+                lines = []
+            }
+            try archive.transaction {
+                try archive.storeTaskLog(instance: instance, taskId: taskId, lines: lines, run: run, seenAt: clock())
+            }
+            stored += 1
+        }
+        return stored
+    }
+
+    private func runCounts(_ report: SyncReport) -> RunCounts {
+        var counts = RunCounts()
+        counts.add(report.events.counts, to: SyncStream.eventlog.rawValue)
+        counts.add(report.notifications, to: SyncStream.notifications.rawValue)
+        counts.add(report.tasks, to: SyncStream.tasks.rawValue)
+        return counts
+    }
+}

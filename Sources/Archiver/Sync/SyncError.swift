@@ -1,0 +1,19 @@
+/// Failures that belong to the sync itself (the client and the archive have their own error types).
+public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// Another process holds the archive's sync lock.
+    case locked(path: String)
+    case invalidOption(String)
+    /// A group of events sharing one second could not be read whole in one request.
+    case tieGroupUnreadable(second: Int64)
+
+    public var description: String {
+        switch self {
+        case .locked(let path):
+            return "another sync is already writing \(path); wait for it to finish (the lock is released when that process exits)"
+        case .invalidOption(let message):
+            return message
+        case .tieGroupUnreadable(let second):
+            return "the events of second \(second) kept moving while being read; run sync again"
+        }
+    }
+}

@@ -1,0 +1,34 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// An exclusive, non-blocking lock that keeps two syncs from writing one archive at once.
+///
+/// It is an flock(2) on `<archive>.lock`, not on the archive itself: closing any descriptor of
+/// the archive file would silently drop the fcntl locks SQLite holds on it in this process. The
+/// kernel releases an flock when the process dies, SIGKILL included, so a crashed sync never
+/// leaves the archive locked; the empty lock file stays behind, harmless.
+public final class SyncLock {
+    private let descriptor: Int32
+    public let path: String
+
+    public init(archivePath: String) throws {
+        path = archivePath + ".lock"
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else {
+            throw SyncError.invalidOption("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+        }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw SyncError.locked(path: archivePath)
+        }
+        descriptor = fd
+    }
+
+    deinit {
+        flock(descriptor, LOCK_UN)
+        close(descriptor)
+    }
+}

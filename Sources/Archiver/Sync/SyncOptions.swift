@@ -1,0 +1,58 @@
+import Client
+
+/// The three things a Cloudron keeps that cloudron-audit archives.
+public enum SyncStream: String, CaseIterable, Sendable, Codable {
+    case eventlog, notifications, tasks
+
+    /// Parses `--streams eventlog,notifications,tasks`.
+    public static func parseList(_ text: String) throws -> Set<SyncStream> {
+        var streams = Set<SyncStream>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let stream = SyncStream(rawValue: name) else {
+                throw SyncError.invalidOption("unknown stream '\(name)': use a comma list of eventlog, notifications, tasks")
+            }
+            streams.insert(stream)
+        }
+        return streams
+    }
+}
+
+/// What one `sync` run does.
+public struct SyncOptions: Sendable {
+    /// The archive's name for this server (several servers share one archive).
+    public var instanceName: String
+    public var streams: Set<SyncStream>
+    /// Archive each finished task's log once (logs rotate away after about 7 days).
+    public var taskLogs: Bool
+    /// Page size for walks whose depth is unknown (the first sync's backfill).
+    public var pageSize: Int
+    /// How far below the last completed walk's newest event a walk must read before it may stop.
+    /// The issue asks for at least a day; an hour more absorbs clock skew between runs.
+    public var marginSeconds: Int64
+    /// How many extra walks from page 1 a run makes while page 1 keeps moving (new events,
+    /// login upserts). Rows arriving after the last walk are picked up by the next run.
+    public var maxRewalks: Int
+    /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
+    public var progress: (@Sendable (SyncProgress) -> Void)?
+
+    public init(instanceName: String, streams: Set<SyncStream> = Set(SyncStream.allCases), taskLogs: Bool = false,
+                pageSize: Int = 500, marginSeconds: Int64 = 25 * 3600, maxRewalks: Int = 4,
+                progress: (@Sendable (SyncProgress) -> Void)? = nil) {
+        self.instanceName = instanceName
+        self.streams = streams
+        self.taskLogs = taskLogs
+        self.pageSize = pageSize
+        self.marginSeconds = marginSeconds
+        self.maxRewalks = maxRewalks
+        self.progress = progress
+    }
+}
+
+/// A snapshot of a running sync, for progress lines.
+public struct SyncProgress: Sendable {
+    public var stream: SyncStream
+    public var objects: Int
+    public var pages: Int
+    public var elapsedSeconds: Double
+}

@@ -1,0 +1,116 @@
+import Archiver
+import ArgumentParser
+import Client
+import Foundation
+import Query
+
+/// The one place where failures become exit codes (sysexits.h where one fits) and one-line messages.
+/// README's "Exit codes" table mirrors this enum; change both together.
+enum ExitStatus: Int32, CaseIterable {
+    case success = 0
+    /// `verify` found the archive damaged or altered.
+    case verificationFailed = 1
+    /// `sync` finished, but the server had pruned events before they could be archived (a gap).
+    case gapDetected = 3
+    /// Bad arguments, times, zones, formats, search syntax (EX_USAGE).
+    case usage = 64
+    /// The archive is not SQLite, truncated, corrupt, or from a newer cloudron-audit (EX_DATAERR).
+    case badArchive = 65
+    /// The archive or an input file does not exist (EX_NOINPUT).
+    case noInput = 66
+    /// The server cannot be reached: DNS, refused, timeout (EX_UNAVAILABLE).
+    case unavailable = 69
+    /// Internal error (EX_SOFTWARE).
+    case software = 70
+    /// The archive or an output file cannot be created there (EX_CANTCREAT).
+    case cannotCreate = 73
+    /// Reading or writing failed: disk full, I/O error (EX_IOERR).
+    case ioError = 74
+    /// Try again later: another sync holds the archive, or the server kept failing (EX_TEMPFAIL).
+    case temporaryFailure = 75
+    /// The server answered something that is not the Cloudron API (EX_PROTOCOL).
+    case protocolError = 76
+    /// The token was rejected or lacks the permission (EX_NOPERM).
+    case permissionDenied = 77
+    /// TLS verification, insecure http, token file permissions (EX_CONFIG).
+    case configuration = 78
+
+    /// Classifies an error thrown anywhere below the CLI.
+    static func of(_ error: Error) -> ExitStatus {
+        switch error {
+        case let error as ClientError:
+            switch error.category {
+            case .configuration: return .configuration
+            case .unreachable, .transport: return .unavailable
+            case .tls: return .configuration
+            case .tokenRejected, .forbidden: return .permissionDenied
+            case .rateLimited, .serverError:
+                return .temporaryFailure
+            case .notFound, .badRequest, .malformedResponse, .responseTooLarge, .redirectRefused:
+                return .protocolError
+            }
+        case let error as SQLiteError:
+            switch error.kind {
+            case .notADatabase, .notAnArchive, .schemaTooNew, .schemaTooOld: return .badArchive
+            case .cannotOpen: return .cannotCreate
+            case .readOnly: return .cannotCreate
+            case .diskFull, .ioError: return .ioError
+            case .busy: return .temporaryFailure
+            case .constraint, .other: return .software
+            }
+        case let error as SyncError:
+            switch error {
+            case .locked: return .temporaryFailure
+            case .invalidOption: return .usage
+            case .tieGroupUnreadable: return .temporaryFailure
+            }
+        case is QueryInputError: return .usage
+        case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
+        case let error as CommandFailure: return error.status
+        default: return .software
+        }
+    }
+
+    /// Prints one line on stderr (or ArgumentParser's help/version on stdout) and exits.
+    static func exit(with error: Error) -> Never {
+        if let code = error as? ExitCode {
+            Foundation.exit(code.rawValue)
+        }
+        let status: ExitStatus
+        let message: String
+        if isOwnError(error) {
+            status = of(error)
+            message = String(describing: error)
+        } else {
+            // ArgumentParser's errors: --help, --version and completion scripts exit 0 with their text;
+            // parse and validation errors get their first line, not the whole usage block.
+            let code = CloudronAudit.exitCode(for: error)
+            if code == .success {
+                print(CloudronAudit.fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            status = code == .validationFailure ? .usage : .software
+            let text = CloudronAudit.message(for: error)
+            let firstLine = text.split(separator: "\n").first.map(String.init) ?? text
+            message = firstLine + " (see 'cloudron-audit help')"
+        }
+        FileHandle.standardError.write(Data(("cloudron-audit: " + oneLine(message) + "\n").utf8))
+        Foundation.exit(status.rawValue)
+    }
+
+    private static func isOwnError(_ error: Error) -> Bool {
+        error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
+            || error is OutputError || error is CommandFailure
+    }
+
+    /// Messages may quote server text; keep them to one line whatever it holds.
+    private static func oneLine(_ text: String) -> String {
+        String(text.map { $0.isNewline ? " " : $0 })
+    }
+}
+
+/// A failure the CLI itself detects (a missing archive, a sync that found a gap), with its status.
+struct CommandFailure: Error, CustomStringConvertible {
+    let status: ExitStatus
+    let description: String
+}

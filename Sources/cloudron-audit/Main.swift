@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// The entry point: parse, run, and turn every failure into one line on stderr and a documented
+/// exit code (see `ExitStatus`). ArgumentParser's own `main()` would print the usage block after
+/// every error; a cron mail or a script wants the one line that names the fix.
+@main
+struct Main {
+    static func main() async {
+        do {
+            var command = try CloudronAudit.parseAsRoot()
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            ExitStatus.exit(with: error)
+        }
+    }
+}
+
+struct CloudronAudit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cloudron-audit",
+        abstract: "Archive a Cloudron server's event log, notifications and tasks, and answer audit questions from the archive.",
+        discussion: """
+        A Cloudron keeps its event log for about ten days and rewrites some rows in place. cloudron-audit \
+        syncs it into one SQLite archive (several servers per file), keeps every version of every row, \
+        and proves what it holds.
+
+        Examples:
+          CLOUDRON_TOKEN=… cloudron-audit sync --domain my.example.com --db audit.db
+          cloudron-audit status --db audit.db
+          cloudron-audit events --db audit.db --action 'user.login' --since 7d
+          cloudron-audit demo
+        """,
+        version: CloudronAuditVersion.current,
+        subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, DemoCommand.self]
+    )
+}
+
+enum CloudronAuditVersion {
+    static let current = "0.1.0"
+}

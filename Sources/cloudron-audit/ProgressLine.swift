@@ -1,0 +1,32 @@
+import Archiver
+import Foundation
+
+/// A one-line progress display on stderr, redrawn in place, only when stderr is a terminal (cron
+/// mail and pipes never see it). Throttled to ten redraws a second.
+final class ProgressLine: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lastDraw = 0.0
+    private var drawn = false
+
+    func update(_ progress: SyncProgress) {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = Date().timeIntervalSince1970
+        guard now - lastDraw >= 0.1 else { return }
+        lastDraw = now
+        let rate = progress.elapsedSeconds > 0 ? Int(Double(progress.objects) / progress.elapsedSeconds) : 0
+        let elapsed = Int(progress.elapsedSeconds)
+        let text = "\(progress.stream.rawValue): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
+            + String(format: "%d:%02d", elapsed / 60, elapsed % 60)
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        drawn = true
+    }
+
+    /// Clears the line so that what follows starts on a clean one.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawn = false
+    }
+}

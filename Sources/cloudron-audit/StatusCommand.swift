@@ -1,0 +1,70 @@
+import Archiver
+import ArgumentParser
+import Foundation
+import Query
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show what the archive holds: per server and stream, counts, time ranges, complete ranges and gaps.",
+        discussion: """
+        Examples:
+          cloudron-audit status --db audit.db
+          cloudron-audit status --db audit.db --format json | jq '.instances[].streams[].gaps'
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @OptionGroup var archive: ArchiveOptions
+    @Option(help: "Output format: text or json.") var format: Format = .text
+    @Option(help: ArgumentHelp("Show times in this zone (default UTC).", valueName: "zone")) var tz: String?
+
+    func run() throws {
+        let zone = try tz.map { try TimeZoneOption.parse($0) }
+        let status = try archive.openForReading().status()
+        switch format {
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        case .text:
+            print(StatusText.render(status, zone: zone), terminator: "")
+        }
+    }
+}
+
+/// The human-readable form of `ArchiveStatus`.
+enum StatusText {
+    static func render(_ status: ArchiveStatus, zone: TimeZone?) -> String {
+        var times = TimestampFormatter(zone: zone)
+        func time(_ epoch: Int64?) -> String { epoch.map { times.string(from: $0) } ?? "-" }
+        var out = "archive \(status.path) (schema \(status.schemaVersion))\n"
+        out += "hash chain: \(status.chain.length) records, head \(status.chain.head)\n"
+        if status.instances.isEmpty { out += "no server synced yet\n" }
+        for instance in status.instances {
+            out += "\ninstance \(instance.name) (\(instance.baseURL))\n"
+            if let run = instance.lastRun {
+                out += "  last sync: run \(run.id), \(run.result.rawValue), started \(time(run.startedAt))"
+                out += ", \(run.requests) requests\n"
+                for error in run.errors { out += "    error: \(error)\n" }
+            } else {
+                out += "  last sync: never\n"
+            }
+            for stream in instance.streams {
+                out += "  \(stream.name): \(stream.objects) objects, \(stream.versions) versions, \(time(stream.oldest)) → \(time(stream.newest))\n"
+                for range in stream.coverage {
+                    out += "    complete: \(time(range.from)) → \(time(range.to))\n"
+                }
+                if stream.gaps.isEmpty {
+                    out += "    gaps: none\n"
+                }
+                for gap in stream.gaps {
+                    out += "    GAP: \(time(gap.from)) → \(time(gap.to)): \(gap.reason) (found by run \(gap.run))\n"
+                }
+            }
+            out += "  task logs: \(instance.taskLogs.archived) archived, \(instance.taskLogs.rotated) already rotated, \(instance.taskLogs.lines) lines\n"
+        }
+        return out
+    }
+}

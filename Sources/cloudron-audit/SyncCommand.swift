@@ -1,0 +1,77 @@
+import Archiver
+import ArgumentParser
+import Client
+import Foundation
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Archive new and changed events, notifications and tasks from a Cloudron.",
+        discussion: """
+        The first sync backfills everything the server still has (about ten days); later runs read only \
+        what is new or changed. Run it hourly from cron or a systemd timer. Exits 3 when the server had \
+        already pruned events that were never archived (the gap is recorded; see 'status').
+
+        Examples:
+          export CLOUDRON_TOKEN=…   # a read-only API token from the dashboard
+          cloudron-audit sync --domain my.example.com --db /var/lib/cloudron-audit/audit.db --quiet
+          cloudron-audit sync --url https://my.example.com --token-file ~/.config/cloudron-audit/token --task-logs
+          cloudron-audit sync --domain second.example.com --instance second --streams eventlog
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var server: ServerOptions
+
+    @Option(help: ArgumentHelp("The archive's name for this server (default: its host name).", valueName: "name"))
+    var instance: String?
+
+    @Option(help: ArgumentHelp("Which streams to sync, comma-separated.", valueName: "eventlog,notifications,tasks"))
+    var streams = "eventlog,notifications,tasks"
+
+    @Flag(help: "Also archive each finished task's log once (they rotate away after about 7 days).")
+    var taskLogs = false
+
+    @Option(help: ArgumentHelp("Events per request while backfilling (1-10000).", valueName: "n"))
+    var pageSize = 500
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors (for cron).")
+    var quiet = false
+
+    func validate() throws {
+        guard (1...10_000).contains(pageSize) else {
+            throw ValidationError("--page-size must be between 1 and 10000, not \(pageSize)")
+        }
+        _ = try parsedStreams()
+        if let instance, instance.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw ValidationError("--instance must not be empty")
+        }
+    }
+
+    private func parsedStreams() throws -> Set<SyncStream> {
+        do { return try SyncStream.parseList(streams) } catch let error as SyncError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func run() async throws {
+        let configuration = try server.clientConfiguration(warn: { StandardError.line("cloudron-audit: " + $0) })
+        let client = try CloudronClient(configuration: configuration)
+        let progress = (!quiet && StandardError.isTerminal) ? ProgressLine() : nil
+        var options = SyncOptions(instanceName: instance ?? SyncCommand.defaultInstanceName(configuration.baseURL),
+                                  streams: try parsedStreams(), taskLogs: taskLogs, pageSize: pageSize)
+        if let progress { options.progress = { progress.update($0) } }
+        let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
+        progress?.finish()
+        if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }
+        if let gap = report.events.gap {
+            throw CommandFailure(status: .gapDetected, description: SyncSummary.gapLine(gap, instance: options.instanceName))
+        }
+    }
+
+    /// `https://my.example.com` → `my.example.com`; several servers in one archive are told apart by it.
+    static func defaultInstanceName(_ baseURL: String) -> String {
+        guard let range = baseURL.range(of: "://") else { return baseURL }
+        return String(baseURL[range.upperBound...])
+    }
+}

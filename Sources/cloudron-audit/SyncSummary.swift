@@ -1,0 +1,25 @@
+import Archiver
+import Foundation
+import Query
+
+/// The few lines `sync` prints when not `--quiet`.
+enum SyncSummary {
+    static func text(_ report: SyncReport, instance: String) -> String {
+        var parts = ["\(instance): events \(describe(report.events.counts))"]
+        parts.append("notifications \(describe(report.notifications))")
+        parts.append("tasks \(describe(report.tasks))")
+        if report.taskLogsStored > 0 { parts.append("task logs \(report.taskLogsStored)") }
+        let requests = report.listRequests.values.reduce(0, +)
+        return parts.joined(separator: "; ") + " (\(requests) list requests)"
+    }
+
+    static func gapLine(_ gap: ClosedRange<Int64>, instance: String) -> String {
+        var times = TimestampFormatter()
+        return "\(instance): events between \(times.string(from: gap.lowerBound)) and \(times.string(from: gap.upperBound)) "
+            + "were pruned by the server before they were archived (gap recorded; sync more often than every 10 days)"
+    }
+
+    private static func describe(_ counts: IngestCounts) -> String {
+        "\(counts.inserted) new, \(counts.changed) changed"
+    }
+}

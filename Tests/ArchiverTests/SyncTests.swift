@@ -1,0 +1,144 @@
+@testable import Archiver
+import Client
+import CloudronSimulator
+import Foundation
+import Testing
+
+@Suite("Sync against the simulator")
+struct SyncTests {
+    @Test("A first sync archives everything the server has, byte for byte, across many tied page boundaries")
+    func firstSync() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 11, eventCount: 3000))
+        defer { Task { await fixture.finish() } }
+        let report = try await fixture.sync(pageSize: 37)
+        #expect(report.result == .success)
+        #expect(report.events.counts.inserted == 3000)
+        try expectArchiveMatchesTruth(fixture.archivePath, await fixture.simulator.truth())
+        #expect(try Archive(path: fixture.archivePath, mode: .readOnly).verify().isIntact)
+    }
+
+    @Test("With new events, login upserts, task and notification churn during the sync, one quiet sync converges")
+    func convergenceUnderChurn() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 12, eventCount: 2500))
+        defer { Task { await fixture.finish() } }
+        await fixture.simulator.setDynamics(SimulatorDynamics(
+            newEventsPerListRequest: 3, loginUpsertsPerListRequest: 2, alertRewrites: true, ackToggles: true,
+            taskProgress: true))
+        try await fixture.sync(pageSize: 50)
+        try await fixture.sync(pageSize: 50)
+        await fixture.simulator.setDynamics(.quiet)
+        try await fixture.sync(pageSize: 50)
+
+        let truth = await fixture.simulator.truth()
+        try expectArchiveMatchesTruth(fixture.archivePath, truth)
+        // Upserted logins keep their id and change: the archive must hold them as versions.
+        let upserted = truth.eventVersions.filter { $0.value.count > 1 }.map(\.key)
+        #expect(!upserted.isEmpty, "the simulator made no upserts; the test proves nothing")
+        let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
+        let keptAsVersions = upserted.filter { (archived.versions[$0]?.count ?? 0) > 1 }
+        #expect(!keptAsVersions.isEmpty, "no upsert was archived as a second version")
+        #expect(try Archive(path: fixture.archivePath, mode: .readOnly).verify().isIntact)
+    }
+
+    @Test("Under 5xx, 429, truncated bodies and dropped connections the sync completes or the next one does")
+    func chaos() async throws {
+        var configuration = SimulatorConfiguration(seed: 13, eventCount: 2000)
+        configuration.dynamics.chaos = ChaosSettings(serverErrorRate: 0.15, tooManyRequestsRate: 0.10,
+                                                     truncatedBodyRate: 0.05, droppedConnectionRate: 0.05)
+        let fixture = try await SyncFixture.start(configuration)
+        defer { Task { await fixture.finish() } }
+        let client = try fixture.client(retry: RetryPolicy(maxAttempts: 8, baseDelay: 0.001, maxDelay: 0.01, retryAfterCap: 0.01))
+        var succeeded = false
+        for _ in 0..<5 where !succeeded {
+            do {
+                try await fixture.sync(pageSize: 100, client: client)
+                succeeded = true
+            } catch let error as ClientError {
+                // Only an exhausted retry budget may end a run under chaos; the archive stays consistent.
+                guard case .retriesExhausted = error else {
+                    Issue.record("unexpected error under chaos: \(error)")
+                    break
+                }
+                #expect(try Archive(path: fixture.archivePath, mode: .readOnly).verify().isIntact)
+            }
+        }
+        #expect(succeeded)
+        await fixture.simulator.setDynamics(.quiet)
+        try await fixture.sync(pageSize: 100, client: client)
+        try expectArchiveMatchesTruth(fixture.archivePath, await fixture.simulator.truth())
+    }
+
+    @Test("A no-op incremental sync makes at most two list requests per stream")
+    func noOpSync() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 14, eventCount: 3000))
+        defer { Task { await fixture.finish() } }
+        try await fixture.sync(pageSize: 100)
+        let before = await fixture.simulator.requestCounts()
+        let report = try await fixture.sync(pageSize: 100)
+        let after = await fixture.simulator.requestCounts()
+        for path in ["/api/v1/eventlog", "/api/v1/notifications", "/api/v1/tasks"] {
+            let made = (after[path] ?? 0) - (before[path] ?? 0)
+            #expect(made >= 1 && made <= 2, "\(path): \(made) list requests")
+        }
+        #expect(report.events.counts.inserted == 0 && report.events.counts.changed == 0)
+    }
+
+    @Test("A server pruned past the archive's newest event: the gap is reported and the old events stay")
+    func gapDetection() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 15, eventCount: 500))
+        defer { Task { await fixture.finish() } }
+        try await fixture.sync()
+        let archivedBefore = try ArchivedObjects.read(fixture.archivePath, kind: "events").current.count
+
+        await fixture.simulator.advanceClock(seconds: 12 * 86_400)
+        var dynamics = SimulatorDynamics.quiet
+        dynamics.retentionPruning = true
+        await fixture.simulator.setDynamics(dynamics)
+        await fixture.simulator.pruneNow()
+        dynamics.newEventsPerListRequest = 5
+        await fixture.simulator.setDynamics(dynamics)
+
+        let report = try await fixture.sync()
+        #expect(report.result == .gap)
+        let gap = try #require(report.events.gap)
+        let truth = await fixture.simulator.truth()
+        #expect(!truth.prunedEventIds.isEmpty)
+        let status = try Archive(path: fixture.archivePath, mode: .readOnly).status()
+        let eventlog = try #require(status.instances.first?.streams.first { $0.name == "eventlog" })
+        #expect(eventlog.gaps.count == 1)
+        #expect(eventlog.gaps.first?.from == gap.lowerBound && eventlog.gaps.first?.to == gap.upperBound)
+        let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
+        #expect(archived.current.count >= archivedBefore + 5, "pruned events must stay in the archive")
+        #expect(truth.prunedEventIds.allSatisfy { archived.current[$0] != nil })
+    }
+
+    @Test("Task logs of finished tasks are archived once")
+    func taskLogs() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 16, eventCount: 1500))
+        defer { Task { await fixture.finish() } }
+        let first = try await fixture.sync(taskLogs: true)
+        #expect(first.taskLogsStored > 0)
+        let second = try await fixture.sync(taskLogs: true)
+        #expect(second.taskLogsStored == 0)
+    }
+
+    @Test("A second sync on a locked archive fails at once with its own error")
+    func lock() async throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/a.db"
+        let held = try SyncLock(archivePath: path)
+        #expect(throws: SyncError.locked(path: path)) { try SyncLock(archivePath: path) }
+        withExtendedLifetime(held) {}
+    }
+
+    @Test("A page window always spans the requested offsets in one page", arguments: [
+        (0, 10), (5, 5), (31, 95), (99, 101), (480, 545), (999_968, 1_000_032),
+    ])
+    func pageWindow(range: (Int, Int)) {
+        let window = EventLogSync.pageWindow(covering: range.0, range.1)
+        let start = (window.page - 1) * window.perPage
+        #expect(start <= range.0 && range.1 < start + window.perPage)
+    }
+}
