@@ -23,6 +23,7 @@ test: build
 
 # The main job: the built-in simulator, a first sync into demo.db, and its status.
 demo: build
+	rm -f demo.db demo.db-wal demo.db-shm demo.db.lock
 	$(BIN)/cloudron-audit demo --db demo.db
 
 # A simulated Cloudron server on 127.0.0.1; prints its URL and tokens.

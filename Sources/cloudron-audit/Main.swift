@@ -36,7 +36,8 @@ struct CloudronAudit: AsyncParsableCommand {
           cloudron-audit demo
         """,
         version: CloudronAuditVersion.current,
-        subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, DemoCommand.self]
+        subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, EventsCommand.self, SearchCommand.self,
+                      NotificationsCommand.self, TasksCommand.self, DemoCommand.self]
     )
 }
 

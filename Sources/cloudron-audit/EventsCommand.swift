@@ -1,0 +1,119 @@
+import Archiver
+import ArgumentParser
+import Foundation
+import Query
+
+struct EventsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "events",
+        abstract: "List archived events, filtered; with --history every archived version.",
+        discussion: """
+        Examples:
+          cloudron-audit events --db audit.db --action 'user.login*' --since 7d
+          cloudron-audit events --db audit.db --app nextcloud.example.com --format csv --output app.csv
+          cloudron-audit events --db audit.db --around 7f32f714-ad40-4bea-b5e5-e71562679f0c --window 10m
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Every archived version of each event (login upserts, rewrites), with its version number and first-seen time.")
+    var history = false
+
+    @Option(help: ArgumentHelp("Everything on the same server within --window of this event (by event id).", valueName: "id"))
+    var around: String?
+
+    @Option(help: ArgumentHelp("The window for --around, e.g. 5m, 1h.", valueName: "duration"))
+    var window = "5m"
+
+    func run() throws {
+        let zone = try output.zone()
+        let window = try TimeExpression.parseDuration(self.window)
+        let query = EventQuery(filter: try filters.filter(zone: zone), history: history,
+                               around: around.map { ($0, window) })
+        let database = try archive.openForReading().database
+        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+    }
+}
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Full-text search over events (and with --in, notifications and tasks).",
+        discussion: """
+        Words are matched as words: user@example.com, 10.0.0.1, NOT, quotes and parentheses need no \
+        escaping. --raw passes SQLite FTS5 syntax (AND, OR, NOT, "phrases", prefix*, column:term).
+
+        Examples:
+          cloudron-audit search --db audit.db 203.0.113.24
+          cloudron-audit search --db audit.db --rank 'disk full' --in events,notifications
+          cloudron-audit search --db audit.db --raw 'oom AND (redis OR mysql)' --since 30d
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @Argument(help: "What to search for.") var query: String
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "Order by relevance (bm25) instead of time.") var rank = false
+    @Flag(help: "Take the query as FTS5 syntax.") var raw = false
+    @Option(name: .customLong("in"), help: ArgumentHelp("What to search, comma-separated.",
+                                                         valueName: "events,notifications,tasks"))
+    var scopes = "events"
+
+    func run() throws {
+        let zone = try output.zone()
+        let match = raw ? try FTSQuery(raw: query) : try FTSQuery(words: query)
+        let search = SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
+                                 scopes: try SearchScope.parseList(scopes))
+        let database = try archive.openForReading().database
+        _ = try output.write { writer in try search.run(on: database, into: &writer) }
+    }
+}
+
+struct NotificationsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "notifications",
+        abstract: "List archived notifications (current state).",
+        discussion: """
+        Examples:
+          cloudron-audit notifications --db audit.db --since 30d
+          cloudron-audit notifications --db audit.db --format json --output notifications.json
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let query = NotificationQuery(filter: try filters.filter(zone: try output.zone()))
+        let database = try archive.openForReading().database
+        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+    }
+}
+
+struct TasksCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tasks",
+        abstract: "List archived tasks (current state).",
+        discussion: """
+        Examples:
+          cloudron-audit tasks --db audit.db --since 7d
+          cloudron-audit tasks --db audit.db --format csv --output tasks.csv
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let query = TaskQuery(filter: try filters.filter(zone: try output.zone()))
+        let database = try archive.openForReading().database
+        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+    }
+}

@@ -1,0 +1,93 @@
+import Archiver
+import ArgumentParser
+import Foundation
+import Query
+
+/// The filters every reading command shares; `filter()` turns them into the Query library's
+/// `EventFilter`, where times, globs and limits are parsed by their one parser each.
+struct FilterOptions: ParsableArguments {
+    @Option(name: .customLong("action"), help: ArgumentHelp(
+        "Only these actions: exact (user.login) or a glob (app.*). Repeatable.", valueName: "action"))
+    var actions: [String] = []
+
+    @Option(help: ArgumentHelp("From this time on: 2026-11-20, 2026-11-20T08:00, 2026-11-20T08:00:00Z, or 30m, 24h, 7d ago.",
+                               valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Before this time (exclusive); same forms as --since.", valueName: "time"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("Only events of this user (username or user id, as actor or subject).", valueName: "user"))
+    var user: String?
+
+    @Option(help: ArgumentHelp("Only events of this app (app id, subdomain or fqdn).", valueName: "app"))
+    var app: String?
+
+    @Option(help: ArgumentHelp("Only events from this IP address.", valueName: "ip"))
+    var ip: String?
+
+    @Option(help: ArgumentHelp("Only this server of the archive (its instance name).", valueName: "name"))
+    var instance: String?
+
+    @Option(help: ArgumentHelp("At most this many rows.", valueName: "n"))
+    var limit: String?
+
+    @Option(help: ArgumentHelp("newest (default) or oldest first.", valueName: "order"))
+    var order = "newest"
+
+    /// Parses the filters; `zone` interprets dates without an offset (UTC unless --tz).
+    func filter(zone: TimeZone?) throws -> EventFilter {
+        let zone = zone ?? TimeZone(identifier: "UTC") ?? .current
+        let now = Int64(Date().timeIntervalSince1970)
+        var filter = EventFilter()
+        filter.actions = try actions.map(ActionPattern.init)
+        filter.since = try since.map { try TimeExpression.parse($0, now: now, zone: zone) }
+        filter.until = try until.map { try TimeExpression.parse($0, now: now, zone: zone) }
+        filter.user = user
+        filter.app = app
+        filter.ip = ip
+        filter.instance = instance
+        filter.limit = try limit.map(EventFilter.parseLimit)
+        filter.order = try ResultOrder(parsing: order)
+        try filter.validate()
+        return filter
+    }
+}
+
+/// `--format`, `--output` and `--tz`: how and where rows are printed.
+struct OutputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("table, csv, json or ndjson (default: table on a terminal, ndjson otherwise).",
+                               valueName: "format"))
+    var format: String?
+
+    @Option(help: ArgumentHelp("Write to this file (atomically: a reader never sees half a file) instead of stdout.",
+                               valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Show times in this zone (default UTC), and read --since/--until in it.", valueName: "zone"))
+    var tz: String?
+
+    func zone() throws -> TimeZone? { try tz.map(TimeZoneOption.parse) }
+
+    func resolvedFormat() throws -> OutputFormat {
+        if let format { return try OutputFormat(parsing: format) }
+        return output == nil && TerminalWidth.isTerminal() ? .table : .ndjson
+    }
+
+    /// Runs `body` with a writer onto stdout or the `--output` file; returns what `body` returns.
+    func write(_ body: (inout any RowWriter) throws -> Int) throws -> Int {
+        let format = try resolvedFormat()
+        let times = TimestampFormatter(zone: try zone())
+        if let output {
+            return try AtomicOutputFile.write(to: output) { sink in
+                var writer = format.makeWriter(sink: sink, times: times)
+                return try body(&writer)
+            }
+        }
+        let sink = OutputSink(fileDescriptor: STDOUT_FILENO)
+        var writer = format.makeWriter(sink: sink, times: times, tableWidth: TerminalWidth.columns())
+        let count = try body(&writer)
+        try sink.flush()
+        return count
+    }
+}
