@@ -57,6 +57,8 @@ let package = Package(
         .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
+        // Runs the built `cloudron-audit` binary as a user would (the dependency makes SwiftPM build it).
+        .testTarget(name: "EndToEndTests", dependencies: ["cloudron-audit", "Archiver", "Client", "CloudronSimulator"]),
     ],
     swiftLanguageModes: [.v6]
 )

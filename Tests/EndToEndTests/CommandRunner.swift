@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// Runs the built `cloudron-audit` (or `fake-cloudron`) binary and captures what a user would see.
+struct CommandResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// stderr without the trailing newline; most failures must be exactly one line.
+    var errorLines: [Substring] { stderr.split(separator: "\n", omittingEmptySubsequences: true) }
+}
+
+enum Binary {
+    /// The folder of the test bundle is SwiftPM's build products folder, where the executables are.
+    static var productsFolder: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+
+    static func path(_ name: String) -> String {
+        var folder = productsFolder
+        // `swift test` runs `…/debug/cloudron-auditPackageTests.xctest`; be lenient about bundles.
+        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent(name).path),
+              folder.pathComponents.count > 1 {
+            folder.deleteLastPathComponent()
+            if folder.lastPathComponent == ".build" { break }
+        }
+        return folder.appendingPathComponent(name).path
+    }
+}
+
+/// Starts a process with `arguments`, an environment that holds only what is given (plus PATH),
+/// and waits for it, unless `start` is used to kill it midway.
+struct Command {
+    var executable: String
+    var arguments: [String]
+    var environment: [String: String] = [:]
+    var currentDirectory: String?
+
+    init(_ arguments: [String], environment: [String: String] = [:], binary: String = "cloudron-audit") {
+        executable = Binary.path(binary)
+        self.arguments = arguments
+        self.environment = environment
+    }
+
+    func makeProcess(stdout: Pipe, stderr: Pipe) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+
+    /// Runs to completion. Output is read concurrently so a large stdout cannot block the child.
+    func run() throws -> CommandResult {
+        let out = Pipe(), err = Pipe()
+        let process = makeProcess(stdout: out, stderr: err)
+        let collected = OutputCollector(out: out, err: err)
+        try process.run()
+        process.waitUntilExit()
+        let (stdout, stderr) = collected.finish()
+        return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
+
+/// Drains a child's stdout and stderr on background threads.
+final class OutputCollector: @unchecked Sendable {
+    private var outData = Data(), errData = Data()
+    private let group = DispatchGroup()
+
+    init(out: Pipe, err: Pipe) {
+        group.enter()
+        DispatchQueue.global().async { self.outData = out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        group.enter()
+        DispatchQueue.global().async { self.errData = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+    }
+
+    func finish() -> (String, String) {
+        group.wait()
+        return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// A fresh temporary folder, removed by `remove()`.
+struct ScratchFolder {
+    let path: String
+    init() throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("cloudron-audit-e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+    func file(_ name: String) -> String { path + "/" + name }
+    func remove() { try? FileManager.default.removeItem(atPath: path) }
+}
