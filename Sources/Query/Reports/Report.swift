@@ -1,0 +1,171 @@
+import Archiver
+import Foundation
+
+/// One report: a SQL statement over the archive with a title, a description, typed columns, and
+/// parameters. Defined in a `reports/NAME.sql` file (see reports/README.md for the format).
+public struct Report: Sendable, Hashable {
+    public var name: String
+    public var title: String
+    public var description: String
+    public var columns: [ReportColumn]
+    public var parameters: [ReportParameter]
+    public var sql: String
+    /// The `--summary` variant, when the report has one.
+    public var summary: (sql: String, columns: [ReportColumn])? {
+        guard let summarySQL, let summaryColumns else { return nil }
+        return (summarySQL, summaryColumns)
+    }
+    var summarySQL: String?
+    var summaryColumns: [ReportColumn]?
+    /// Where the definition came from (`built-in` or a file path), for messages.
+    public var origin: String
+
+    /// Parses a report file.
+    /// - Throws: `QueryInputError` naming the file and the problem, in one line.
+    public init(name: String, text: String, origin: String) throws {
+        self.name = name
+        self.origin = origin
+        var title: String?, description = "", columns: [ReportColumn]?, summaryColumns: [ReportColumn]?
+        var parameters: [ReportParameter] = []
+        var main: [Substring] = [], summary: [Substring] = []
+        var inSummary = false
+        func fail(_ message: String) -> QueryInputError {
+            QueryInputError("report \(name) (\(origin)): \(message)")
+        }
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed == "-- summary" { inSummary = true; continue }
+            if trimmed.hasPrefix("-- "), let colon = trimmed.firstIndex(of: ":") {
+                let key = trimmed[trimmed.index(trimmed.startIndex, offsetBy: 3)..<colon]
+                let value = trimmed[trimmed.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+                switch key {
+                case "title": title = value; continue
+                case "description": description = value; continue
+                case "columns": columns = try ReportColumn.parseList(value).get(or: fail); continue
+                case "summary-columns": summaryColumns = try ReportColumn.parseList(value).get(or: fail); continue
+                case "parameter": parameters.append(try ReportParameter.parse(value).get(or: fail)); continue
+                default: break
+                }
+            }
+            if inSummary { summary.append(line) } else { main.append(line) }
+        }
+        guard let title else { throw fail("missing `-- title:` line") }
+        guard let columns, !columns.isEmpty else { throw fail("missing `-- columns:` line") }
+        let mainSQL = main.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !mainSQL.isEmpty else { throw fail("no SQL statement") }
+        let summarySQL = summary.joined(separator: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
+        if !summarySQL.isEmpty && summaryColumns == nil { throw fail("a summary needs a `-- summary-columns:` line") }
+        self.title = title
+        self.description = description
+        self.columns = columns
+        self.parameters = parameters
+        self.sql = mainSQL
+        self.summarySQL = summarySQL.isEmpty ? nil : summarySQL
+        self.summaryColumns = summarySQL.isEmpty ? nil : summaryColumns
+    }
+
+    public static func == (lhs: Report, rhs: Report) -> Bool {
+        lhs.name == rhs.name && lhs.origin == rhs.origin && lhs.sql == rhs.sql && lhs.summarySQL == rhs.summarySQL
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        hasher.combine(origin)
+    }
+}
+
+/// A report column: its name and how its values are written.
+public struct ReportColumn: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Whatever SQLite returns (text, integer, real, NULL).
+        case text
+        case integer
+        /// Epoch seconds, formatted per `--tz`.
+        case time
+        /// JSON text, kept as JSON in json/ndjson.
+        case json
+        case bool
+    }
+
+    public var name: String
+    public var kind: Kind
+
+    static func parseList(_ text: String) -> Result<[ReportColumn], ParseFailure> {
+        var columns: [ReportColumn] = []
+        for item in text.split(separator: ",") {
+            let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let name = parts.first, !name.isEmpty else { return .failure(ParseFailure("empty column name")) }
+            let kindName = parts.count > 1 ? parts[1] : "text"
+            guard let kind = Kind(rawValue: kindName) else {
+                return .failure(ParseFailure("column \(name) has unknown kind \(kindName) (use "
+                                             + Kind.allCases.map(\.rawValue).joined(separator: ", ") + ")"))
+            }
+            columns.append(ReportColumn(name: name, kind: kind))
+        }
+        return .success(columns)
+    }
+}
+
+/// A report-specific parameter (`--gap 30m`), bound as `:name`.
+public struct ReportParameter: Sendable, Hashable {
+    public enum Kind: String, Sendable, CaseIterable {
+        case integer
+        /// A duration such as `30m`, bound as seconds.
+        case duration
+        case text
+    }
+
+    public var name: String
+    public var kind: Kind
+    public var defaultValue: String
+    public var description: String
+
+    /// `name kind default description…`
+    static func parse(_ text: String) -> Result<ReportParameter, ParseFailure> {
+        let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).map(String.init)
+        guard parts.count >= 3, let kind = Kind(rawValue: parts[1]) else {
+            return .failure(ParseFailure("a parameter line reads `name kind default description`, kind one of "
+                                         + Kind.allCases.map(\.rawValue).joined(separator: ", ")))
+        }
+        let parameter = ReportParameter(name: parts[0], kind: kind, defaultValue: parts[2],
+                                        description: parts.count > 3 ? parts[3] : "")
+        if case .failure(let error) = Result(catching: { try parameter.value(parts[2]) }) {
+            return .failure(ParseFailure("default of \(parts[0]): \(error)"))
+        }
+        return .success(parameter)
+    }
+
+    /// The value to bind for user text (or the default).
+    /// - Throws: `QueryInputError` naming the parameter.
+    public func value(_ text: String) throws -> SQLValue {
+        switch kind {
+        case .text:
+            return .text(text)
+        case .integer:
+            guard let value = Int64(text.trimmingCharacters(in: .whitespaces)) else {
+                throw QueryInputError("invalid --\(name) \(TimeExpression.quoted(text)): use a whole number")
+            }
+            return .integer(value)
+        case .duration:
+            do {
+                return .integer(try TimeExpression.parseDuration(text))
+            } catch {
+                throw QueryInputError("invalid --\(name) \(TimeExpression.quoted(text)): use a duration such as 30m, 2h or 1d")
+            }
+        }
+    }
+}
+
+struct ParseFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Result where Failure == ParseFailure {
+    func get(or wrap: (String) -> QueryInputError) throws -> Success {
+        switch self {
+        case .success(let value): return value
+        case .failure(let failure): throw wrap(failure.description)
+        }
+    }
+}

@@ -1,1 +1,0 @@
-enum ReportsProbe { static var n: Int { PackageResources.README_md.count } }
