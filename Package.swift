@@ -35,7 +35,9 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], resources: [.embedInCode("schema")]),
-        .target(name: "Query", dependencies: ["Archiver", "Client", "CSQLite"],
+        .target(name: "Query", dependencies: [
+            "Archiver", "Client", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
+        ],
                 resources: [.embedInCode("reports")]),
         // The simulator deliberately shares no code with Client: it is an independent
         // implementation of the server, so a bug in our decoding cannot hide in both.

@@ -361,3 +361,72 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         #expect(throws: QueryInputError.self) { try runReport("backups", database, summary: true) }
     }
 }
+
+@Suite struct ReportExportTests {
+    @Test func appLifecycleListsChangesWithVersions() throws {
+        let directory = try TemporaryDirectory()
+        let database = try openReadOnly(try makeFixtureArchive(in: directory))
+        let rows = try ndjsonObjects {
+            try ReportQuery(report: try ReportCatalog.find("app-lifecycle", in: try ReportCatalog.builtIn()))
+                .run(on: database, into: &$0)
+        }
+        #expect(rows.map { "\($0["eventId"] as? String ?? "") \($0["app"] as? String ?? "-") \($0["fromVersion"] as? String ?? "-")→\($0["toVersion"] as? String ?? "-") \($0["result"] as? String ?? "")" }
+                == ["e02-install-wiki wiki.example.com -→1.2.0 ", "e04-update-wiki wiki.example.com 1.2.0→1.3.0 ",
+                    "e07-finish wiki.example.com -→- success"])
+        #expect(rows.map { $0["actor"] as? String ?? "-" } == ["alice", "bob", "apptask"])
+    }
+
+    @Test func allReportsWithManifest() throws {
+        let directory = try TemporaryDirectory()
+        let path = try makeFixtureArchive(in: directory)
+        do {
+            let archive = try Archive(path: path)
+            let main = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
+            let run = try archive.beginRun(instance: main, streams: ["eventlog"], startedAt: fixtureDay + 95_000)
+            try archive.addCoverage(instance: main, stream: "eventlog", from: fixtureDay - 86_400, to: fixtureDay + 90_000, run: run)
+            try archive.recordGap(instance: main, stream: "eventlog", from: fixtureDay - 200_000, to: fixtureDay - 100_000,
+                                  reason: "pruned before archived", run: run)
+        }
+        let database = try openReadOnly(path)
+        let output = directory.file("out/daily")
+        let export = ReportExport(reports: try ReportCatalog.builtIn(), filter: EventFilter(since: fixtureDay, until: fixtureDay + 86_400),
+                                  formats: try ReportExport.parseFormats("csv,ndjson"), toolVersion: "1.2.3", archivePath: path)
+        let manifest = try export.run(on: database, outputDirectory: output, now: fixtureDay + 100_000)
+        let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
+        // 10 reports + 2 summaries, two formats each, plus the manifest; no temporary files.
+        #expect(files.count == 12 * 2 + 1)
+        #expect(files.contains("manifest.json") && files.contains("logins-summary.csv") && files.contains("oom.ndjson"))
+        // The manifest on disk says what the returned value says; hashes and row counts checked by Python.
+        let onDisk = try JSONDecoder().decode(ReportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")))
+        #expect(onDisk == manifest)
+        #expect(manifest.toolVersion == "1.2.3")
+        #expect(manifest.window.since == "2026-11-20T00:00:00Z" && manifest.window.until == "2026-11-21T00:00:00Z")
+        #expect(manifest.coverage.map { "\($0.instance) \($0.stream) \($0.from) \($0.to)" }
+                == ["main eventlog 2026-11-20T00:00:00Z 2026-11-20T23:59:59Z"])   // clipped; ranges are inclusive
+        #expect(manifest.gaps.isEmpty)                // the gap lies before the window
+        let checked = try runPython("""
+            import hashlib, json, sys, os
+            d = sys.argv[1]
+            m = json.load(open(os.path.join(d, 'manifest.json')))
+            out = []
+            for r in m['reports']:
+                for f in r['files']:
+                    data = open(os.path.join(d, f['file']), 'rb').read()
+                    lines = data.count(b'\\n') - (1 if f['format'] == 'csv' else 0)
+                    out.append([f['file'], hashlib.sha256(data).hexdigest() == f['sha256'], lines == f['rows']])
+            print(json.dumps(out))
+            """, [output])
+        let results = try #require(try JSONSerialization.jsonObject(with: Data(checked.utf8)) as? [[Any]])
+        #expect(results.count == 24)
+        for result in results {
+            #expect(result[1] as? Bool == true, "sha256 of \(result[0])")
+            #expect(result[2] as? Bool == true, "rows of \(result[0])")   // fixture values hold no line breaks
+        }
+        let logins = try #require(manifest.reports.first { $0.name == "logins" })
+        #expect(logins.parameters["since"] == .some(String(fixtureDay)))
+        #expect(logins.parameters["user"] == .some(nil))
+        let sessions = try #require(manifest.reports.first { $0.name == "login-sessions" })
+        #expect(sessions.parameters["gap"] == .some("1800"))
+        #expect(throws: QueryInputError.self) { try ReportExport.parseFormats("csv,pdf") }
+    }
+}

@@ -1,0 +1,202 @@
+import Archiver
+import Crypto
+import Foundation
+
+/// `report --all [filters] --output-dir DIR [--formats csv,json]`: every report (and its summary) into
+/// files in DIR plus `manifest.json`, for scheduled report generation.
+///
+/// Each file is written atomically (see `AtomicOutputFile`); the manifest is written last, so a
+/// manifest always describes complete files. It records the tool version, the archive, the window and
+/// the archive's coverage and gaps inside it (a report over a window the archive does not fully cover
+/// says so), and per report its parameters and per file the row count and SHA-256 of the bytes on disk.
+public struct ReportExport: Sendable {
+    public var reports: [Report]
+    public var filter: EventFilter
+    public var formats: [OutputFormat]
+    /// The `--tz` zone for times in the files (nil: UTC).
+    public var zone: TimeZone?
+    public var toolVersion: String
+    public var archivePath: String
+
+    public init(reports: [Report], filter: EventFilter = EventFilter(), formats: [OutputFormat] = [.csv, .json],
+                zone: TimeZone? = nil, toolVersion: String, archivePath: String) {
+        self.reports = reports
+        self.filter = filter
+        self.formats = formats
+        self.zone = zone
+        self.toolVersion = toolVersion
+        self.archivePath = archivePath
+    }
+
+    /// Parses `--formats csv,json`.
+    public static func parseFormats(_ text: String) throws -> [OutputFormat] {
+        var formats: [OutputFormat] = []
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let format = try OutputFormat(parsing: String(item))
+            if !formats.contains(format) { formats.append(format) }
+        }
+        return formats
+    }
+
+    /// Writes every report into `directory` (created with mode 0700 when missing) and returns the manifest,
+    /// also written there as `manifest.json`. `now` (epoch seconds) is the generation time recorded.
+    @discardableResult
+    public func run(on database: Database, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
+        try filter.validate()
+        guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw OutputError(operation: "create the output directory", errno: EACCES, path: directory)
+            }
+        } else if !isDirectory.boolValue {
+            throw QueryInputError("--output-dir \(TimeExpression.quoted(directory)) is not a directory")
+        }
+        var times = TimestampFormatter(zone: zone)
+        var entries: [ReportManifest.ReportEntry] = []
+        for report in reports {
+            var variants: [(summary: Bool, suffix: String)] = [(false, "")]
+            if report.summary != nil { variants.append((true, "-summary")) }
+            for variant in variants {
+                let query = ReportQuery(report: report, filter: filter, summary: variant.summary)
+                var parameters: [String: String?] = [:]
+                for (name, value) in try query.boundValues() { parameters[name] = .some(ReportExport.text(value)) }
+                var files: [ReportManifest.FileEntry] = []
+                for format in formats {
+                    let name = report.name + variant.suffix + "." + format.fileExtension
+                    let path = (directory as NSString).appendingPathComponent(name)
+                    let rows = try AtomicOutputFile.write(to: path) { sink in
+                        var writer = format.makeWriter(sink: sink, times: TimestampFormatter(zone: zone))
+                        return try query.run(on: database, into: &writer)
+                    }
+                    files.append(ReportManifest.FileEntry(format: format.rawValue, file: name, rows: rows,
+                                                          sha256: try ReportExport.sha256(ofFile: path)))
+                }
+                entries.append(ReportManifest.ReportEntry(name: report.name + variant.suffix, title: report.title,
+                                                          origin: report.origin, summary: variant.summary,
+                                                          parameters: parameters, files: files))
+            }
+        }
+        let manifest = ReportManifest(
+            tool: "cloudron-audit", toolVersion: toolVersion, archive: archivePath,
+            generatedAt: times.string(from: now), timeZone: zone?.identifier ?? "UTC",
+            window: ReportManifest.Window(since: filter.since.map { times.string(from: $0) },
+                                          until: filter.until.map { times.string(from: $0) },
+                                          instance: filter.instance),
+            coverage: try ReportExport.coverage(database, filter: filter, times: &times),
+            gaps: try ReportExport.gaps(database, filter: filter, times: &times),
+            reports: entries)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let bytes = try encoder.encode(manifest)
+        try AtomicOutputFile.write(to: (directory as NSString).appendingPathComponent("manifest.json")) { sink in
+            try sink.write(Array(bytes))
+            try sink.write(UInt8(ascii: "\n"))
+        }
+        return manifest
+    }
+
+    static func text(_ value: SQLValue) -> String? {
+        switch value {
+        case .integer(let v): return String(v)
+        case .real(let v): return String(v)
+        case .text(let v): return v
+        case .textBytes(let v), .blob(let v): return String(decoding: v, as: UTF8.self)
+        case .null: return nil
+        }
+    }
+
+    /// Lower-case hex SHA-256 of a file, read in 64 KB chunks.
+    static func sha256(ofFile path: String) throws -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw OutputError(operation: "read back", errno: errno, path: path)
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        while let chunk = try handle.read(upToCount: 65_536), !chunk.isEmpty {
+            hasher.update(data: chunk)
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// Coverage ranges of every stream overlapping the window, clipped to it.
+    static func coverage(_ database: Database, filter: EventFilter, times: inout TimestampFormatter) throws
+        -> [ReportManifest.Range] {
+        try ranges(database, table: "coverage", extra: "", filter: filter, times: &times)
+    }
+
+    static func gaps(_ database: Database, filter: EventFilter, times: inout TimestampFormatter) throws
+        -> [ReportManifest.Range] {
+        try ranges(database, table: "gaps", extra: ", g.reason", filter: filter, times: &times)
+    }
+
+    private static func ranges(_ database: Database, table: String, extra: String, filter: EventFilter,
+                               times: inout TimestampFormatter) throws -> [ReportManifest.Range] {
+        var result: [ReportManifest.Range] = []
+        let sql = """
+            SELECT i.name, g.stream, MAX(g.from_epoch, COALESCE(?1, g.from_epoch)),
+                   MIN(g.to_epoch, COALESCE(?2 - 1, g.to_epoch))\(extra)
+            FROM \(table) g JOIN instances i ON i.id = g.instance_id
+            WHERE (?1 IS NULL OR g.to_epoch >= ?1) AND (?2 IS NULL OR g.from_epoch < ?2) AND (?3 IS NULL OR i.name = ?3)
+            ORDER BY i.name, g.stream, g.from_epoch
+            """
+        let statement = try database.prepare(sql)
+        try statement.bind([filter.since.map(SQLValue.integer) ?? .null, filter.until.map(SQLValue.integer) ?? .null,
+                            filter.instance.map(SQLValue.text) ?? .null])
+        while try statement.step() {
+            result.append(ReportManifest.Range(instance: statement.string(at: 0), stream: statement.string(at: 1),
+                                               from: times.string(from: statement.int64(at: 2)),
+                                               to: times.string(from: statement.int64(at: 3)),
+                                               reason: extra.isEmpty ? nil : statement.optionalString(at: 4)))
+        }
+        return result
+    }
+}
+
+/// `manifest.json` of a `report --all` run.
+public struct ReportManifest: Sendable, Codable, Equatable {
+    public struct Window: Sendable, Codable, Equatable {
+        public var since: String?
+        public var until: String?
+        public var instance: String?
+    }
+
+    /// A coverage range or a gap (with its reason), inclusive times.
+    public struct Range: Sendable, Codable, Equatable {
+        public var instance: String
+        public var stream: String
+        public var from: String
+        public var to: String
+        public var reason: String?
+    }
+
+    public struct FileEntry: Sendable, Codable, Equatable {
+        public var format: String
+        public var file: String
+        public var rows: Int
+        public var sha256: String
+    }
+
+    public struct ReportEntry: Sendable, Codable, Equatable {
+        public var name: String
+        public var title: String
+        public var origin: String
+        public var summary: Bool
+        /// Every bound parameter; null when not given.
+        public var parameters: [String: String?]
+        public var files: [FileEntry]
+    }
+
+    public var tool: String
+    public var toolVersion: String
+    public var archive: String
+    public var generatedAt: String
+    public var timeZone: String
+    public var window: Window
+    public var coverage: [Range]
+    public var gaps: [Range]
+    public var reports: [ReportEntry]
+}
