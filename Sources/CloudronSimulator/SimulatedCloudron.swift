@@ -138,10 +138,10 @@ struct SimulatorHTTPHandler: HTTPHandler {
         let answer = core.respond(method: method, path: request.path, query: query,
                                   authorization: request.headers[HTTPHeader("Authorization")], body: body)
         if chaos == .truncate {
-            var headers = Self.headers(for: answer)
-            headers[.contentType] = answer.contentType
+            let headers = Self.headers(for: answer)
             let cut = CutShortBody(bytes: Array(answer.body.prefix(answer.body.count / 2)))
-            return HTTPResponse(statusCode: HTTPStatusCode(200, phrase: "OK"), headers: headers,
+            // The status is the real one (200 for every successful read); only the body is cut.
+            return HTTPResponse(statusCode: HTTPStatusCode(answer.status, phrase: Self.phrase(answer.status)), headers: headers,
                                 body: HTTPBodySequence(from: cut, count: max(answer.body.count, 1)))
         }
         return Self.httpResponse(answer)
