@@ -7,6 +7,8 @@
 public enum DisplayWidth {
     /// The display width of `text`.
     public static func of<S: StringProtocol>(_ text: S) -> Int {
+        // Printable ASCII, by far the commonest case, is one column per byte: no grapheme breaking needed.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text.utf8.count }
         var width = 0
         for character in text {
             width += of(character)

@@ -136,6 +136,7 @@ public struct TableWriter: RowWriter {
 
     /// `text` with everything that could steer a terminal made visible and inert.
     static func neutralised(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         guard text.unicodeScalars.contains(where: needsReplacement) else { return text }
         var out = String.UnicodeScalarView()
         for scalar in text.unicodeScalars {
