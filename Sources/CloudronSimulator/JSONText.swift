@@ -21,6 +21,18 @@ struct JSONText {
 
     mutating func string(_ value: String) {
         bytes.append(UInt8(ascii: "\""))
+        var text = value
+        let clean = text.withUTF8 { utf8 -> Bool in
+            // Fast path: most strings need no escaping and are copied whole.
+            guard !utf8.contains(where: { $0 < 0x20 || $0 == 34 || $0 == 92 }) else { return false }
+            bytes.append(contentsOf: utf8)
+            return true
+        }
+        if !clean { appendEscaped(text) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func appendEscaped(_ value: String) {
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(contentsOf: [92, 34])
@@ -36,7 +48,6 @@ struct JSONText {
             default: bytes.append(byte)
             }
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 
     mutating func optionalString(_ value: String?) {
