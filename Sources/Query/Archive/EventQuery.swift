@@ -13,7 +13,8 @@ import Client
 public struct EventQuery: Sendable {
     public var filter: EventFilter
     public var history: Bool
-    /// `--around`: the API id of the event whose neighbourhood to list, and the window either side.
+    /// `--around EVENT_ID --window 5m`: everything on the same instance within `window` seconds either side
+    /// of that event (both ends inclusive), with the other filters still applied; replaces since/until.
     public var around: (eventID: String, window: Int64)?
 
     public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil) {
@@ -39,15 +40,32 @@ public struct EventQuery: Sendable {
             filter.until = epoch + around.window + 1   // the window is inclusive on both sides
         }
         let time = history ? "v.creation_epoch" : "e.creation_epoch"
-        let versionJoin = history ? "v.event_id = e.id" : "v.event_id = e.id AND v.version = e.version"
         let condition = filter.eventCondition(timeColumn: time)
         let limit = filter.limitClause
+        let direction = filter.order == .newest ? "DESC" : "ASC"
+        let order = history
+            ? "ORDER BY v.creation_epoch \(direction), e.id \(direction), v.version \(direction)"
+            : "ORDER BY e.creation_epoch \(direction), e.id \(direction)"
+        // Two phases: pick the rows' ids first, sorting and limiting narrow rows, then read the raw JSON
+        // of only those. The versions (several KB each) are joined in the first phase only when a text
+        // filter needs them, so `events --limit 50` does not read every event's JSON to sort it.
+        let needsRaw = history || filter.user != nil || filter.app != nil || filter.ip != nil
+        let pickJoin = needsRaw
+            ? "JOIN event_versions v ON v.event_id = e.id" + (history ? "" : " AND v.version = e.version")
+            : ""
         let sql = """
+            WITH pick AS (
+                SELECT e.id AS event_id, \(history ? "v.version" : "e.version") AS version
+                FROM events e \(pickJoin) JOIN instances i ON i.id = e.instance_id
+                WHERE \(condition.sql)
+                \(order)
+                \(limit.sql)
+            )
             SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
-            FROM events e JOIN event_versions v ON \(versionJoin) JOIN instances i ON i.id = e.instance_id
-            WHERE \(condition.sql)
-            \(filter.orderBy(time: time, tieBreaker: history ? "e.id \(filter.order == .newest ? "DESC" : "ASC"), v.version" : "e.id"))
-            \(limit.sql)
+            FROM pick JOIN events e ON e.id = pick.event_id
+            JOIN event_versions v ON v.event_id = e.id AND v.version = pick.version
+            JOIN instances i ON i.id = e.instance_id
+            \(order)
             """
         let history = self.history
         return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),

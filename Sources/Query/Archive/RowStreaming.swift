@@ -11,12 +11,15 @@ enum RowStreaming {
                                   makeRow: (Statement) throws -> [Cell]) throws -> Int {
         let statement = try database.prepare(fragment.sql)
         try statement.bind(fragment.values)
-        try writer.begin(columns: columns)
         var count = 0
         do {
-            while try statement.step() {
+            // The first step runs before anything is written, so an invalid query prints no header.
+            var hasRow = try statement.step()
+            try writer.begin(columns: columns)
+            while hasRow {
                 try writer.write(row: try makeRow(statement))
                 count += 1
+                hasRow = try statement.step()
             }
         } catch let error as SQLiteError {
             if let rawSearch, rawSearch.isRaw, error.code & 0xFF == 1 /* SQLITE_ERROR */ {

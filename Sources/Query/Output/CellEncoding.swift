@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Byte-level rendering of cells shared by the writers.
 enum CellEncoding {
     /// The cell as plain text (CSV, tables): nil for SQL NULL.
@@ -31,8 +39,14 @@ enum CellEncoding {
             } else {
                 // Raw line breaks can only be whitespace between tokens in valid JSON (inside strings they
                 // are escaped), so turning them into spaces keeps the value and NDJSON's one-line rule.
-                for byte in bytes {
-                    out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte)
+                let hasLineBreak = bytes.withUnsafeBytes { raw in
+                    guard let base = raw.baseAddress else { return false }
+                    return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
+                }
+                if hasLineBreak {
+                    for byte in bytes { out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
+                } else {
+                    out.append(contentsOf: bytes)
                 }
             }
         }
