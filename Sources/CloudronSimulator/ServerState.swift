@@ -62,7 +62,15 @@ struct ServerState {
 
     // MARK: - Initial data
 
-    private struct LoginKey: Hashable { let day: Int64; let source: [UInt8] }
+    private struct LoginKey: Hashable {
+        let day: Int64
+        let source: [UInt8]
+        // Hashes the bytes in one go: per-element hashing dominated building a million events.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(day)
+            source.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
 
     private mutating func buildEvents(count: Int, now: Int64, rng: inout SeededRandom) {
         guard count > 0 else { return }
