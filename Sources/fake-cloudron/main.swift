@@ -10,21 +10,28 @@ struct FakeCloudron: AsyncParsableCommand {
         commandName: "fake-cloudron",
         abstract: "Serve a simulated Cloudron (box) API on 127.0.0.1 that misbehaves as the real server does.",
         discussion: """
-        Prints three lines and then serves until SIGINT or SIGTERM:
+        Prints three lines, then serves until SIGINT or SIGTERM:
           url: http://127.0.0.1:PORT
-          admin-token: …
-          readonly-token: …
+          admin-token: ...
+          readonly-token: ...
 
-        Controls (no token needed, loopback only): GET /_sim/truth, GET|POST /_sim/dynamics,
-        GET /_sim/clock, POST /_sim/clock?advance=SECONDS, POST /_sim/prune, GET /_sim/requests.
+        Controls need no token (the server binds 127.0.0.1 only):
+          GET /_sim/truth            current objects, every version, pruned ids
+          GET|POST /_sim/dynamics    read or set what moves and fails (JSON)
+          GET /_sim/clock            the simulated now
+          POST /_sim/clock?advance=SECONDS
+          POST /_sim/prune           run the retention job now
+          GET /_sim/requests         request counts per endpoint
 
         Examples:
           fake-cloudron --events 5000
           fake-cloudron --events 1000000 --port 8080
-          fake-cloudron --events 5000 --new-events-per-request 3 --login-upserts 1 --prune
-          fake-cloudron --events 5000 --chaos-5xx 0.15 --chaos-429 0.1 --chaos-truncate 0.05 --chaos-drop 0.05
+          fake-cloudron --new-events-per-request 3 --login-upserts 1 --prune
+          fake-cloudron --chaos-5xx 0.15 --chaos-429 0.1 \\
+                        --chaos-truncate 0.05 --chaos-drop 0.05
           fake-cloudron --events 500 --legacy-2019 --json-401
-          curl -s "$URL/api/v1/eventlog?per_page=2" -H "Authorization: Bearer $TOKEN"
+          curl -s "$URL/api/v1/eventlog?per_page=2" \\
+               -H "Authorization: Bearer $TOKEN"
         """)
 
     @Option(help: "Initial events, spread over the last ~9 days.") var events: Int = 5000
