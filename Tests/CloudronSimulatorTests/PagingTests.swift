@@ -134,6 +134,12 @@ private func eventRows(_ url: String, page: Int, perPage: Int) async throws -> [
             let truth = await sim.truth()
             let tasks = try await RawHTTP.get(url, "/api/v1/tasks?per_page=1000", headers: admin).list("tasks")
             #expect(tasks.compactMap { $0["id"] as? String } == truth.tasks.map(\.id))
+            // creationTime DESC, then id DESC as a number: stable, and ties do occur.
+            let keys = tasks.map { ($0["creationTime"] as? String ?? "", Int($0["id"] as? String ?? "") ?? -1) }
+            #expect(zip(keys, keys.dropFirst()).allSatisfy { $0.0 > $1.0 || ($0.0 == $1.0 && $0.1 > $1.1) })
+            #expect(zip(keys, keys.dropFirst()).contains { $0.0 == $1.0 })
+            let again = try await RawHTTP.get(url, "/api/v1/tasks?per_page=1000", headers: admin).list("tasks")
+            #expect(again.compactMap { $0["id"] as? String } == tasks.compactMap { $0["id"] as? String })
             let backups = try await RawHTTP.get(url, "/api/v1/tasks?per_page=1000&type=backup", headers: admin).list("tasks")
             #expect(!backups.isEmpty && backups.allSatisfy { $0["type"] as? String == "backup" })
 
