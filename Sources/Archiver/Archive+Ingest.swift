@@ -12,33 +12,40 @@ struct VersionedKind: Sendable {
     /// The subset of `columns` that the FTS table indexes, in its column order.
     let ftsColumns: [String]
 
-    var lookupSQL: String {
-        """
-        SELECT c.id, c.version, v.content_hash FROM \(currentTable) c
-        JOIN \(table.rawValue) v ON v.\(parentColumn) = c.id AND v.version = c.version
-        WHERE c.instance_id = ? AND c.api_id = ?
-        """
-    }
-    var insertCurrentSQL: String {
-        "INSERT INTO \(currentTable)(instance_id, api_id, version, \(columns.joined(separator: ", "))) VALUES (?, ?, ?\(String(repeating: ", ?", count: columns.count)))"
-    }
-    var updateCurrentSQL: String {
-        "UPDATE \(currentTable) SET version = ?, \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
-    }
-    var oldFTSValuesSQL: String {
-        "SELECT \(ftsColumns.joined(separator: ", ")) FROM \(currentTable) WHERE id = ?"
-    }
-    var ftsDeleteSQL: String {
-        "INSERT INTO \(ftsTable)(\(ftsTable), rowid, \(ftsColumns.joined(separator: ", "))) VALUES ('delete', ?\(String(repeating: ", ?", count: ftsColumns.count)))"
-    }
-    var ftsInsertSQL: String {
-        "INSERT INTO \(ftsTable)(rowid, \(ftsColumns.joined(separator: ", "))) VALUES (?\(String(repeating: ", ?", count: ftsColumns.count)))"
-    }
-    var insertVersionSQL: String {
-        """
-        INSERT INTO \(table.rawValue)(id, \(parentColumn), version, raw, content_hash, creation_epoch, first_seen_at, run_id, chain_link)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-        """
+    // The hot statements, built once (they are also the keys of the statement cache).
+    let lookupSQL: String
+    let insertCurrentSQL: String
+    let updateCurrentSQL: String
+    let oldFTSValuesSQL: String
+    let ftsDeleteSQL: String
+    let ftsInsertSQL: String
+    let insertVersionSQL: String
+
+    init(table: ChainTable, currentTable: String, parentColumn: String, ftsTable: String, columns: [String],
+         ftsColumns: [String]) {
+        self.table = table
+        self.currentTable = currentTable
+        self.parentColumn = parentColumn
+        self.ftsTable = ftsTable
+        self.columns = columns
+        self.ftsColumns = ftsColumns
+        let ftsList = ftsColumns.joined(separator: ", ")
+        let ftsPlaceholders = String(repeating: ", ?", count: ftsColumns.count)
+        lookupSQL = """
+            SELECT c.id, c.version, v.content_hash FROM \(currentTable) c
+            JOIN \(table.rawValue) v ON v.\(parentColumn) = c.id AND v.version = c.version
+            WHERE c.instance_id = ? AND c.api_id = ?
+            """
+        insertCurrentSQL = "INSERT INTO \(currentTable)(instance_id, api_id, version, \(columns.joined(separator: ", "))) "
+            + "VALUES (?, ?, ?\(String(repeating: ", ?", count: columns.count)))"
+        updateCurrentSQL = "UPDATE \(currentTable) SET version = ?, \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        oldFTSValuesSQL = "SELECT \(ftsList) FROM \(currentTable) WHERE id = ?"
+        ftsDeleteSQL = "INSERT INTO \(ftsTable)(\(ftsTable), rowid, \(ftsList)) VALUES ('delete', ?\(ftsPlaceholders))"
+        ftsInsertSQL = "INSERT INTO \(ftsTable)(rowid, \(ftsList)) VALUES (?\(ftsPlaceholders))"
+        insertVersionSQL = """
+            INSERT INTO \(table.rawValue)(id, \(parentColumn), version, raw, content_hash, creation_epoch, first_seen_at, run_id, chain_link)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """
     }
 
     static let events = VersionedKind(
@@ -56,13 +63,14 @@ struct VersionedKind: Sendable {
         ftsColumns: ["type", "message", "error_message"])
 }
 
-/// One object ready to ingest: its key, raw JSON and current-state column values.
+/// One object ready to ingest: its key, raw JSON and how to compute its current-state columns
+/// (only done for new or changed content: an unchanged row costs one lookup and one hash).
 struct IngestItem {
     var apiID: String
     var raw: [UInt8]
     var creationEpoch: Int64
-    /// Values for `VersionedKind.columns`, in that order.
-    var columns: [String: SQLValue]
+    /// Values for `VersionedKind.columns`.
+    var columns: () -> [String: SQLValue]
 }
 
 extension Archive {
@@ -71,36 +79,35 @@ extension Archive {
     /// Joins the caller's transaction (as a savepoint) so a page and its stream state commit together.
     public func ingest(events: [Event], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
         try ingest(kind: .events, instance: instance, run: run, seenAt: seenAt, items: events.lazy.map { event in
-            let text = SearchText.event(event.raw)
-            return IngestItem(apiID: event.id, raw: event.raw, creationEpoch: event.epochSeconds, columns: [
-                "action": .text(event.action), "creation_epoch": .integer(event.epochSeconds),
-                "source_text": .text(text.source), "data_text": .text(text.data),
-            ])
+            IngestItem(apiID: event.id, raw: event.raw, creationEpoch: event.epochSeconds) {
+                let text = SearchText.event(event.raw)
+                return ["action": .text(event.action), "creation_epoch": .integer(event.epochSeconds),
+                        "source_text": .text(text.source), "data_text": .text(text.data)]
+            }
         })
     }
 
     /// Archives notifications; an acknowledgement or an alert rewritten in place is a new version.
     public func ingest(notifications: [Client.Notification], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
         try ingest(kind: .notifications, instance: instance, run: run, seenAt: seenAt, items: notifications.lazy.map { item in
-            let message = RawField.scalar("message", in: item.raw) ?? ""
-            return IngestItem(apiID: item.id, raw: item.raw, creationEpoch: item.epochSeconds, columns: [
-                "event_api_id": item.eventId.map { .text($0) } ?? .null, "title": .text(item.title),
-                "message": .text(message), "creation_epoch": .integer(item.epochSeconds),
-                "acknowledged": .integer(item.acknowledged ? 1 : 0),
-            ])
+            IngestItem(apiID: item.id, raw: item.raw, creationEpoch: item.epochSeconds) {
+                ["event_api_id": item.eventId.map { .text($0) } ?? .null, "title": .text(item.title),
+                 "message": .text(RawField.scalar("message", in: item.raw) ?? ""),
+                 "creation_epoch": .integer(item.epochSeconds), "acknowledged": .integer(item.acknowledged ? 1 : 0)]
+            }
         })
     }
 
     /// Archives tasks; every progress update seen is a new version.
     public func ingest(tasks: [CloudronTask], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
         try ingest(kind: .tasks, instance: instance, run: run, seenAt: seenAt, items: tasks.lazy.map { task in
-            IngestItem(apiID: task.id, raw: task.raw, creationEpoch: task.epochSeconds, columns: [
-                "type": .text(task.type), "message": .text(task.message ?? ""),
-                "error_message": .text(task.errorMessage ?? ""), "percent": .integer(Int64(task.percent)),
-                "active": .integer(task.active ? 1 : 0), "pending": task.pending.map { .integer($0 ? 1 : 0) } ?? .null,
-                "success": task.success.map { .integer($0 ? 1 : 0) } ?? .null,
-                "finished": .integer(task.isFinished ? 1 : 0), "creation_epoch": .integer(task.epochSeconds),
-            ])
+            IngestItem(apiID: task.id, raw: task.raw, creationEpoch: task.epochSeconds) {
+                ["type": .text(task.type), "message": .text(task.message ?? ""),
+                 "error_message": .text(task.errorMessage ?? ""), "percent": .integer(Int64(task.percent)),
+                 "active": .integer(task.active ? 1 : 0), "pending": task.pending.map { .integer($0 ? 1 : 0) } ?? .null,
+                 "success": task.success.map { .integer($0 ? 1 : 0) } ?? .null,
+                 "finished": .integer(task.isFinished ? 1 : 0), "creation_epoch": .integer(task.epochSeconds)]
+            }
         })
     }
 
@@ -117,13 +124,14 @@ extension Archive {
                     guard try lookup.step() else { return nil }
                     return (lookup.int64(at: 0), lookup.int64(at: 1), lookup.bytes(at: 2))
                 }
+                if let known, known.hash == hash {
+                    counts.unchanged += 1
+                    continue
+                }
+                let columns = item.columns()
                 let rowID: Int64
                 let version: Int64
                 if let known {
-                    if known.hash == hash {
-                        counts.unchanged += 1
-                        continue
-                    }
                     rowID = known.id
                     version = known.version + 1
                     // External-content FTS: the old row is removed with the values it was indexed with.
@@ -134,16 +142,16 @@ extension Archive {
                         try database.run(kind.ftsDeleteSQL, [.integer(rowID)] + values)
                     }
                     try database.run(kind.updateCurrentSQL,
-                                     [.integer(version)] + kind.columns.map { item.columns[$0] ?? .null } + [.integer(rowID)])
+                                     [.integer(version)] + kind.columns.map { columns[$0] ?? .null } + [.integer(rowID)])
                     counts.changed += 1
                 } else {
                     version = 1
                     try database.run(kind.insertCurrentSQL, [.integer(instance), .text(item.apiID), .integer(1)]
-                                     + kind.columns.map { item.columns[$0] ?? .null })
+                                     + kind.columns.map { columns[$0] ?? .null })
                     rowID = database.lastInsertRowID
                     counts.inserted += 1
                 }
-                try database.run(kind.ftsInsertSQL, [.integer(rowID)] + kind.ftsColumns.map { item.columns[$0] ?? .null })
+                try database.run(kind.ftsInsertSQL, [.integer(rowID)] + kind.ftsColumns.map { columns[$0] ?? .null })
                 let record = VersionRecord(table: kind.table, id: head.length + 1, parentID: rowID, instanceID: instance,
                                            apiID: item.apiID, version: version, raw: item.raw, contentHash: hash,
                                            creationEpoch: item.creationEpoch, firstSeenAt: seenAt, runID: run)

@@ -97,6 +97,19 @@ import Testing
         #expect(try t.archive.verify().isIntact)
     }
 
+    @Test func longProseValuesAreNotIndexed() throws {
+        let folder = try TemporaryFolder()
+        let t = try ArchiveUnderTest(path: folder.path("a.db"))
+        let prose = "zyzzyva " + String(repeating: "an app store description that goes on and on ", count: 6)
+        #expect(prose.utf8.count > SearchText.maximumValueBytes)
+        let event = Fixture.event(id: "ev-long", action: "app.update", epoch: Fixture.baseEpoch, source: ["username": "carol"],
+                                  data: ["manifest": ["description": prose, "title": "Gitea"]])
+        _ = try t.archive.ingest(events: [event], instance: t.instance, run: t.run, seenAt: 1)
+        #expect(try search(t.archive, "gitea") == ["ev-long"])
+        #expect(try search(t.archive, "zyzzyva").isEmpty)
+        #expect(try t.archive.database.scalarInt("SELECT count(*) FROM event_versions WHERE raw LIKE '%zyzzyva%'") == 1)
+    }
+
     @Test func notificationsTasksAndTaskLogsAreVersioned() throws {
         let folder = try TemporaryFolder()
         let t = try ArchiveUnderTest(path: folder.path("a.db"))
@@ -134,6 +147,27 @@ import Testing
         #expect(throws: SQLiteError.self) {
             try t.archive.storeTaskLog(instance: t.instance, taskId: "999", lines: [], run: t.run, seenAt: 2)
         }
+    }
+
+    @Test func readBackGivesCurrentStateOrEveryVersion() throws {
+        let folder = try TemporaryFolder()
+        let t = try ArchiveUnderTest(path: folder.path("a.db"))
+        try t.fillWithEveryKind()
+        var current: [ArchivedObject] = []
+        try t.archive.forEachObject(.events) { current.append($0) }
+        #expect(current.map(\.apiID) == ["ev-1", "ev-2"])
+        #expect(current.map(\.version) == [1, 2])
+        #expect(current[1].raw == Fixture.login(id: "ev-2", epoch: Fixture.baseEpoch + 50, ip: "192.0.2.99").raw)
+        var history: [ArchivedObject] = []
+        try t.archive.forEachObject(.events, history: true, instance: "my.example.org") { history.append($0) }
+        #expect(history.map { "\($0.apiID)/\($0.version)/\($0.isCurrent)" } == ["ev-1/1/true", "ev-2/1/false", "ev-2/2/true"])
+        #expect(history.map(\.firstSeenAt) == [Fixture.baseEpoch + 100, Fixture.baseEpoch + 100, Fixture.baseEpoch + 200])
+        var none = 0
+        try t.archive.forEachObject(.tasks, instance: "unknown") { _ in none += 1 }
+        #expect(none == 0)
+        var tasks: [String] = []
+        try t.archive.forEachObject(.tasks, history: true) { tasks.append("\($0.apiID)/\($0.version)") }
+        #expect(tasks == ["412/1", "412/2", "413/1"])
     }
 
     @Test func instancesAreSeparate() throws {
