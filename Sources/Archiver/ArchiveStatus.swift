@@ -140,7 +140,7 @@ extension Archive {
             }
             try database.forEachRow("""
                 SELECT \(Self.runColumns) FROM sync_runs
-                WHERE instance_id = ? AND ',' || streams || ',' LIKE '%,' || ? || ',%' ORDER BY id DESC LIMIT 1
+                WHERE instance_id = ? AND instr(',' || streams || ',', ',' || ? || ',') > 0 ORDER BY id DESC LIMIT 1
                 """, [.integer(id), .text(stream)]) { status.lastRun = runSummary($0) }
             try database.forEachRow("SELECT from_epoch, to_epoch FROM coverage WHERE instance_id = ? AND stream = ? ORDER BY from_epoch",
                                     [.integer(id), .text(stream)]) {

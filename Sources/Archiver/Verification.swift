@@ -98,6 +98,9 @@ extension Archive {
         for table in Self.ftsTables {
             do {
                 try connection.execute("INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 1)")
+            } catch let error as SQLiteError where error.kind != .notADatabase {
+                // Not a verdict on the index (e.g. SQLite quietly opened a write-protected file read-only).
+                report.skipped.append("full-text index check of \(table): \(error.message)")
             } catch {
                 report.problems.append(.init(check: .fullTextIndex, table: table,
                                              detail: "index does not match its table: \(error)"))
