@@ -173,6 +173,11 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// Changes how long statements wait for another connection's lock (default 5 s).
+    public func setBusyTimeout(milliseconds: Int32) {
+        serialized { _ = sqlite3_busy_timeout(handle, milliseconds) }
+    }
+
     public var lastInsertRowID: Int64 { serialized { sqlite3_last_insert_rowid(handle) } }
     /// Rows changed by the last INSERT, UPDATE or DELETE.
     public var changes: Int { serialized { Int(sqlite3_changes(handle)) } }
