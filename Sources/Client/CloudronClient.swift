@@ -315,11 +315,11 @@ public final class CloudronClient: Sendable {
         try rejectHTML(body)
         let elements: [ArraySlice<UInt8>]
         do {
-            guard let value = try RawJSON.value(forKey: key, in: body) else {
-                throw ObjectShapeError(reason: "no \"\(key)\" array in the response")
+            switch try RawJSON.arrayElements(ofArrayAt: key, in: body) {
+            case .elements(let slices): elements = slices
+            case .missing: throw ObjectShapeError(reason: "no \"\(key)\" array in the response")
+            case .notArray: throw ObjectShapeError(reason: "\"\(key)\" is not an array")
             }
-            guard value.first == 0x5B else { throw ObjectShapeError(reason: "\"\(key)\" is not an array") }
-            elements = try RawJSON.elements(ofArrayAt: key, in: body)
         } catch let error as RawJSONError {
             throw ObjectShapeError(reason: "not JSON: \(error)", transient: true)
         }

@@ -17,14 +17,39 @@ public enum RawJSON {
     /// The elements of the array stored under the top-level `key` of the object `body`, each as a
     /// slice of `body` (indices are `body`'s). The whole body is validated, so a body cut short throws.
     public static func elements(ofArrayAt key: String, in body: [UInt8]) throws -> [ArraySlice<UInt8>] {
-        let ranges: [Range<Int>] = try body.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
-            guard let valueRange = try scanner.topLevelValue(forKey: key) else {
-                throw RawJSONError(reason: "no \"\(key)\" array in the response", offset: 0)
-            }
-            return try scanner.arrayElementRanges(valueRange)
+        switch try arrayElements(ofArrayAt: key, in: body) {
+        case .elements(let slices): return slices
+        case .missing: throw RawJSONError(reason: "no \"\(key)\" array in the response", offset: 0)
+        case .notArray: throw RawJSONError(reason: "\"\(key)\" is not an array", offset: 0)
         }
-        return ranges.map { body[$0] }
+    }
+
+    enum ArrayLookup {
+        case elements([ArraySlice<UInt8>])
+        case missing
+        case notArray
+    }
+
+    /// One validating pass over the body that also records the element ranges of the array at `key`.
+    static func arrayElements(ofArrayAt key: String, in body: [UInt8]) throws -> ArrayLookup {
+        let lookup: (ranges: [Range<Int>]?, present: Bool) = try body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            let keyBytes = Array(key.utf8)
+            var ranges: [Range<Int>]?
+            var present = false
+            let reader = scanner
+            try scanner.forEachMember(elementsOf: { keyRange, escaped in
+                guard !present, reader.keyEquals(keyRange, escaped: escaped, keyBytes) else { return false }
+                present = true
+                return true
+            }, collect: { ranges = $0 })
+            scanner.skipWhitespace()
+            guard scanner.index == buffer.count else { throw scanner.fail("unexpected bytes after the JSON object") }
+            return (ranges, present)
+        }
+        guard lookup.present else { return .missing }
+        guard let ranges = lookup.ranges else { return .notArray }
+        return .elements(ranges.map { body[$0] })
     }
 
     /// Every string, number and boolean leaf value in `object` (keys and nulls excluded), strings
@@ -245,24 +270,50 @@ struct JSONScanner {
         return found
     }
 
-    /// The element ranges of an (already validated) array value.
-    mutating func arrayElementRanges(_ range: Range<Int>) throws -> [Range<Int>] {
-        index = range.lowerBound
-        guard index < bytes.count, bytes[index] == 0x5B else { throw fail("expected an array") }
-        index += 1
-        var out: [Range<Int>] = []
+    /// Walks the object at `index`; for the member whose key `wants` accepts, and whose value is an
+    /// array, passes the element ranges to `collect` (found in the same pass that validates them).
+    mutating func forEachMember(elementsOf wants: (Range<Int>, Bool) -> Bool,
+                                collect: ([Range<Int>]) -> Void) throws {
         skipWhitespace()
-        if bytes[index] == 0x5D { return out }
+        try expect(0x7B, "a JSON object")
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
         while true {
             skipWhitespace()
-            let start = index
-            try skipValue(depth: 1)
-            out.append(start..<index)
+            let keyStart = index
+            let escaped = try skipString()
+            let keyRange = (keyStart + 1)..<(index - 1)
             skipWhitespace()
-            guard index < bytes.count else { throw fail("unterminated array") }
+            try expect(0x3A, "':'")
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == 0x5B, wants(keyRange, escaped) {
+                index += 1
+                var ranges: [Range<Int>] = []
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == 0x5D {
+                    index += 1
+                } else {
+                    while true {
+                        skipWhitespace()
+                        let start = index
+                        try skipValue(depth: 2)
+                        ranges.append(start..<index)
+                        skipWhitespace()
+                        guard index < bytes.count else { throw fail("unterminated array") }
+                        if bytes[index] == 0x2C { index += 1; continue }
+                        if bytes[index] == 0x5D { index += 1; break }
+                        throw fail("expected ',' or ']'")
+                    }
+                }
+                collect(ranges)
+            } else {
+                try skipValue(depth: 1)
+            }
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
             if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x5D { return out }
-            throw fail("expected ',' or ']'")
+            if bytes[index] == 0x7D { index += 1; return }
+            throw fail("expected ',' or '}'")
         }
     }
 

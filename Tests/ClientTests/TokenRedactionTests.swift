@@ -17,9 +17,8 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let text = "\(level) \(message) \(metadata.map { "\($0)" } ?? "")"
+    func log(event: LogEvent) {
+        let text = "\(event.level) \(event.message) \(event.metadata.map { "\($0)" } ?? "") \(event.error.map { "\($0)" } ?? "")"
         lock.withLock { lines.append(text) }
     }
     var all: [String] { lock.withLock { lines } }
