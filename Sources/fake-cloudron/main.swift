@@ -71,6 +71,13 @@ struct FakeCloudron: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A parent that spawns us from a Dispatch thread passes on its blocked signal mask, SIGTERM
+        // included; unblock the signals that must end the server.
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        sigprocmask(SIG_UNBLOCK, &signals, nil)
         let chaos = ChaosSettings(serverErrorRate: chaos5xx, tooManyRequestsRate: chaos429, slowRate: chaosSlow,
                                   slowMillis: chaosSlowMs, truncatedBodyRate: chaosTruncate, droppedConnectionRate: chaosDrop)
         let dynamics = SimulatorDynamics(newEventsPerListRequest: newEventsPerRequest, loginUpsertsPerListRequest: loginUpserts,

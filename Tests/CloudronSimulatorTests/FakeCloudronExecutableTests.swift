@@ -38,7 +38,7 @@ private func readBanner(_ handle: FileHandle) async -> [String: String] {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        defer { if process.isRunning { process.terminate() } }
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
 
         let banner = await readBanner(output.fileHandleForReading)
         let url = try #require(banner["url:"])
@@ -51,9 +51,16 @@ private func readBanner(_ handle: FileHandle) async -> [String: String] {
         #expect(try await RawHTTP.get(url, "/api/v1/eventlog").text == #"{"status":"Unauthorized","message":"No such token"}"#)
 
         process.terminate()
-        let status: Int32 = await withCheckedContinuation { continuation in
-            Thread { process.waitUntilExit(); continuation.resume(returning: process.terminationStatus) }.start()
+        // Never hang: if SIGTERM did not end it within 10 s, SIGKILL it and fail.
+        let endedBySIGTERM: Bool = await withCheckedContinuation { continuation in
+            Thread {
+                for _ in 0..<200 where process.isRunning { usleep(50_000) }
+                let running = process.isRunning
+                if running { kill(process.processIdentifier, SIGKILL) }
+                process.waitUntilExit()
+                continuation.resume(returning: !running && process.terminationStatus == SIGTERM)
+            }.start()
         }
-        #expect(status == SIGTERM)
+        #expect(endedBySIGTERM)
     }
 }
