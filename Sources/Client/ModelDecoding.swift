@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // Reads the indexed fields of one object's bytes, leniently, as real servers of several versions send them:
 // ids as strings or numbers, `error` as an object, a string or null, 2019's `errorMessage`, `ts` as a
 // string or a number. Everything else stays in `raw`, untouched.
@@ -66,18 +72,85 @@ extension JSONScanner {
     }
 
     /// Reads the members of the object at `index` whose keys are in `keys`; other members are skipped.
+    /// The object must already be validated (every caller validated the whole body first), so values
+    /// are skipped with the fast, non-validating `skipValidated`: a second validating pass over every
+    /// embedded manifest would double the decode cost.
     mutating func members(_ keys: [StaticString]) throws -> [LooseValue?] {
         var values = [LooseValue?](repeating: nil, count: keys.count)
-        let scanner = self
-        try forEachMember { key, escaped, value in
+        skipWhitespace()
+        try expect(0x7B, "a JSON object")
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x7D { return values }
+        while true {
+            skipWhitespace()
+            let keyStart = index
+            let escaped = skipValidatedString()
+            let keyRange = (keyStart + 1)..<(index - 1)
+            skipWhitespace()
+            try expect(0x3A, "':'")
+            skipWhitespace()
+            let valueStart = index
+            skipValidated()
             for (slot, wanted) in keys.enumerated() where values[slot] == nil {
-                if scanner.keyEquals(key, escaped: escaped, wanted) {
-                    values[slot] = scanner.looseValue(value)
+                if keyEquals(keyRange, escaped: escaped, wanted) {
+                    values[slot] = looseValue(valueStart..<index)
                     break
                 }
             }
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated object") }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x7D { return values }
+            throw fail("expected ',' or '}'")
         }
-        return values
+    }
+
+    /// Skips a string of validated JSON; returns whether it had escapes. Finds the closing quote with
+    /// memchr and counts the backslashes before it.
+    @inline(__always) mutating func skipValidatedString() -> Bool {
+        index += 1
+        var escaped = false
+        guard let base = bytes.baseAddress else { return false }
+        while index < bytes.count {
+            guard let hit = memchr(base + index, 0x22, bytes.count - index) else { index = bytes.count; return escaped }
+            let quote = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+            var backslashes = 0
+            var k = quote - 1
+            while k >= index, bytes[k] == 0x5C { backslashes += 1; k -= 1 }
+            if backslashes > 0 { escaped = true }
+            index = quote + 1
+            if backslashes % 2 == 0 { return escaped }
+        }
+        return escaped
+    }
+
+    /// Skips one value of validated JSON by counting brackets outside strings.
+    mutating func skipValidated() {
+        guard index < bytes.count else { return }
+        switch bytes[index] {
+        case 0x22:
+            skipValidatedString()
+        case 0x7B, 0x5B:
+            var depth = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x22: skipValidatedString(); continue
+                case 0x7B, 0x5B: depth += 1
+                case 0x7D, 0x5D:
+                    depth -= 1
+                    if depth == 0 { index += 1; return }
+                default: break
+                }
+                index += 1
+            }
+        default:
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x2C, 0x7D, 0x5D, 0x20, 0x0A, 0x0D, 0x09: return
+                default: index += 1
+                }
+            }
+        }
     }
 }
 

@@ -93,6 +93,10 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
 
         let tasks = try await client.taskPage(page: 1, perPage: 1000)
         #expect(tasks.isLast && tasks.tasks.map(\.id) == truth.tasks.map(\.id) && tasks.tasks.map(\.raw) == truth.tasks.map(\.bytes))
+        for task in tasks.tasks {
+            let text = String(decoding: task.raw, as: UTF8.self)
+            #expect((task.errorMessage != nil) == text.contains("\"error\":{"), "\(text)")
+        }
         let notifications = try await client.notificationPage(page: 1, perPage: 1000)
         #expect(Set(notifications.notifications.map(\.id)) == Set(truth.notifications.map(\.id)))
         let someEvent = try #require(truth.events.dropFirst(7).first)
@@ -209,6 +213,20 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
             }
         }
         #expect(sawLines)
+    }
+}
+
+@Suite struct TimeoutTests {
+    @Test func slowAnswersTimeOutAndAreRetried() async throws {
+        let fixture = try await SimulatorFixture.start(eventCount: 20, chaos: ChaosSettings(slowRate: 1, slowMillis: 1500))
+        defer { Task { await fixture.simulator.stop() } }
+        var configuration = try ClientConfiguration(baseURL: fixture.url, token: APIToken(fixture.simulator.adminToken))
+        configuration.requestTimeout = 0.3
+        configuration.retry = RetryPolicy(maxAttempts: 2, baseDelay: 0.01)
+        let client = try CloudronClient(configuration: configuration)
+        let error = try await #require(throws: ClientError.self) { try await client.eventPage(page: 1, perPage: 10) }
+        guard case .retriesExhausted(2, .unreachable(_, let reason, true)) = error else { Issue.record("got \(error)"); return }
+        #expect(reason.hasPrefix("timed out"))
     }
 }
 
