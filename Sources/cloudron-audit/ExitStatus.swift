@@ -76,6 +76,9 @@ enum ExitStatus: Int32, CaseIterable {
         if let code = error as? ExitCode {
             Foundation.exit(code.rawValue)
         }
+        if let output = error as? OutputError, output.errno == EPIPE {
+            Foundation.exit(0)   // the reader closed the pipe: it has all it wanted
+        }
         let status: ExitStatus
         let message: String
         if isOwnError(error) {

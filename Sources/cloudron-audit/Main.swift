@@ -7,6 +7,9 @@ import Foundation
 @main
 struct Main {
     static func main() async {
+        // A reader that stops early (`| head`) must end the output quietly, not kill the process
+        // mid-write: with SIGPIPE ignored the write fails with EPIPE, which `ExitStatus` treats as done.
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try CloudronAudit.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
@@ -37,6 +40,7 @@ struct CloudronAudit: AsyncParsableCommand {
         """,
         version: CloudronAuditVersion.current,
         subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, EventsCommand.self, SearchCommand.self,
+                      ReportCommand.self,
                       NotificationsCommand.self, TasksCommand.self, DemoCommand.self]
     )
 }

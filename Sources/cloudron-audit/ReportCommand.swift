@@ -1,0 +1,96 @@
+import Archiver
+import ArgumentParser
+import Foundation
+import Query
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Run an audit report (logins, user changes, app lifecycle, OOM kills, ...) or all of them into a folder.",
+        discussion: """
+        Reports are SQL files with a header (title, columns, parameters); the built-in ones are listed by \
+        --list, and --reports-dir adds your own (they run on a read-only connection).
+
+        Examples:
+          cloudron-audit report --list
+          cloudron-audit report logins --db audit.db --since 30d --summary
+          cloudron-audit report login-sessions --db audit.db --gap 45m --user alice
+          cloudron-audit report --all --db audit.db --since 24h --output-dir reports/$(date +%F) --formats csv,json
+        """
+    )
+
+    @OptionGroup var archive: ArchiveOptions
+    @Argument(help: "The report to run (see --list).") var name: String?
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(help: "List the reports and their parameters.") var list = false
+    @Flag(help: "The report's summary form (logins: per user; oom: per day).") var summary = false
+    @Option(help: ArgumentHelp("login-sessions: logins less than this apart are one session (default 30m).",
+                               valueName: "duration"))
+    var gap: String?
+    @Option(name: .customLong("param"), help: ArgumentHelp("A report parameter as NAME=VALUE (repeatable).",
+                                                            valueName: "name=value"))
+    var parameters: [String] = []
+    @Option(help: ArgumentHelp("Also load the reports (*.sql) of this folder.", valueName: "dir"))
+    var reportsDir: String?
+
+    @Flag(help: "Run every report into --output-dir, with a manifest.json.") var all = false
+    @Option(help: ArgumentHelp("The folder for --all (created 0700 when missing).", valueName: "dir"))
+    var outputDir: String?
+    @Option(help: ArgumentHelp("Formats for --all, comma-separated.", valueName: "csv,json"))
+    var formats = "csv,json"
+
+    func validate() throws {
+        let modes = [list, all, name != nil].filter { $0 }.count
+        guard modes == 1 else {
+            throw ValidationError("give a report name, --list or --all (exactly one)")
+        }
+        if all && outputDir == nil { throw ValidationError("--all needs --output-dir DIR") }
+        if !all && outputDir != nil { throw ValidationError("--output-dir goes with --all") }
+        if all && output.output != nil { throw ValidationError("--all writes into --output-dir, not --output") }
+    }
+
+    func run() throws {
+        let reports = try ReportCatalog.all(userDirectory: reportsDir)
+        if list {
+            let sink = OutputSink(fileDescriptor: STDOUT_FILENO)
+            for report in reports {
+                try sink.write("\(report.name)\t\(report.title)\(report.summary == nil ? "" : " (--summary)")\n")
+                for parameter in report.parameters {
+                    try sink.write("  --\(parameter.name) (default \(parameter.defaultValue)): \(parameter.description)\n")
+                }
+            }
+            try sink.flush()
+            return
+        }
+        let zone = try output.zone()
+        let filter = try filters.filter(zone: zone)
+        let database = try archive.openForReading().database
+        if all, let outputDir {
+            let export = ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
+                                      zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
+            let manifest = try export.run(on: database, outputDirectory: outputDir,
+                                          now: Int64(Date().timeIntervalSince1970))
+            let files = manifest.reports.reduce(0) { $0 + $1.files.count }
+            print("\(manifest.reports.count) reports, \(files) files and manifest.json written to \(outputDir)")
+            return
+        }
+        guard let name else { return }
+        let report = try ReportCatalog.find(name, in: reports)
+        let query = ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters())
+        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+    }
+
+    private func parsedParameters() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for item in parameters {
+            guard let equals = item.firstIndex(of: "="), equals != item.startIndex else {
+                throw QueryInputError("invalid --param \"\(item)\": use NAME=VALUE, e.g. --param gap=45m")
+            }
+            values[String(item[..<equals])] = String(item[item.index(after: equals)...])
+        }
+        if let gap { values["gap"] = gap }
+        return values
+    }
+}
