@@ -54,6 +54,9 @@ let package = Package(
             "CloudronSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // `make bench`: measures sync, search, reports and export and writes BENCHMARKS.md (not a test).
+        .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query"],
+                          path: "Benchmarks/cloudron-audit-bench"),
 
         .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator"]),
         .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),

@@ -1,0 +1,441 @@
+// cloudron-audit-bench: measures sync, search, reports and export (issue 5) and writes BENCHMARKS.md.
+//
+// Everything runs in this one process run: the simulator (`fake-cloudron`) makes the data, the
+// release `cloudron-audit` binary does what a user would run, and the other tools (sqlite3,
+// sqlite-utils, rg, jq) do the same work on the same events. Not a test: nothing here asserts.
+//
+//   cloudron-audit-bench --bin .build-bench/release --work .build-bench/bench-data \
+//       --venv .build-bench/venv --output BENCHMARKS.md --notes Benchmarks/NOTES.md
+
+import Archiver
+import Client
+import Foundation
+import Query
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Settings {
+    var bin = ".build-bench/release"
+    var work = ".build-bench/bench-data"
+    var venv = ".build-bench/venv"
+    var output = "BENCHMARKS.md"
+    var notes: String? = "Benchmarks/NOTES.md"
+    var smallEvents = 100_000
+    var largeEvents = 1_000_000
+    /// Seconds the whole bench may take; the 1M sync is skipped for a smaller one when the measured
+    /// rate says it would not fit.
+    var budgetSeconds = 540.0
+
+    init(arguments: [String]) {
+        var index = 1
+        func value() -> String {
+            index += 1
+            return index < arguments.count ? arguments[index] : ""
+        }
+        while index < arguments.count {
+            switch arguments[index] {
+            case "--bin": bin = value()
+            case "--work": work = value()
+            case "--venv": venv = value()
+            case "--output": output = value()
+            case "--notes": notes = value()
+            case "--small": smallEvents = Int(value()) ?? smallEvents
+            case "--large": largeEvents = Int(value()) ?? largeEvents
+            case "--budget": budgetSeconds = Double(value()) ?? budgetSeconds
+            default: FileHandle.standardError.write(Data("unknown argument \(arguments[index])\n".utf8)); exit(64)
+            }
+            index += 1
+        }
+    }
+}
+
+/// A running `fake-cloudron`, stopped when the bench is done with it.
+struct SimulatorProcess {
+    let pid: pid_t
+    let url: String
+    let token: String
+    let startSeconds: Double
+
+    static func start(bin: String, events: Int, work: String) throws -> SimulatorProcess {
+        let banner = work + "/sim-\(events).txt"
+        let started = monotonicSeconds()
+        let pid = try ChildProcess.spawn([bin + "/fake-cloudron", "--events", String(events)], stdout: banner)
+        for _ in 0 ..< 3000 {
+            if let text = try? String(contentsOfFile: banner, encoding: .utf8), text.contains("readonly-token:") {
+                var url = "", token = ""
+                for line in text.split(separator: "\n") {
+                    if line.hasPrefix("url: ") { url = String(line.dropFirst(5)) }
+                    if line.hasPrefix("readonly-token: ") { token = String(line.dropFirst(16)) }
+                }
+                return SimulatorProcess(pid: pid, url: url, token: token, startSeconds: monotonicSeconds() - started)
+            }
+            usleep(50_000)
+        }
+        ChildProcess.stop(pid)
+        throw ChildProcessError(description: "fake-cloudron --events \(events) did not start")
+    }
+
+    /// Event-list requests served so far (from the simulator's own counter).
+    func eventListRequests() throws -> Int {
+        let run = try ChildProcess.run(["curl", "-sS", url + "/_sim/requests"])
+        let counts = (try? JSONSerialization.jsonObject(with: Data(run.output.utf8))) as? [String: Any] ?? [:]
+        return counts.filter { $0.key.contains("eventlog") }.values.compactMap { $0 as? Int }.reduce(0, +)
+    }
+
+    func stop() { ChildProcess.stop(pid) }
+}
+
+@main
+struct Bench {
+    static func main() async {
+        let settings = Settings(arguments: CommandLine.arguments)
+        var report = BenchReport(path: settings.output, notesPath: settings.notes)
+        do {
+            try await run(settings, &report)
+        } catch {
+            report.note("stopped early: \(error)")
+            exit(1)
+        }
+    }
+
+    static func run(_ s: Settings, _ report: inout BenchReport) async throws {
+        let work = s.work
+        try? FileManager.default.removeItem(atPath: work)
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        ChildProcess.stderrPath = work + "/children-stderr.log"
+        let cli = s.bin + "/cloudron-audit"
+        report.machine = machineLines(s)
+        report.write()
+
+        // MARK: 100k: B1, B2, sqlite-utils
+        let small = try SimulatorProcess.start(bin: s.bin, events: s.smallEvents, work: work)
+        report.note("simulator built \(grouped(s.smallEvents)) events and listened in \(seconds(small.startSeconds))")
+        let env = ["CLOUDRON_TOKEN": small.token]
+        let smallDB = work + "/small.db"
+        let sync = try ChildProcess.run([cli, "sync", "--url", small.url, "--db", smallDB, "--quiet"], stdout: "/dev/null",
+                                        environment: env)
+        let syncedSmall = try countEvents(smallDB)
+        let syncRate = Double(syncedSmall) / sync.seconds
+        report.note("B1 sync: \(grouped(syncedSmall)) events in \(seconds(sync.seconds)), peak RSS \(String(format: "%.1f", sync.peakRSSMegabytes)) MB")
+
+        // The same rows fetched once more, then ingested with no HTTP: the tool's own ceiling.
+        let events = try await fetchAll(url: small.url, token: small.token, count: syncedSmall)
+        let smallNDJSON = work + "/small.ndjson"
+        try writeNDJSON(events, to: smallNDJSON)
+        let ingestSeconds = try rawIngest(events, into: work + "/raw.db")
+        let ingestRate = Double(events.count) / ingestSeconds
+        report.note("raw ingest: \(grouped(events.count)) events in \(seconds(ingestSeconds)) (\(rate(events.count, ingestSeconds)))")
+
+        // B2: a second sync with nothing new.
+        let requestsBefore = try small.eventListRequests()
+        let noop = try ChildProcess.run([cli, "sync", "--url", small.url, "--db", smallDB, "--quiet"], stdout: "/dev/null",
+                                        environment: env)
+        let noopRequests = try small.eventListRequests() - requestsBefore
+        report.set(TargetRow(id: "B2", what: "no-op incremental sync on the \(grouped(syncedSmall))-event archive",
+                             target: "≤ 2 list requests per stream, ≤ 0.2 s whole process",
+                             measured: "\(noopRequests) event-list requests, \(seconds(noop.seconds))",
+                             met: noopRequests <= 2 && noop.seconds <= 0.2))
+        small.stop()
+
+        // sqlite-utils: the NDJSON of the same events from a local file, then full-text search.
+        var sqliteUtilsSeconds: Double?
+        let sqliteUtils = s.venv + "/bin/sqlite-utils"
+        let searchTermSmall = try selectiveTerm(in: events)
+        if FileManager.default.isExecutableFile(atPath: sqliteUtils) {
+            let db = work + "/sqlite-utils.db"
+            let insert = try ChildProcess.run([sqliteUtils, "insert", db, "events", smallNDJSON, "--nl", "--pk", "id"],
+                                              stdout: "/dev/null")
+            let fts = try ChildProcess.run([sqliteUtils, "enable-fts", db, "events", "action", "source", "data"],
+                                           stdout: "/dev/null")
+            sqliteUtilsSeconds = insert.seconds + fts.seconds
+            report.compare("load \(grouped(events.count)) events + full-text index", "sqlite-utils insert --nl + enable-fts (local file)",
+                           "\(seconds(insert.seconds + fts.seconds)) (\(rate(events.count, insert.seconds + fts.seconds)); insert \(seconds(insert.seconds)), FTS \(seconds(fts.seconds)))")
+            var times: [Double] = []
+            for _ in 0 ..< 3 {
+                times.append(try ChildProcess.run([sqliteUtils, "search", db, "events", searchTermSmall, "--limit", "100", "--quote"],
+                                                  stdout: "/dev/null").seconds)
+            }
+            report.compare("search \(grouped(events.count)) events for one IP, top 100", "sqlite-utils search", "median \(seconds(median(times)))")
+        } else {
+            report.note("sqlite-utils not found at \(sqliteUtils): its comparison is left out")
+        }
+        report.compare("archive \(grouped(syncedSmall)) events", "cloudron-audit sync over HTTP (loopback)",
+                       "\(seconds(sync.seconds)) (\(rate(syncedSmall, sync.seconds)))")
+        report.compare("archive \(grouped(events.count)) events", "the tool's ingest alone (no HTTP, in process)",
+                       "\(seconds(ingestSeconds)) (\(rate(events.count, ingestSeconds)))")
+        var b1 = "\(rate(syncedSmall, sync.seconds)) = \(String(format: "%.2f", syncRate / ingestRate)) × raw ingest (\(rate(events.count, ingestSeconds)))"
+        var b1Met = syncRate / ingestRate >= 0.7
+        if let sqliteUtilsSeconds {
+            b1 += "; \(String(format: "%.1f", sqliteUtilsSeconds / sync.seconds)) × faster than sqlite-utils"
+            b1Met = b1Met && sqliteUtilsSeconds / sync.seconds >= 2.5
+        }
+        report.set(TargetRow(id: "B1", what: "full sync of \(grouped(syncedSmall)) events from the simulator over loopback",
+                             target: "≥ 0.7 × the tool's raw ingest of the same rows; ≥ 2.5 × faster than sqlite-utils' local load",
+                             measured: b1, met: b1Met))
+        report.set(TargetRow(id: "B7", what: "archive size, \(grouped(syncedSmall)) events",
+                             target: "≤ 1.7 × the NDJSON of the same events",
+                             measured: sizeRatio(db: smallDB, ndjson: smallNDJSON).text,
+                             met: sizeRatio(db: smallDB, ndjson: smallNDJSON).ratio <= 1.7))
+
+        // MARK: 1M: B6 (a real sync), then B3–B5 and B7 on that archive
+        let elapsed = Date().timeIntervalSince(report.started)
+        // Budget: the 1M sync, then about 90 s of queries, exports and comparisons.
+        let affordable = Int(syncRate * max(30, s.budgetSeconds - elapsed - 90 - 25))
+        var largeCount = s.largeEvents
+        if affordable < largeCount {
+            largeCount = max(s.smallEvents, (affordable / 100_000) * 100_000)
+            report.note("a \(grouped(s.largeEvents))-event sync would not fit the time budget at \(rate(syncedSmall, sync.seconds)): "
+                        + "B3–B6 use \(grouped(largeCount)) events")
+        }
+        let large = try SimulatorProcess.start(bin: s.bin, events: largeCount, work: work)
+        report.note("simulator built \(grouped(largeCount)) events and listened in \(seconds(large.startSeconds))")
+        let largeDB = work + "/large.db"
+        let bigSync = try ChildProcess.run([cli, "sync", "--url", large.url, "--db", largeDB, "--quiet"], stdout: "/dev/null",
+                                           environment: ["CLOUDRON_TOKEN": large.token])
+        large.stop()
+        let largeEvents = try countEvents(largeDB)
+        report.note("1M sync: \(grouped(largeEvents)) events in \(seconds(bigSync.seconds)) (\(rate(largeEvents, bigSync.seconds)))")
+        report.set(TargetRow(id: "B6", what: "peak RSS of a \(grouped(largeEvents))-event sync", target: "≤ 100 MB",
+                             measured: String(format: "%.1f MB (sync took %@, %@)", bigSync.peakRSSMegabytes,
+                                              seconds(bigSync.seconds), rate(largeEvents, bigSync.seconds)),
+                             met: bigSync.peakRSSMegabytes <= 100))
+
+        // The NDJSON of the same events: the raw JSON exactly as the server sent it, one per line.
+        let largeNDJSON = work + "/large.ndjson"
+        try ChildProcess.run(["sqlite3", largeDB, "SELECT raw FROM event_versions ORDER BY id"], stdout: largeNDJSON)
+        let sizes = sizeRatio(db: largeDB, ndjson: largeNDJSON)
+        report.set(TargetRow(id: "B7", what: "archive size, \(grouped(largeEvents)) events", target: "≤ 1.7 × the NDJSON of the same events",
+                             measured: sizes.text, met: sizes.ratio <= 1.7))
+
+        try searchBench(cli: cli, db: largeDB, ndjson: largeNDJSON, count: largeEvents, &report)
+        try reportBench(cli: cli, db: largeDB, count: largeEvents, &report)
+        try exportBench(cli: cli, db: largeDB, ndjson: largeNDJSON, count: largeEvents, work: work, &report)
+        report.note("done")
+    }
+
+    // MARK: B3
+
+    static func searchBench(cli: String, db: String, ndjson: String, count: Int, _ report: inout BenchReport) throws {
+        let term = try selectiveTermFromArchive(db)
+        let query = try FTSQuery(words: term)
+        let archive = try Archive(path: db, mode: .readOnly)
+        var inProcess: [Double] = []
+        var hits = 0
+        let devNull = open("/dev/null", O_WRONLY)
+        defer { close(devNull) }
+        for _ in 0 ..< 21 {
+            var writer = CSVWriter(sink: OutputSink(fileDescriptor: devNull))
+            let start = monotonicSeconds()
+            hits = try SearchQuery(query: query, filter: EventFilter(limit: 100)).run(on: archive.database, into: &writer)
+            inProcess.append(monotonicSeconds() - start)
+        }
+        var process: [Double] = []
+        for _ in 0 ..< 7 {
+            process.append(try ChildProcess.run([cli, "search", "--db", db, term, "--limit", "100", "--format", "csv"],
+                                                stdout: "/dev/null").seconds)
+        }
+        // The SQL the tool runs (SearchQuery, events only, no filters), given to sqlite3 as text.
+        let match = query.matchExpression.replacingOccurrences(of: "'", with: "''")
+        let sql = """
+            SELECT kind, api_id, epoch, instance, summary, snippet, raw FROM (
+            SELECT 'event' AS kind, e.api_id AS api_id, e.creation_epoch AS epoch, i.name AS instance,
+                   e.action AS summary, snippet(events_fts, -1, '«', '»', '…', 12) AS snippet, v.raw AS raw,
+                   bm25(events_fts) AS score, e.id AS row_id
+            FROM events_fts JOIN events e ON e.id = events_fts.rowid
+            JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
+            JOIN instances i ON i.id = e.instance_id
+            WHERE events_fts MATCH '\(match)')
+            ORDER BY epoch DESC, kind, row_id DESC LIMIT 100
+            """
+        var sqlite: [Double] = []
+        for _ in 0 ..< 7 {
+            sqlite.append(try ChildProcess.run(["sqlite3", "-csv", db, sql], stdout: "/dev/null").seconds)
+        }
+        var ripgrep: [Double] = []
+        var rgAvailable = ChildProcess.available("rg")
+        if rgAvailable {
+            for _ in 0 ..< 3 {
+                ripgrep.append(try ChildProcess.run(["rg", "-F", "-c", term, ndjson], stdout: "/dev/null", allowFailure: true).seconds)
+            }
+        } else {
+            rgAvailable = false
+            report.note("rg not installed: its comparison is left out")
+        }
+        let inside = median(inProcess), whole = median(process), sq = median(sqlite)
+        var measured = "\(hits) hits for \(term): median \(seconds(inside)) in process; whole process \(seconds(whole)) = "
+            + String(format: "%.2f", whole / sq) + " × sqlite3 (\(seconds(sq)))"
+        var met = inside <= 0.010 && whole <= 2 * sq
+        if rgAvailable {
+            let rg = median(ripgrep)
+            measured += "; rg \(seconds(rg)) = " + String(format: "%.0f", rg / whole) + " × slower"
+            met = met && rg >= 10 * whole
+            report.compare("find one IP in \(grouped(count)) events", "rg -F -c over the NDJSON", "median \(seconds(rg))")
+        }
+        report.compare("find one IP in \(grouped(count)) events, top 100", "sqlite3 with the same SQL", "median \(seconds(sq))")
+        report.compare("find one IP in \(grouped(count)) events, top 100", "cloudron-audit search (whole process)", "median \(seconds(whole))")
+        report.set(TargetRow(id: "B3", what: "`search` for a selective term, \(grouped(count)) events, top 100",
+                             target: "median ≤ 10 ms in process; process ≤ 2 × sqlite3; ≥ 10 × faster than rg",
+                             measured: measured, met: met))
+    }
+
+    // MARK: B4
+
+    static func reportBench(cli: String, db: String, count: Int, _ report: inout BenchReport) throws {
+        var times: [Double] = []
+        var failed: ChildRun?
+        for _ in 0 ..< 7 {
+            let run = try ChildProcess.run([cli, "report", "logins", "--db", db, "--since", "30d", "--format", "csv"],
+                                           stdout: "/dev/null", allowFailure: true)
+            if run.status != 0 { failed = run; break }
+            times.append(run.seconds)
+        }
+        if let failed {
+            report.set(TargetRow(id: "B4", what: "`report logins --since 30d`, \(grouped(count)) events", target: "≤ 100 ms",
+                                 measured: "failed (exit \(failed.status))", met: nil))
+            return
+        }
+        let whole = median(times)
+        report.set(TargetRow(id: "B4", what: "`report logins --since 30d`, \(grouped(count)) events", target: "≤ 100 ms",
+                             measured: "median \(seconds(whole)) (whole process)", met: whole <= 0.100))
+    }
+
+    // MARK: B5
+
+    static func exportBench(cli: String, db: String, ndjson: String, count: Int, work: String,
+                            _ report: inout BenchReport) throws {
+        let ours = try ChildProcess.run([cli, "events", "--db", db, "--format", "csv", "--output", work + "/events.csv"],
+                                        stdout: "/dev/null")
+        // The same columns as `events --format csv`: id, action, creationTime, source, data, instance.
+        let sql = """
+            SELECT e.api_id AS id, e.action, strftime('%Y-%m-%dT%H:%M:%SZ', e.creation_epoch, 'unixepoch') AS creationTime,
+                   json_extract(v.raw, '$.source') AS source, json_extract(v.raw, '$.data') AS data, i.name AS instance
+            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
+            JOIN instances i ON i.id = e.instance_id ORDER BY e.creation_epoch DESC, e.id DESC
+            """
+        let sqlite = try ChildProcess.run(["sqlite3", "-csv", "-header", db, sql], stdout: work + "/sqlite3.csv")
+        report.compare("export \(grouped(count)) events to CSV", "sqlite3 -csv (same columns)",
+                       "\(seconds(sqlite.seconds)) (\(rate(count, sqlite.seconds)))")
+        report.compare("export \(grouped(count)) events to CSV", "cloudron-audit events --format csv",
+                       "\(seconds(ours.seconds)) (\(rate(count, ours.seconds))), peak RSS \(String(format: "%.1f", ours.peakRSSMegabytes)) MB")
+        let ratio = sqlite.seconds / ours.seconds
+        report.set(TargetRow(id: "B5", what: "`events --format csv` of \(grouped(count)) rows to a file",
+                             target: "≥ 0.8 × the speed of `sqlite3 -csv`; peak RSS ≤ 50 MB",
+                             measured: "\(seconds(ours.seconds)) = " + String(format: "%.2f", ratio)
+                                + " × sqlite3's speed (\(seconds(sqlite.seconds))); peak RSS "
+                                + String(format: "%.1f MB", ours.peakRSSMegabytes),
+                             met: ratio >= 0.8 && ours.peakRSSMegabytes <= 50))
+        for path in [work + "/events.csv", work + "/sqlite3.csv"] { unlink(path) }
+        if ChildProcess.available("jq") {
+            let jq = try ChildProcess.run(["jq", "-r", "[.id, .action, .creationTime, (.source | tojson), (.data | tojson)] | @csv", ndjson],
+                                          stdout: work + "/jq.csv")
+            unlink(work + "/jq.csv")
+            report.compare("export \(grouped(count)) events to CSV", "jq -r @csv over the NDJSON", "\(seconds(jq.seconds)) (\(rate(count, jq.seconds)))")
+        }
+    }
+
+    // MARK: Data
+
+    /// Every event in one request: one request is one consistent snapshot, while pages would split
+    /// groups of tied seconds (shown twice or never), which is what sync's walk exists to handle.
+    static func fetchAll(url: String, token: String, count: Int) async throws -> [Event] {
+        var configuration = try ClientConfiguration(baseURL: url, token: APIToken(token))
+        configuration.maxResponseBytes = 4 << 30
+        configuration.requestTimeout = 600
+        let client = try CloudronClient(configuration: configuration)
+        return try await client.eventPage(page: 1, perPage: count + 1).events
+    }
+
+    static func writeNDJSON(_ events: [Event], to path: String) throws {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(events.reduce(0) { $0 + $1.raw.count + 1 })
+        for event in events {
+            bytes += event.raw
+            bytes.append(0x0A)
+        }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The archive's own ingest of already-decoded rows, in pages of 500 (the sync's page size), each
+    /// in a transaction as sync commits them: what sync would cost if HTTP and decoding were free.
+    static func rawIngest(_ events: [Event], into path: String) throws -> Double {
+        let start = monotonicSeconds()
+        let archive = try Archive(path: path, mode: .readWrite)
+        let instance = try archive.instanceID(name: "bench", baseURL: "http://127.0.0.1")
+        let run = try archive.beginRun(instance: instance, streams: ["eventlog"], startedAt: 0)
+        var index = 0
+        while index < events.count {
+            let page = Array(events[index ..< min(events.count, index + 500)])
+            _ = try archive.transaction {
+                try archive.ingest(events: page, instance: instance, run: run, seenAt: Int64(Date().timeIntervalSince1970))
+            }
+            index += 500
+        }
+        return monotonicSeconds() - start
+    }
+
+    static func countEvents(_ db: String) throws -> Int {
+        let archive = try Archive(path: db, mode: .readOnly)
+        return Int(try archive.database.scalarInt("SELECT count(*) FROM events") ?? 0)
+    }
+
+    /// The IP of a login that happened once: the kind of term an incident responder searches.
+    static func selectiveTerm(in events: [Event]) throws -> String {
+        for event in events.dropFirst(events.count / 3) where event.action == "user.login" {
+            if let source = RawJSONText.member("source", of: event.raw), let ip = RawJSONText.string("ip", in: source),
+               !ip.contains(":") {
+                return ip
+            }
+        }
+        throw ChildProcessError(description: "no login with an IPv4 address in the data")
+    }
+
+    static func selectiveTermFromArchive(_ db: String) throws -> String {
+        let archive = try Archive(path: db, mode: .readOnly)
+        let total = try archive.database.scalarInt("SELECT count(*) FROM events") ?? 0
+        let ip = try archive.database.scalarString("""
+            SELECT json_extract(v.raw, '$.source.ip') FROM events e JOIN event_versions v ON v.event_id = e.id
+            WHERE e.action = 'user.login' AND e.id > ? AND json_extract(v.raw, '$.source.ip') NOT LIKE '%:%' LIMIT 1
+            """, [.integer(total / 3)])
+        guard let ip else { throw ChildProcessError(description: "no login with an IPv4 address in the archive") }
+        return ip
+    }
+
+    static func sizeRatio(db: String, ndjson: String) -> (ratio: Double, text: String) {
+        let archive = fileSize(db) + fileSize(db + "-wal")
+        let plain = fileSize(ndjson)
+        let ratio = Double(archive) / Double(max(1, plain))
+        return (ratio, "\(megabytes(archive)) for \(megabytes(plain)) of NDJSON = " + String(format: "%.2f ×", ratio))
+    }
+
+    static func machineLines(_ s: Settings) -> [String] {
+        let cpu = ((try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("model name") }
+            .map { String($0.split(separator: ":", maxSplits: 1).last ?? "").trimmingCharacters(in: .whitespaces) } ?? "unknown"
+        let memory = ((try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? "")
+            .split(separator: "\n").first { $0.hasPrefix("MemTotal") }.map { String($0.dropFirst(9)).trimmingCharacters(in: .whitespaces) } ?? "?"
+        let formatter = ISO8601DateFormatter()
+        func version(_ argv: [String]) -> String {
+            ((try? ChildProcess.run(argv, allowFailure: true).output) ?? "").split(separator: "\n").first.map(String.init) ?? "missing"
+        }
+        return [
+            "date: \(formatter.string(from: Date()))",
+            "machine: \(ProcessInfo.processInfo.activeProcessorCount) cores (nproc), CPU \(cpu), memory \(memory)",
+            "events: \(grouped(s.smallEvents)) for B1, B2 and the sqlite-utils load; \(grouped(s.largeEvents)) asked for B3–B6",
+            "tools: \(version(["sqlite3", "--version"]).split(separator: " ").prefix(1).joined()) (sqlite3), "
+                + "\(version([s.venv + "/bin/sqlite-utils", "--version"])), \(version(["rg", "--version"])), \(version(["jq", "--version"]))",
+        ]
+    }
+}
+
+/// Reads a top-level member of raw JSON for picking search terms (bench-only; the archive has its own).
+enum RawJSONText {
+    static func member(_ key: String, of raw: [UInt8]) -> [String: Any]? {
+        let object = (try? JSONSerialization.jsonObject(with: Data(raw))) as? [String: Any]
+        return object?[key] as? [String: Any]
+    }
+
+    static func string(_ key: String, in object: [String: Any]) -> String? {
+        object[key] as? String
+    }
+}
