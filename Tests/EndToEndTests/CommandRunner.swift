@@ -57,14 +57,41 @@ struct Command {
     }
 
     /// Runs to completion. Output is read concurrently so a large stdout cannot block the child.
-    func run() throws -> CommandResult {
+    ///
+    /// Async on purpose: Swift's cooperative pool has one thread per core (two here), and an
+    /// in-process simulator serves from that pool. A test that *blocked* a pool thread in
+    /// `waitUntilExit` while its child talked to such a simulator deadlocked the whole test run
+    /// as soon as two such tests ran at once.
+    func run() async throws -> CommandResult {
         let out = Pipe(), err = Pipe()
         let process = makeProcess(stdout: out, stderr: err)
         let collected = OutputCollector(out: out, err: err)
-        try process.run()
-        process.waitUntilExit()
-        let (stdout, stderr) = collected.finish()
+        try await ChildProcess.run(process)
+        let (stdout, stderr) = await collected.finish()
         return CommandResult(status: process.terminationStatus, stdout: stdout, stderr: stderr)
+    }
+}
+
+/// Starting and awaiting child processes without blocking a cooperative thread.
+enum ChildProcess {
+    /// Starts `process` and returns when it has exited.
+    static func run(_ process: Process) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do {
+                try process.run()
+            } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+    }
+
+    /// Returns once an already started `process` has exited (polling, so nothing blocks).
+    static func waitForExit(_ process: Process) async {
+        while process.isRunning {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
     }
 }
 
@@ -80,8 +107,12 @@ final class OutputCollector: @unchecked Sendable {
         DispatchQueue.global().async { self.errData = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
     }
 
-    func finish() -> (String, String) {
-        group.wait()
+    /// The collected output, once both pipes reached their end (the readers run on Dispatch
+    /// threads, so waiting for them here never holds a cooperative thread).
+    func finish() async -> (String, String) {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            group.notify(queue: .global()) { continuation.resume() }
+        }
         return (String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
     }
 }

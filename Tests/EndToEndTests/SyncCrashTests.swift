@@ -41,12 +41,12 @@ struct SyncCrashTests {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
             }
-            process.waitUntilExit()
-            _ = collector.finish()
+            await ChildProcess.waitForExit(process)
+            _ = await collector.finish()
         }
         #expect(killed > 0, "no sync was killed midway; the test proved nothing")
 
-        let last = try sync.run()
+        let last = try await sync.run()
         #expect(last.status == 0, "final sync failed: \(last.stderr)")
         let truth = await simulator.truth()
         let archived = try SyncCrashTests.archivedEvents(db)
@@ -54,7 +54,7 @@ struct SyncCrashTests {
         #expect(archived.count == expected.count)
         #expect(archived == expected, "archive differs from the server's events after crashes")
 
-        let verify = try Command(["verify", "--db", db]).run()
+        let verify = try await Command(["verify", "--db", db]).run()
         #expect(verify.status == 0, "verify: \(verify.stdout) \(verify.stderr)")
         let runs = try Archive(path: db, mode: .readOnly).database
             .scalarInt("SELECT count(*) FROM sync_runs WHERE result = 'interrupted'") ?? 0
@@ -69,11 +69,11 @@ struct SyncCrashTests {
         defer { folder.remove(); Task { await simulator.stop() } }
         let db = folder.file("audit.db")
         let env = ["CLOUDRON_TOKEN": simulator.readonlyToken]
-        #expect(try Command(["sync", "--url", url, "--db", db, "--quiet"], environment: env).run().status == 0)
+        #expect(try await Command(["sync", "--url", url, "--db", db, "--quiet"], environment: env).run().status == 0)
         let before = try SyncCrashTests.archivedEvents(db)
 
         let held = try SyncLock(archivePath: db)
-        let second = try Command(["sync", "--url", url, "--db", db], environment: env).run()
+        let second = try await Command(["sync", "--url", url, "--db", db], environment: env).run()
         withExtendedLifetime(held) {}
         #expect(second.status == 75)
         #expect(second.errorLines.count == 1 && second.stderr.contains("another sync"), "stderr: \(second.stderr)")
