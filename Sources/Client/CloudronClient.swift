@@ -223,6 +223,11 @@ public final class CloudronClient: Sendable {
                                        "status": "\(outcome.status)", "bytes": "\(outcome.body.count)",
                                        "ms": "\(ms)", "curl": "\(outcome.curlCode)"])
         if let error = interpret(outcome, url: shown) { throw error }
+        // A proxy's login or error page says what it is in its Content-Type even when its body is
+        // empty or not yet complete: trust the header before looking at the bytes.
+        if outcome.contentType.map({ $0.lowercased().contains("html") }) ?? false {
+            throw ClientError.malformedResponse(url: shown, reason: "HTML instead of JSON", html: true, transient: true)
+        }
         return outcome.body
     }
 
