@@ -31,7 +31,19 @@ enum ChildProcess {
     /// Runs to completion. `stdout` nil captures the output (keep it small); a path writes there.
     @discardableResult
     static func run(_ argv: [String], stdout: String? = nil, environment: [String: String] = [:],
-                    allowFailure: Bool = false) throws -> ChildRun {
+                    allowFailure: Bool = false, measureRSS: Bool = false) throws -> ChildRun {
+        if measureRSS {
+            // Linux carries the exec'ing process's peak RSS into the new program's ru_maxrss, and a
+            // posix_spawn child starts as (a vfork of) this bench, which holds 100,000 events. GNU time
+            // forks from its own small process, so its %M is the program's own peak.
+            let rssFile = NSTemporaryDirectory() + "bench-rss-\(getpid())-\(UInt32.random(in: 0 ... .max))"
+            var result = try run(["/usr/bin/time", "-f", "%M", "-o", rssFile] + argv, stdout: stdout, environment: environment,
+                                 allowFailure: allowFailure)
+            let text = (try? String(contentsOfFile: rssFile, encoding: .utf8)) ?? ""
+            unlink(rssFile)
+            result.peakRSSKilobytes = text.split(separator: "\n").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }.last ?? -1
+            return result
+        }
         let capture = stdout == nil ? NSTemporaryDirectory() + "bench-capture-\(getpid())-\(UInt32.random(in: 0 ... .max))" : nil
         let target = stdout ?? capture!
         let start = monotonicSeconds()

@@ -121,8 +121,25 @@ struct EventLogSync {
         var page = 1
         var previousLast: Int64?
         var secondsReadWhole = Set<Int64>()
+        // The next page is requested as soon as this one shows that the walk goes on, so the server's
+        // answer (and its decoding, on the client's thread) overlaps this page's SQLite work. Whether the
+        // walk goes on depends only on the page itself, so the requests made are the same as without it.
+        var prefetched: Task<EventPage, any Error>?
+        defer { prefetched?.cancel() }
         while true {
-            let events = try await fetch(page: page, perPage: pageSize).events
+            let events: [Event]
+            if let next = prefetched {
+                prefetched = nil
+                events = try await next.value.events
+            } else {
+                events = try await fetch(page: page, perPage: pageSize).events
+            }
+            let goesOn = events.count >= pageSize && !(stopBelow.map { stop in (events.last?.epochSeconds ?? stop) < stop } ?? false)
+            if goesOn {
+                outcome.listRequests += 1
+                let client = self.client, nextPage = page + 1
+                prefetched = Task { try await client.eventPage(page: nextPage, perPage: pageSize) }
+            }
             var batch = events
             if let split = previousLast, let first = events.first, first.epochSeconds >= split,
                !secondsReadWhole.contains(split) {

@@ -46,36 +46,45 @@ public struct EventQuery: Sendable {
         let order = history
             ? "ORDER BY v.creation_epoch \(direction), e.id \(direction), v.version \(direction)"
             : "ORDER BY e.creation_epoch \(direction), e.id \(direction)"
-        // Two phases: pick the rows' ids first, sorting and limiting narrow rows, then read the raw JSON
-        // of only those. The versions (several KB each) are joined in the first phase only when a text
-        // filter needs them, so `events --limit 50` does not read every event's JSON to sort it.
+        // Two phases: pick the rows' ids first, sorting and limiting narrow rows, then read each row's raw
+        // JSON by id, in that order. The versions (several KB each) are joined in the first phase only when
+        // a text filter needs them, so `events --limit 50` does not read every event's JSON to sort it; and
+        // reading them one by one instead of in a join keeps SQLite from sorting the whole export's raw
+        // JSON again (a join gets a temporary B-tree of every row, GBs for a million events, BENCHMARKS.md B5).
+        // Both statements run in one read transaction (the first stays open), so they see one snapshot.
         let needsRaw = history || filter.user != nil || filter.app != nil || filter.ip != nil
         let pickJoin = needsRaw
             ? "JOIN event_versions v ON v.event_id = e.id" + (history ? "" : " AND v.version = e.version")
             : ""
-        let sql = """
-            WITH pick AS (
-                SELECT e.id AS event_id, \(history ? "v.version" : "e.version") AS version
-                FROM events e \(pickJoin) JOIN instances i ON i.id = e.instance_id
-                WHERE \(condition.sql)
-                \(order)
-                \(limit.sql)
-            )
-            SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
-            FROM pick JOIN events e ON e.id = pick.event_id
-            JOIN event_versions v ON v.event_id = e.id AND v.version = pick.version
-            JOIN instances i ON i.id = e.instance_id
+        let pick = """
+            SELECT e.id, \(history ? "v.version" : "e.version")
+            FROM events e \(pickJoin) JOIN instances i ON i.id = e.instance_id
+            WHERE \(condition.sql)
             \(order)
+            \(limit.sql)
             """
+        let detail = try database.prepare("""
+            SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
+            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
+            JOIN instances i ON i.id = e.instance_id
+            WHERE e.id = ?1
+            """)
         let history = self.history
-        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+        return try RowStreaming.run(database, SQLFragment(pick, condition.values + limit.values),
                                     columns: history ? EventQuery.historyColumns : EventQuery.columns,
-                                    into: &writer) { row in
-            let raw = row.bytes(at: 3)
-            var cells: [Cell] = [row.textCell(0), row.textCell(1), row.timeCell(2),
+                                    into: &writer) { picked in
+            detail.reset()
+            try detail.bind(picked.int64(at: 0), at: 1)
+            try detail.bind(picked.int64(at: 1), at: 2)
+            guard try detail.step() else {
+                throw SQLiteError(kind: .notADatabase, code: 0, message: "event row \(picked.int64(at: 0)) has no version \(picked.int64(at: 1))",
+                                  context: database.path)
+            }
+            let raw = detail.bytes(at: 3)
+            var cells: [Cell] = [detail.textCell(0), detail.textCell(1), detail.timeCell(2),
                                  EventQuery.member("source", of: raw), EventQuery.member("data", of: raw),
-                                 row.textCell(4)]
-            if history { cells += [row.integerCell(5), row.timeCell(6)] }
+                                 detail.textCell(4)]
+            if history { cells += [detail.integerCell(5), detail.timeCell(6)] }
             return cells
         }
     }

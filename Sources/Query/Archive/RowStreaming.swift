@@ -9,6 +9,10 @@ enum RowStreaming {
     static func run<W: RowWriter>(_ database: Database, _ fragment: SQLFragment, columns: [Column],
                                   rawSearch: FTSQuery? = nil, into writer: inout W,
                                   makeRow: (Statement) throws -> [Cell]) throws -> Int {
+        // A listing reads each page once, so a large page cache buys nothing here, while the archive's
+        // 64 MB default fills up on a whole-archive export (and bounds SQLite's in-memory sort by the same
+        // amount): 8 MB keeps an export of a million events inside 50 MB of RSS (BENCHMARKS.md, B5).
+        try database.execute("PRAGMA cache_size = -8192")
         let statement = try database.prepare(fragment.sql)
         try statement.bind(fragment.values)
         var count = 0
