@@ -92,7 +92,10 @@ struct BaseURL: Sendable, Equatable {
         } else {
             scheme = "https"
         }
-        guard scheme == "https" || scheme == "http" else { throw bad("only https:// (or http:// to loopback) is supported") }
+        guard scheme == "https" || scheme == "http" else {
+            rest = Substring(text.trimmingWhitespace())   // name the whole URL: the scheme is what is wrong
+            throw bad("only https:// (or http:// to loopback) is supported")
+        }
         let original = rest
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard !rest.contains("/") else { rest = original; throw bad("give the server only, without a path") }

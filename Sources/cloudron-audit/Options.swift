@@ -63,6 +63,13 @@ struct ServerOptions: ParsableArguments {
         }
     }
 
+    /// A malformed --url or --domain is a bad argument (64), not a configuration problem.
+    private static func usage<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch ClientError.invalidConfiguration(let message) {
+            throw CommandFailure(status: .usage, description: message)
+        }
+    }
+
     /// Resolves the URL and token from flags and environment, in that order.
     func clientConfiguration(warn: (String) -> Void) throws -> ClientConfiguration {
         let token: APIToken
@@ -78,11 +85,15 @@ struct ServerOptions: ParsableArguments {
         }
         var configuration: ClientConfiguration
         if let url {
-            configuration = try ClientConfiguration(baseURL: url, token: token)
+            configuration = try Self.usage { try ClientConfiguration(baseURL: url, token: token) }
         } else if let domain = domain ?? ProcessInfo.processInfo.environment["CLOUDRON_DOMAIN"], !domain.isEmpty {
-            configuration = try ClientConfiguration.domain(domain, token: token)
+            configuration = try Self.usage { try ClientConfiguration.domain(domain, token: token) }
         } else {
             throw CommandFailure(status: .usage, description: "no Cloudron given: pass --url URL or --domain DOMAIN, or set CLOUDRON_DOMAIN")
+        }
+        if let cacert, !FileManager.default.isReadableFile(atPath: cacert) {
+            // Else libcurl reports it as a failed certificate check and the message sends users back to --cacert.
+            throw CommandFailure(status: .configuration, description: "cannot read the --cacert file \(cacert) — check the path")
         }
         configuration.caFile = cacert
         configuration.pinnedPublicKey = pinnedPublicKey

@@ -35,14 +35,21 @@ struct FilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("newest (default) or oldest first.", valueName: "order"))
     var order = "newest"
 
+    /// Prefixes a value's error with its flag: with both --since and --until given, say which one is wrong.
+    private static func naming<T>(_ flag: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as QueryInputError {
+            throw QueryInputError("\(flag): \(error.message)")
+        }
+    }
+
     /// Parses the filters; `zone` interprets dates without an offset (UTC unless --tz).
     func filter(zone: TimeZone?) throws -> EventFilter {
         let zone = zone ?? TimeZone(identifier: "UTC") ?? .current
         let now = Int64(Date().timeIntervalSince1970)
         var filter = EventFilter()
         filter.actions = try actions.map(ActionPattern.init)
-        filter.since = try since.map { try TimeExpression.parse($0, now: now, zone: zone) }
-        filter.until = try until.map { try TimeExpression.parse($0, now: now, zone: zone) }
+        filter.since = try since.map { text in try Self.naming("--since") { try TimeExpression.parse(text, now: now, zone: zone) } }
+        filter.until = try until.map { text in try Self.naming("--until") { try TimeExpression.parse(text, now: now, zone: zone) } }
         filter.user = user
         filter.app = app
         filter.ip = ip
