@@ -103,7 +103,9 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             if html { return "server answered HTML, not JSON, at \(url) — is a proxy or login page in front of the Cloudron?" }
             return "malformed response from \(url): \(reason) — retry later, or report the server version"
         case .responseTooLarge(let url, let limit):
-            return "response from \(url) exceeds \(limit) bytes — use a smaller page size or raise the limit"
+            // The CLI has no knob for the cap, so name the one that exists: a page of events holds several KB each.
+            let size = limit >= 1 << 20 && limit % (1 << 20) == 0 ? "\(limit >> 20) MiB" : "\(limit) bytes"
+            return "response from \(url) exceeds the \(size) limit — not a Cloudron answer, or too large a page: use a smaller --page-size"
         case .redirectRefused(let url, let status, let locationHost):
             let target = locationHost.map { " to \($0)" } ?? ""
             return "\(status) redirect\(target) from \(url) refused (the token is never re-sent) — use the final URL with --url"

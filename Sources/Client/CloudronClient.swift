@@ -236,6 +236,10 @@ public final class CloudronClient: Sendable {
         let message = sanitize(outcome.curlMessage)
         switch outcome.curlCode {
         case 0: break
+        // An SSH banner or another non-HTTP service on the port: libcurl reports HTTP/0.9 (1) or a weird reply (8).
+        case 1 where outcome.curlMessage.contains("HTTP/0.9"), 8:
+            return .unreachable(hostAndPort: base.hostAndPort, reason: "what answers there does not speak HTTP: \(message)",
+                                transient: false)
         case 1, 3: return .invalidConfiguration("libcurl cannot use \(url) (\(message)) — check --url")
         case 5, 6: return .unreachable(hostAndPort: base.hostAndPort, reason: "DNS lookup failed: \(message)", transient: false)
         case 7: return .unreachable(hostAndPort: base.hostAndPort, reason: Self.connectReason(outcome), transient: true)
@@ -245,7 +249,11 @@ public final class CloudronClient: Sendable {
         case 18: return .malformedResponse(url: url, reason: "body cut short (\(message))", html: false, transient: true)
         case 23 where outcome.exceededCap, 63:
             return .responseTooLarge(url: url, limit: configuration.maxResponseBytes)
-        case 35, 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91:
+        // A failed handshake (35) is not a certificate problem: typically https:// to a plain-HTTP port.
+        case 35:
+            return .unreachable(hostAndPort: base.hostAndPort,
+                                reason: "TLS handshake failed: \(message); is this port serving https://?", transient: false)
+        case 51, 53, 54, 58, 59, 60, 64, 66, 77, 80, 82, 83, 90, 91:
             return .tls(url: url, reason: message)
         default: return .transport(url: url, code: outcome.curlCode, message: message)
         }

@@ -39,6 +39,8 @@ enum ExitStatus: Int32, CaseIterable {
     static func of(_ error: Error) -> ExitStatus {
         switch error {
         case let error as ClientError:
+            // Any status a Cloudron never sends (418, 3xx handled apart): not the API, not worth a retry later.
+            if case .unexpectedStatus = error { return .protocolError }
             switch error.category {
             case .configuration: return .configuration
             case .unreachable, .transport: return .unavailable

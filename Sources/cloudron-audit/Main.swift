@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 
 /// The entry point: parse, run, and turn every failure into one line on stderr and a documented
 /// exit code (see `ExitStatus`). ArgumentParser's own `main()` would print the usage block after
@@ -10,6 +11,12 @@ struct Main {
         // A reader that stops early (`| head`) must end the output quietly, not kill the process
         // mid-write: with SIGPIPE ignored the write fails with EPIPE, which `ExitStatus` treats as done.
         signal(SIGPIPE, SIG_IGN)
+        // swift-log's default prints `info` lines on stderr: a `--quiet` cron sync must print only its errors.
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
         do {
             var command = try CloudronAudit.parseAsRoot()
             if var asyncCommand = command as? AsyncParsableCommand {
