@@ -41,12 +41,10 @@ public final class Database: @unchecked Sendable {
             try Self.createPrivateFile(path)
             flags |= SQLITE_OPEN_READWRITE
         }
-        var connection: OpaquePointer?
-        let rc = sqlite3_open_v2(path, &connection, flags, nil)
-        guard rc == SQLITE_OK, let connection else {
-            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
-            if let connection { sqlite3_close_v2(connection) }
-            throw SQLiteError(code: rc, message: message, context: path)
+        var connection = try Self.openConnection(path, flags: flags)
+        if mode == .readOnly, Self.isUnreadableWALOnReadOnlyMedia(connection, path: path) {
+            sqlite3_close_v2(connection)
+            connection = try Self.openConnection(Self.immutableURI(path), flags: flags | SQLITE_OPEN_URI)
         }
         handle = connection
         sqlite3_extended_result_codes(handle, 1)
@@ -76,6 +74,32 @@ public final class Database: @unchecked Sendable {
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)
+    }
+
+    private static func openConnection(_ name: String, flags: Int32) throws -> OpaquePointer {
+        var connection: OpaquePointer?
+        let rc = sqlite3_open_v2(name, &connection, flags, nil)
+        guard rc == SQLITE_OK, let connection else {
+            let message = connection.map { String(cString: sqlite3_errmsg($0)) } ?? String(cString: sqlite3_errstr(rc))
+            if let connection { sqlite3_close_v2(connection) }
+            throw SQLiteError(code: rc, message: message, context: name)
+        }
+        return connection
+    }
+
+    /// A WAL archive on read-only media (a read-only mount, a copied evidence folder) cannot be read:
+    /// SQLite must create the `-shm` file next to it first. When no `-wal` file exists every committed
+    /// row is in the main file, so opening it as immutable reads exactly what a normal open would.
+    private static func isUnreadableWALOnReadOnlyMedia(_ connection: OpaquePointer, path: String) -> Bool {
+        let rc = sqlite3_exec(connection, "SELECT count(*) FROM sqlite_master", nil, nil, nil)
+        guard rc & 0xff == SQLITE_CANTOPEN, !FileManager.default.fileExists(atPath: path + "-wal") else { return false }
+        let directory = (path as NSString).deletingLastPathComponent
+        return access(directory.isEmpty ? "." : directory, W_OK) != 0
+    }
+
+    private static func immutableURI(_ path: String) -> String {
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return "file:" + (absolute.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? absolute) + "?immutable=1"
     }
 
     /// Creates the file with mode 0600 (an archive holds who did what on a server) unless it exists.
