@@ -336,11 +336,12 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         for event in reportEvents { counts[String(utc(event.epoch).prefix(10)) + " " + event.action, default: 0] += 1 }
         #expect(rows.map { "\($0["day"] as? String ?? "") \($0["action"] as? String ?? "")" }
                 == counts.filter { $0.value >= 3 }.keys.sorted())
-        // A user report cannot write: the connection is read-only.
+        // A user report cannot write: refused before it runs (and the connection is read-only anyway).
         try "-- title: x\n-- description: y\n-- columns: n\nDELETE FROM events RETURNING id"
             .write(toFile: folder + "/evil.sql", atomically: false, encoding: .utf8)
         let evil = try ReportCatalog.find("evil", in: try ReportCatalog.all(userDirectory: folder))
-        #expect(throws: SQLiteError.self) { try ndjsonObjects { try ReportQuery(report: evil).run(on: database, into: &$0) } }
+        let refusal = #expect(throws: QueryInputError.self) { try ndjsonObjects { try ReportQuery(report: evil).run(on: database, into: &$0) } }
+        #expect(refusal?.message.contains("not a read-only query") == true)
         // Name clashes and malformed headers are one-line errors.
         try "-- title: x\n-- columns: n\nSELECT 1".write(toFile: folder + "/logins.sql", atomically: false, encoding: .utf8)
         #expect(throws: QueryInputError.self) { try ReportCatalog.all(userDirectory: folder) }

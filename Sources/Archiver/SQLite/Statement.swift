@@ -137,6 +137,8 @@ public final class Statement {
     // MARK: Columns (indices are 0-based, as in SQLite)
 
     public var columnCount: Int32 { sqlite3_column_count(handle) }
+    /// Whether the statement can only read (sqlite3_stmt_readonly): for SQL that users hand in, such as reports.
+    public var isReadOnly: Bool { sqlite3_stmt_readonly(handle) != 0 }
     public func columnName(at index: Int32) -> String { String(cString: sqlite3_column_name(handle, index)) }
     public func isNull(at index: Int32) -> Bool { sqlite3_column_type(handle, index) == SQLITE_NULL }
 

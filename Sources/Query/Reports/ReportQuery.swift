@@ -60,6 +60,10 @@ public struct ReportQuery: Sendable {
             (sql, columns) = (report.sql, report.columns)
         }
         let statement = try database.prepare(sql)
+        // The connection is read-only already; this names the report instead of a SQLite write error.
+        guard statement.isReadOnly else {
+            throw QueryInputError("report \(report.name) (\(report.origin)) is not a read-only query: reports may only read the archive")
+        }
         guard Int(statement.columnCount) == columns.count else {
             throw QueryInputError("report \(report.name) (\(report.origin)) declares \(columns.count) columns "
                                   + "but its SQL returns \(statement.columnCount)")
