@@ -107,7 +107,7 @@ extension JSONScanner {
 
     /// Skips a string of validated JSON; returns whether it had escapes. Finds the closing quote with
     /// memchr and counts the backslashes before it.
-    @inline(__always) mutating func skipValidatedString() -> Bool {
+    @discardableResult @inline(__always) mutating func skipValidatedString() -> Bool {
         index += 1
         var escaped = false
         guard let base = bytes.baseAddress else { return false }

@@ -172,7 +172,7 @@ extension TimestampFormatterTests {
         // A descriptor opened read-only cannot be written: the flush reports it instead of losing rows silently.
         let directory = try TemporaryDirectory()
         let path = directory.file("ro")
-        FileManager.default.createFile(atPath: path, contents: Data())
+        _ = FileManager.default.createFile(atPath: path, contents: Data())
         let descriptor = open(path, O_RDONLY)
         defer { close(descriptor) }
         let sink = OutputSink(fileDescriptor: descriptor)
