@@ -46,16 +46,22 @@ struct DemoCommand: AsyncParsableCommand {
             let first = try await ArchiveSync.run(client: client, archivePath: db, options: options)
             progress?.finish()
             print("first sync:       " + SyncSummary.text(first, instance: options.instanceName))
+            // Between the two syncs the server moves as a real one does: new events arrive and repeated
+            // logins are rewritten in place, which the archive keeps as new versions.
+            await simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 5, loginUpsertsPerListRequest: 2))
             let second = try await ArchiveSync.run(client: client, archivePath: db, options: options)
+            await simulator.setDynamics(.quiet)
             print("incremental sync: " + SyncSummary.text(second, instance: options.instanceName))
             print("")
             print(StatusText.render(try Archive(path: db, mode: .readOnly).status(), zone: nil))
+            let tool = CommandLine.arguments.first ?? "cloudron-audit"
             print("""
             Try next:
-              cloudron-audit verify --db \(db)
-              cloudron-audit events --db \(db) --format ndjson | head -3
-              cloudron-audit status --db \(db) --format json
-              fake-cloudron --events 5000      # a simulator to point 'sync --url' at
+              \(tool) verify --db \(db)
+              \(tool) report logins --db \(db) --since 1d --summary
+              \(tool) events --db \(db) --history --action user.login --limit 6
+              \(tool) search --db \(db) oom --since 3d
+              \(tool) report --all --db \(db) --since 24h --output-dir reports
             """)
         } catch {
             await simulator.stop()
