@@ -126,6 +126,8 @@ struct EventLogSync {
         // walk goes on depends only on the page itself, so the requests made are the same as without it.
         var prefetched: Task<EventPage, any Error>?
         defer { prefetched?.cancel() }
+        // Pages read but not yet committed (see `rowsPerCommit`); stored before the walk returns.
+        var unstored: [Event] = []
         while true {
             let events: [Event]
             if let next = prefetched {
@@ -148,19 +150,14 @@ struct EventLogSync {
                 secondsReadWhole.insert(split)
             }
             state.pagesRead = (state.pagesRead ?? 0) + 1
-            let stateNow = state
-            let counts = try archive.transaction {
-                let counts = try archive.ingest(events: batch, instance: instance, run: run, seenAt: clock())
-                try saveState(stateNow)
-                return counts
-            }
-            outcome.counts = outcome.counts + counts
-            result.fresh += counts.inserted + counts.changed
             for event in batch {
                 result.top = max(result.top ?? event.epochSeconds, event.epochSeconds)
                 result.oldest = min(result.oldest ?? event.epochSeconds, event.epochSeconds)
             }
-            reportProgress()
+            unstored += batch
+            if !goesOn || unstored.count >= EventLogSync.rowsPerCommit {
+                try store(&unstored, into: &result)
+            }
 
             if events.count < pageSize {
                 result.reachedEnd = true
@@ -172,6 +169,29 @@ struct EventLogSync {
             previousLast = events.last?.epochSeconds
             page += 1
         }
+    }
+
+    /// Rows committed together (ten pages of 500). Every commit rewrites each index page it touched,
+    /// and new ids land all over the id index, so a commit per 500-row page rewrote hundreds of 16 KiB
+    /// pages for 500 rows; 5,000 rows per commit took a 100,000-event backfill from 6.6–8 s to 3.8–4 s
+    /// on the bench machine (BENCHMARKS.md, B1).
+    /// Losing nothing does not depend on it: rows read but not committed when a run dies are read
+    /// again by the next run, whose walk starts below the unchanged high-water mark.
+    static let rowsPerCommit = 5000
+
+    /// Ingests `rows` with the stream's state in one transaction and empties it.
+    private mutating func store(_ rows: inout [Event], into result: inout Walk) throws {
+        let stateNow = state
+        let batch = rows
+        rows.removeAll(keepingCapacity: true)
+        let counts = try archive.transaction {
+            let counts = try archive.ingest(events: batch, instance: instance, run: run, seenAt: clock())
+            try saveState(stateNow)
+            return counts
+        }
+        outcome.counts = outcome.counts + counts
+        result.fresh += counts.inserted + counts.changed
+        reportProgress()
     }
 
     /// Reads every event of one second in a single request, whose window is chosen to contain the
