@@ -108,7 +108,7 @@ struct Bench {
     }
 
     /// `cloudron-audit-bench ingest NDJSON DB`: decodes the lines (not timed), then times the archive's
-    /// ingest of them in pages of 500, and prints the seconds.
+    /// ingest of them, committed as sync commits, and prints the seconds.
     static func ingestChild(ndjson: String, db: String) throws {
         let data = try Data(contentsOf: URL(fileURLWithPath: ndjson))
         var events: [Event] = []
@@ -435,8 +435,11 @@ struct Bench {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
-    /// The archive's own ingest of already-decoded rows, in pages of 500 (the sync's page size), each
-    /// in a transaction as sync commits them: what sync would cost if HTTP and decoding were free.
+    /// Rows per transaction, as the sync commits them (EventLogSync.rowsPerCommit).
+    static let rowsPerCommit = 5000
+
+    /// The archive's own ingest of already-decoded rows, committed as sync commits them: what sync
+    /// would cost if HTTP and decoding were free.
     static func rawIngest(_ events: [Event], into path: String) throws -> Double {
         let start = monotonicSeconds()
         let archive = try Archive(path: path, mode: .readWrite)
@@ -444,11 +447,11 @@ struct Bench {
         let run = try archive.beginRun(instance: instance, streams: ["eventlog"], startedAt: 0)
         var index = 0
         while index < events.count {
-            let page = Array(events[index ..< min(events.count, index + 500)])
+            let page = Array(events[index ..< min(events.count, index + rowsPerCommit)])
             _ = try archive.transaction {
                 try archive.ingest(events: page, instance: instance, run: run, seenAt: Int64(Date().timeIntervalSince1970))
             }
-            index += 500
+            index += rowsPerCommit
         }
         return monotonicSeconds() - start
     }
