@@ -86,6 +86,14 @@ struct OutputOptions: ParsableArguments {
         let format = try resolvedFormat()
         let times = TimestampFormatter(zone: try zone())
         if let output {
+            if let stream = try StreamOutput.descriptor(for: output) {
+                defer { close(stream) }
+                let sink = OutputSink(fileDescriptor: stream)
+                var writer = format.makeWriter(sink: sink, times: times)
+                let count = try body(&writer)
+                try sink.flush()
+                return count
+            }
             return try AtomicOutputFile.write(to: output) { sink in
                 var writer = format.makeWriter(sink: sink, times: times)
                 return try body(&writer)
@@ -96,5 +104,37 @@ struct OutputOptions: ParsableArguments {
         let count = try body(&writer)
         try sink.flush()
         return count
+    }
+}
+
+/// `--output` that names a stream, not a file: `/dev/stdout`, `/dev/fd/N`, a FIFO, `/dev/null`, a terminal.
+/// The atomic temporary-file-and-rename(2) of `AtomicOutputFile` would put a regular file in place of the
+/// device node or of the `/dev/stdout` link itself (as root: for every process on the machine), so
+/// streams are opened and written in place. A symlink elsewhere is still replaced, never followed.
+enum StreamOutput {
+    /// A descriptor to write to (the caller closes it), or nil when `path` is, or will be, a regular file.
+    static func descriptor(for path: String) throws -> Int32? {
+        let standard: [String: Int32] = ["/dev/stdout": STDOUT_FILENO, "/dev/stderr": STDERR_FILENO]
+        var number: Int32? = standard[path]
+        for prefix in ["/dev/fd/", "/proc/self/fd/"] where path.hasPrefix(prefix) {
+            number = Int32(path.dropFirst(prefix.count))
+        }
+        if let number {
+            let descriptor = dup(number)
+            guard descriptor >= 0 else { throw OutputError(operation: "write to", errno: errno, path: path) }
+            return descriptor
+        }
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFIFO, S_IFCHR, S_IFSOCK:
+            let descriptor = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard descriptor >= 0 else { throw OutputError(operation: "open", errno: errno, path: path) }
+            return descriptor
+        case S_IFBLK:
+            throw OutputError(operation: "write to", errno: ENOTSUP, path: path)
+        default:
+            return nil
+        }
     }
 }

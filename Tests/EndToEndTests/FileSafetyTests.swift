@@ -86,6 +86,45 @@ struct FileSafetyTests {
         #expect(!FileManager.default.fileExists(atPath: target))
     }
 
+    /// Only nodes in a scratch folder and /dev/fd/1 (rename(2) cannot replace it: /dev/fd is /proc/self/fd):
+    /// the test must not damage the machine when the bug it guards against is back.
+    @Test("--output onto a stream (/dev/fd/1, a FIFO, a character device) writes to it and leaves the node in place")
+    func outputOntoStreams() async throws {
+        let db = try await SharedArchive.get()
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+
+        let viaDescriptor = try await Command(["events", "--db", db, "--format", "ndjson", "--output", "/dev/fd/1"]).run()
+        #expect(viaDescriptor.status == 0, "stderr: \(viaDescriptor.stderr)")
+        let direct = try await Command(["events", "--db", db, "--format", "ndjson"]).run()
+        #expect(!direct.stdout.isEmpty && viaDescriptor.stdout == direct.stdout)
+
+        // The read end is opened first, non-blocking, and the output kept under the pipe's 64 KiB: if the
+        // FIFO were replaced by a file, the read finds nothing instead of waiting forever.
+        let fifo = folder.file("pipe")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let readEnd = open(fifo, O_RDONLY | O_NONBLOCK)
+        #expect(readEnd >= 0)
+        defer { close(readEnd) }
+        let few = ["events", "--db", db, "--format", "ndjson", "--limit", "5"]
+        let intoFIFO = try await Command(few + ["--output", fifo]).run()
+        #expect(intoFIFO.status == 0, "stderr: \(intoFIFO.stderr)")
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        let received = read(readEnd, &buffer, buffer.count)
+        let expected = try await Command(few).run().stdout
+        #expect(!expected.isEmpty && String(decoding: buffer.prefix(max(0, received)), as: UTF8.self) == expected)
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO, "the FIFO was replaced by a file")
+
+        if getuid() == 0 {
+            let null = folder.file("null")
+            #expect(mknod(null, S_IFCHR | 0o666, dev_t((1 << 8) | 3)) == 0)   // 1:3, the null device
+            let intoNull = try await Command(["events", "--db", db, "--output", null]).run()
+            #expect(intoNull.status == 0, "stderr: \(intoNull.stderr)")
+            #expect(lstat(null, &info) == 0 && (info.st_mode & S_IFMT) == S_IFCHR, "the device node was replaced by a file")
+        }
+    }
+
     @Test("--output into a missing folder: exit 73 naming the file")
     func outputInMissingFolder() async throws {
         let db = try await SharedArchive.get()
