@@ -64,6 +64,7 @@ enum ExitStatus: Int32, CaseIterable {
             switch error {
             case .locked: return .temporaryFailure
             case .invalidOption: return .usage
+            case .lockFile(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             case .tieGroupUnreadable: return .temporaryFailure
             }
         case is QueryInputError: return .usage

@@ -83,36 +83,47 @@ struct SyncTests {
         #expect(report.events.counts.inserted == 0 && report.events.counts.changed == 0)
     }
 
-    @Test("A server pruned past the archive's newest event: the gap is reported and the old events stay")
+    @Test("A server pruned past the archive's newest event: the gap spans exactly the lost events, and the old events stay")
     func gapDetection() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 15, eventCount: 500))
         defer { Task { await fixture.finish() } }
         try await fixture.sync()
-        let archivedBefore = try ArchivedObjects.read(fixture.archivePath, kind: "events").current.count
+        let newestArchived = try #require(await fixture.simulator.truth().events.map(\.epochSeconds).max())
 
-        await fixture.simulator.advanceClock(seconds: 12 * 86_400)
-        var dynamics = SimulatorDynamics.quiet
-        dynamics.retentionPruning = true
-        await fixture.simulator.setDynamics(dynamics)
+        // Five days later events happen that no sync sees; eleven days after that the server has
+        // pruned them together with everything archived before.
+        await fixture.simulator.advanceClock(seconds: 5 * 86_400)
+        await fixture.simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 5))
+        _ = try await fixture.client().eventPage(page: 1, perPage: 1)
+        let unseen = Set(await fixture.simulator.truth().events.map(\.id)).subtracting(
+            try ArchivedObjects.read(fixture.archivePath, kind: "events").current.keys)
+        #expect(unseen.count == 5)
+        await fixture.simulator.setDynamics(.quiet)
+        await fixture.simulator.advanceClock(seconds: 11 * 86_400)
         await fixture.simulator.pruneNow()
-        dynamics.newEventsPerListRequest = 5
-        await fixture.simulator.setDynamics(dynamics)
+        await fixture.simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 5))
 
         let report = try await fixture.sync()
+        let truth = await fixture.simulator.truth()
         #expect(report.result == .gap)
         let gap = try #require(report.events.gap)
-        let truth = await fixture.simulator.truth()
-        #expect(!truth.prunedEventIds.isEmpty)
+        // Independently: from the newest event archived before, to the oldest event the server still had.
+        let oldestServed = try #require(truth.events.map(\.epochSeconds).min())
+        #expect(gap == newestArchived...oldestServed)
+        let lost = truth.eventVersions.filter { unseen.contains($0.key) }.flatMap(\.value)
+        #expect(lost.count == 5 && lost.allSatisfy { gap.contains($0.epochSeconds) }, "the lost events must lie in the gap")
+        #expect(unseen.isSubset(of: Set(truth.prunedEventIds)))
+
         let status = try Archive(path: fixture.archivePath, mode: .readOnly).status()
         let eventlog = try #require(status.instances.first?.streams.first { $0.name == "eventlog" })
-        #expect(eventlog.gaps.count == 1)
-        #expect(eventlog.gaps.first?.from == gap.lowerBound && eventlog.gaps.first?.to == gap.upperBound)
+        #expect(eventlog.gaps.map { $0.from...$0.to } == [gap])
         let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
-        #expect(archived.current.count >= archivedBefore + 5, "pruned events must stay in the archive")
-        #expect(truth.prunedEventIds.allSatisfy { archived.current[$0] != nil })
+        let prunedButArchived = Set(truth.prunedEventIds).subtracting(unseen)
+        #expect(prunedButArchived.count == 500 && prunedButArchived.allSatisfy { archived.current[$0] != nil },
+                "events the server pruned stay in the archive")
     }
 
-    @Test("Task logs of finished tasks are archived once")
+    @Test("Task logs of finished tasks are archived once, whole")
     func taskLogs() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 16, eventCount: 1500))
         defer { Task { await fixture.finish() } }
@@ -120,6 +131,22 @@ struct SyncTests {
         #expect(first.taskLogsStored > 0)
         let second = try await fixture.sync(taskLogs: true)
         #expect(second.taskLogsStored == 0)
+
+        // Every archived log holds every line the server has (box answers 10 lines unless asked).
+        let archive = try Archive(path: fixture.archivePath, mode: .readOnly)
+        var archivedLines: [String: Int] = [:]
+        try archive.database.forEachRow("""
+            SELECT t.api_id, l.line_count FROM task_logs l JOIN tasks t ON t.id = l.task_id WHERE l.rotated = 0
+            """) { row in archivedLines[row.string(at: 0)] = row.int(at: 1) }
+        #expect(!archivedLines.isEmpty)
+        let client = try fixture.client()
+        var longerThanDefault = 0
+        for (taskId, count) in archivedLines {
+            let full = try await client.taskLogs(taskId: taskId, lines: -1)
+            #expect(count == full.count, "task \(taskId): \(count) of \(full.count) lines archived")
+            if full.count > 10 { longerThanDefault += 1 }
+        }
+        #expect(longerThanDefault > 0, "no log was longer than box's default of 10 lines; the test proves nothing")
     }
 
     @Test("A second sync on a locked archive fails at once with its own error")

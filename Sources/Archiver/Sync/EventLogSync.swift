@@ -67,6 +67,9 @@ struct EventLogSync {
 
     mutating func sync() async throws -> EventLogOutcome {
         let previousHighWater = state.highWater
+        // The gap test compares with what the archive really holds, not with the last completed run:
+        // a run killed halfway may have archived newer rows already.
+        let newestArchived = try archive.newestEventEpoch(instance: instance)
         let threshold = previousHighWater.map { $0 - options.marginSeconds }
         state.walkStartedAt = clock()
         state.pagesRead = 0
@@ -74,10 +77,18 @@ struct EventLogSync {
         // An incremental run reads the margin in one request when it can: the archive knows how
         // many events that window held, and a no-op sync then costs two list requests in all.
         let firstPageSize = try threshold.map { try incrementalPageSize(since: $0) } ?? options.pageSize
-        let first = try await walk(stopBelow: threshold, pageSize: firstPageSize)
+        let first: Walk
+        do {
+            first = try await walk(stopBelow: threshold, pageSize: firstPageSize)
+        } catch let error as ClientError where firstPageSize > options.pageSize
+                    && [.responseTooLarge, .serverError, .malformedResponse].contains(error.category) {
+            // The large page is only an optimisation; a server that cannot answer it (too large for the
+            // response cap, or slower than its own request timeout) is walked with the usual page size.
+            first = try await walk(stopBelow: threshold, pageSize: options.pageSize)
+        }
 
         var gap: ClosedRange<Int64>?
-        if first.reachedEnd, let newestBefore = previousHighWater, let oldest = first.oldest, oldest > newestBefore {
+        if first.reachedEnd, let newestBefore = newestArchived, let oldest = first.oldest, oldest > newestBefore {
             // The server no longer has anything at or before our newest event: whatever it held in
             // between was pruned before we could archive it.
             gap = newestBefore...oldest
@@ -128,6 +139,7 @@ struct EventLogSync {
         defer { prefetched?.cancel() }
         // Pages read but not yet committed (see `rowsPerCommit`); stored before the walk returns.
         var unstored: [Event] = []
+        do {
         while true {
             let events: [Event]
             if let next = prefetched {
@@ -155,7 +167,10 @@ struct EventLogSync {
                 result.oldest = min(result.oldest ?? event.epochSeconds, event.epochSeconds)
             }
             unstored += batch
-            if !goesOn || unstored.count >= EventLogSync.rowsPerCommit {
+            // Rows near the server's 10-day retention edge are committed at once: if this run dies, the
+            // next one may come after the server has pruned them.
+            let nearRetentionEdge = (events.last?.epochSeconds ?? .max) < clock() - EventLogSync.retentionEdge
+            if !goesOn || unstored.count >= EventLogSync.rowsPerCommit || nearRetentionEdge {
                 try store(&unstored, into: &result)
             }
 
@@ -169,7 +184,15 @@ struct EventLogSync {
             previousLast = events.last?.epochSeconds
             page += 1
         }
+        } catch {
+            // A request that failed after all its retries must not take the pages already read with it.
+            if !unstored.isEmpty { try? store(&unstored, into: &result) }
+            throw error
+        }
     }
+
+    /// Age beyond which read rows are committed page by page (box prunes at 10 days, every 30 minutes).
+    static let retentionEdge: Int64 = 9 * 86_400
 
     /// Rows committed together (ten pages of 500). Every commit rewrites each index page it touched,
     /// and new ids land all over the id index, so a commit per 500-row page rewrote hundreds of 16 KiB

@@ -112,7 +112,7 @@ public struct SyncEngine {
         for taskId in try archive.tasksAwaitingLogs(instance: instance) {
             let lines: [TaskLogLine]
             do {
-                lines = try await client.taskLogs(taskId: taskId)
+                lines = try await client.taskLogs(taskId: taskId, lines: SyncEngine.wholeLogLines)
             } catch let error as ClientError where error.category == .notFound {
                 lines = []
             }
@@ -123,6 +123,10 @@ public struct SyncEngine {
         }
         return stored
     }
+
+    /// Box answers the last 10 lines unless asked for more (`lines=-1` meant "all" only in 2019):
+    /// a count no task log reaches reads the whole file.
+    static let wholeLogLines = 1_000_000
 
     private func runCounts(_ report: SyncReport) -> RunCounts {
         var counts = RunCounts()

@@ -1,8 +1,16 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Failures that belong to the sync itself (the client and the archive have their own error types).
 public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     /// Another process holds the archive's sync lock.
     case locked(path: String)
     case invalidOption(String)
+    /// The lock file next to the archive could not be created (read-only folder, full disk, ...).
+    case lockFile(path: String, errno: Int32)
     /// A group of events sharing one second could not be read whole in one request.
     case tieGroupUnreadable(second: Int64)
 
@@ -12,6 +20,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
             return "another sync is already writing \(path); wait for it to finish (the lock is released when that process exits)"
         case .invalidOption(let message):
             return message
+        case .lockFile(let path, let errno):
+            return "cannot create the lock file \(path): \(String(cString: strerror(errno))) — check the folder's permissions and free space"
         case .tieGroupUnreadable(let second):
             return "the events of second \(second) kept moving while being read; run sync again"
         }

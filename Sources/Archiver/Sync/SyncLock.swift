@@ -18,7 +18,7 @@ public final class SyncLock {
         path = archivePath + ".lock"
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw SyncError.invalidOption("cannot create the lock file \(path): \(String(cString: strerror(errno)))")
+            throw SyncError.lockFile(path: path, errno: errno)
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             close(fd)
