@@ -15,7 +15,7 @@ public struct SyncReport: Sendable {
 /// Runs one sync of one Cloudron server into an archive: the event log losslessly, then
 /// notifications and tasks (small sets, re-read whole every run), then task logs when asked.
 ///
-/// The caller holds the `SyncLock`; every page commits in its own transaction, so a process
+/// The caller holds the `SyncLock`; pages commit with the stream state in one transaction, so a process
 /// killed at any moment leaves an archive that the next run completes.
 public struct SyncEngine {
     public let client: CloudronClient

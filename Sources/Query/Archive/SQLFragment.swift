@@ -61,7 +61,9 @@ extension EventFilter {
             guard let value else { continue }
             let extracts = paths.map { "json_extract(v.raw, '\($0)')" }.joined(separator: ", ")
             parts.append(SQLFragment("? IN (\(extracts))", [.text(value)]))
-            if FTSQuery.isSearchable(value) {
+            // The index holds each event's current text only: with --history an older version may match
+            // where the current one does not, so the index may only narrow current-state queries.
+            if FTSQuery.isSearchable(value) && timeColumn == "e.creation_epoch" {
                 parts.append(SQLFragment("e.id IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)",
                                          [.text(FTSQuery.quoted(value))]))
             }

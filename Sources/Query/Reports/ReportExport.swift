@@ -42,6 +42,14 @@ public struct ReportExport: Sendable {
     /// also written there as `manifest.json`. `now` (epoch seconds) is the generation time recorded.
     @discardableResult
     public func run(on database: Database, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
+        // One read transaction for every report and the manifest: an hourly sync committing halfway
+        // must not make the files and the coverage describe different moments.
+        try database.execute("BEGIN")
+        defer { try? database.execute("COMMIT") }
+        return try export(on: database, outputDirectory: directory, now: now)
+    }
+
+    private func export(on database: Database, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
         try filter.validate()
         guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
         var isDirectory: ObjCBool = false
