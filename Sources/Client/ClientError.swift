@@ -85,7 +85,7 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
         case .tls(let url, let reason):
             return "TLS verification failed for \(url) (\(reason)) — pass --cacert FILE for a private CA, or check the pinned key"
         case .tokenRejected(let url):
-            return "401 from \(url): token rejected — check CLOUDRON_TOKEN"
+            return "401 from \(url): token rejected — check the API token (CLOUDRON_TOKEN, --token-file or --token)"
         case .forbidden(let url, let message):
             return "403 from \(url): \(message ?? "forbidden") — the token needs admin rights for this endpoint"
         case .notFound(let url):

@@ -132,7 +132,7 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
             let error = try await #require(throws: ClientError.self) { try await client.eventPage(page: 1, perPage: 10) }
             guard case .tokenRejected(let url) = error else { Issue.record("got \(error)"); continue }
             #expect(url == fixture.url + "/api/v1/eventlog?page=1&per_page=10")
-            #expect(error.description == "401 from \(url): token rejected — check CLOUDRON_TOKEN")
+            #expect(error.description == "401 from \(url): token rejected — check the API token (CLOUDRON_TOKEN, --token-file or --token)")
             #expect(!error.isRetryable && client.statistics().requestsSent == 1)
             // status does not check the token; profile does.
             #expect(try await client.status().version != nil)
