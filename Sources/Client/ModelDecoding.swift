@@ -283,14 +283,7 @@ public enum CreationTime {
             }
         }
         guard k == b.count else { return nil }
-        // Days from civil (Howard Hinnant's algorithm).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
+        let days = CivilTime.days(year: year, month: month, day: day)
         return days * 86400 + hour * 3600 + minute * 60 + second - offset
     }
 }

@@ -1,3 +1,4 @@
+import Client
 import Foundation
 
 /// The one parser for every time a user types (`--since`, `--until`, `--around … --window`).

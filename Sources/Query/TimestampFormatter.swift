@@ -1,3 +1,4 @@
+import Client
 import Foundation
 
 /// Formats epoch seconds as ISO-8601 for display and export.
