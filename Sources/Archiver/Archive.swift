@@ -59,9 +59,9 @@ public final class Archive: @unchecked Sendable {
         }
     }
 
-    /// The instance's id, or nil when the archive has none by that name (read-only use).
-    public func existingInstanceID(name: String) throws -> Int64? {
-        try database.scalarInt("SELECT id FROM instances WHERE name = ?", [.text(name)])
+    /// The base URL recorded for the instance named `name`, or nil when the archive has none by that name.
+    public func instanceBaseURL(name: String) throws -> String? {
+        try database.scalarString("SELECT base_url FROM instances WHERE name = ?", [.text(name)])
     }
 
     // MARK: Sync runs

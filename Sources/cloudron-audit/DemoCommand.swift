@@ -42,6 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
                                                                                token: APIToken(simulator.readonlyToken)))
             let progress = StandardError.isTerminal ? ProgressLine() : nil
             var options = SyncOptions(instanceName: "demo", taskLogs: true)
+            options.acceptMovedServer = true   // every demo's simulator listens on a new port
             if let progress { options.progress = { progress.update($0) } }
             let first = try await ArchiveSync.run(client: client, archivePath: db, options: options)
             progress?.finish()

@@ -63,7 +63,7 @@ enum ExitStatus: Int32, CaseIterable {
         case let error as SyncError:
             switch error {
             case .locked: return .temporaryFailure
-            case .invalidOption: return .usage
+            case .invalidOption, .instanceMoved: return .usage
             case .lockFile(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             case .tieGroupUnreadable: return .temporaryFailure
             }

@@ -35,6 +35,9 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Events per request while backfilling (1-10000).", valueName: "n"))
     var pageSize = 500
 
+    @Flag(help: "This --instance's server now answers at another URL (a domain change): accept it.")
+    var moved = false
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors (for cron).")
     var quiet = false
 
@@ -60,6 +63,7 @@ struct SyncCommand: AsyncParsableCommand {
         let progress = (!quiet && StandardError.isTerminal) ? ProgressLine() : nil
         var options = SyncOptions(instanceName: instance ?? SyncCommand.defaultInstanceName(configuration.baseURL),
                                   streams: try parsedStreams(), taskLogs: taskLogs, pageSize: pageSize)
+        options.acceptMovedServer = moved
         if let progress { options.progress = { progress.update($0) } }
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()

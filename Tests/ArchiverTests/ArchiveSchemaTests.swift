@@ -34,7 +34,7 @@ import Testing
             }
         }
         let reopened = try Archive(path: path)
-        #expect(try reopened.existingInstanceID(name: "one") != nil)
+        #expect(try reopened.instanceBaseURL(name: "one") != nil)
         #expect(try reopened.database.scalarInt("SELECT count(*) FROM schema_migrations") == Int64(ArchiveSchema.currentVersion))
     }
 
@@ -52,7 +52,7 @@ import Testing
         do {
             let upgraded = try Archive(path: path, mode: .readWrite, migrations: first + [second])
             #expect(try upgraded.schemaVersion() == second.version)
-            #expect(try upgraded.existingInstanceID(name: "kept") != nil)
+            #expect(try upgraded.instanceBaseURL(name: "kept") != nil)
             #expect(try upgraded.database.scalarInt("SELECT count(*) FROM upgrade_marker") == 0)
             #expect(try upgraded.database.scalarInt("SELECT max(version) FROM schema_migrations") == Int64(second.version))
         }

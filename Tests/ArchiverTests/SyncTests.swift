@@ -149,6 +149,23 @@ struct SyncTests {
         #expect(longerThanDefault > 0, "no log was longer than box's default of 10 lines; the test proves nothing")
     }
 
+    @Test("Another server under an archived instance name is refused unless it is said to have moved")
+    func movedServer() async throws {
+        let first = try await SyncFixture.start(SimulatorConfiguration(seed: 17, eventCount: 200))
+        let second = try await SyncFixture.start(SimulatorConfiguration(seed: 18, eventCount: 200))
+        defer { Task { await first.finish(); await second.finish() } }
+        try await first.sync()
+        let options = SyncOptions(instanceName: "sim")
+        await #expect(throws: SyncError.instanceMoved(name: "sim", archived: first.url, given: second.url)) {
+            try await ArchiveSync.run(client: try second.client(), archivePath: first.archivePath, options: options)
+        }
+        #expect(try Archive(path: first.archivePath, mode: .readOnly).instanceBaseURL(name: "sim") == first.url)
+        var moved = options
+        moved.acceptMovedServer = true
+        _ = try await ArchiveSync.run(client: try second.client(), archivePath: first.archivePath, options: moved)
+        #expect(try Archive(path: first.archivePath, mode: .readOnly).instanceBaseURL(name: "sim") == second.url)
+    }
+
     @Test("A second sync on a locked archive fails at once with its own error")
     func lock() async throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("lock-\(UUID().uuidString)").path

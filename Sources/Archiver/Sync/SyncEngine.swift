@@ -34,6 +34,10 @@ public struct SyncEngine {
 
     /// Syncs every selected stream. A failure is recorded in the run's row before it is rethrown.
     public func run(baseURL: String) async throws -> SyncReport {
+        if !options.acceptMovedServer, let archived = try archive.instanceBaseURL(name: options.instanceName),
+           archived != baseURL {
+            throw SyncError.instanceMoved(name: options.instanceName, archived: archived, given: baseURL)
+        }
         let instance = try archive.instanceID(name: options.instanceName, baseURL: baseURL)
         try archive.markInterruptedRuns(instance: instance)
         let streams = SyncStream.allCases.filter { options.streams.contains($0) }

@@ -11,6 +11,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     case invalidOption(String)
     /// The lock file next to the archive could not be created (read-only folder, full disk, ...).
     case lockFile(path: String, errno: Int32)
+    /// The instance name is already used by a server at another URL.
+    case instanceMoved(name: String, archived: String, given: String)
     /// A group of events sharing one second could not be read whole in one request.
     case tieGroupUnreadable(second: Int64)
 
@@ -22,6 +24,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
             return message
         case .lockFile(let path, let errno):
             return "cannot create the lock file \(path): \(String(cString: strerror(errno))) — check the folder's permissions and free space"
+        case .instanceMoved(let name, let archived, let given):
+            return "instance \(name) in this archive is \(archived), not \(given): pass --instance NAME for another server, "
+                + "or --moved if this server changed its address"
         case .tieGroupUnreadable(let second):
             return "the events of second \(second) kept moving while being read; run sync again"
         }

@@ -35,6 +35,9 @@ public struct SyncOptions: Sendable {
     /// How many extra walks from page 1 a run makes while page 1 keeps moving (new events,
     /// login upserts). Rows arriving after the last walk are picked up by the next run.
     public var maxRewalks: Int
+    /// Accept a base URL other than the one archived for this instance name. Off by default: under
+    /// one name, another server's stream state would make the walk stop at a foreign high-water mark.
+    public var acceptMovedServer = false
     /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
     public var progress: (@Sendable (SyncProgress) -> Void)?
 
