@@ -80,6 +80,10 @@ struct ServerErrorTests {
         Scenario(name: "403 as plain text", eventLog: .http("403 Forbidden", body: "Forbidden"), exit: 77, hints: ["403"]),
         Scenario(name: "401 from a proxy", eventLog: .http("401 Unauthorized", body: "Unauthorized"), exit: 77,
                  hints: ["401", "token"]),
+        Scenario(name: "503 from a proxy, every time (HTML body)",
+                 eventLog: .http("503 Service Unavailable", headers: ["Content-Type: text/html"],
+                                 body: "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"),
+                 exit: 75, hints: ["503", "try later"]),
         Scenario(name: "a 418 teapot", eventLog: .http("418 I'm a teapot", body: "no"), exit: 76, hints: ["418", "Cloudron"]),
         Scenario(name: "a 50 MB body that is not JSON",
                  eventLog: .stream(head: Array("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 52428800\r\n\r\n".utf8),
@@ -128,6 +132,17 @@ struct ServerErrorTests {
         #expect(!redirecting.requests.isEmpty)
         try await good.expectRecovers(rowsBefore: rows)
         await good.close()
+    }
+
+    @Test("plain http:// to a host that is not loopback is refused before any request (78, naming https://)")
+    func insecureHTTP() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let result = try await Command(["sync", "--url", "http://198.51.100.7", "--db", folder.file("a.db")],
+                                       environment: ["CLOUDRON_TOKEN": Self.token]).run()
+        expectFailure(result, exit: 78, naming: ["http://", "https://"])
+        #expect(!result.stderr.contains(Self.token))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("a.db")), "an archive was created before the refusal")
     }
 
     @Test("nothing listening on the port: exit 69 naming the address to check")
