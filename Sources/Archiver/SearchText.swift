@@ -27,8 +27,9 @@ enum SearchText {
 
     /// The searchable text of an event's `source` and `data`.
     static func event(_ raw: [UInt8]) -> (source: String, data: String) {
-        (values(of: try? RawJSON.value(forKey: "source", in: raw)),
-         values(of: try? RawJSON.value(forKey: "data", in: raw)))
+        // One validating pass for both members (a body that does not parse indexes nothing, as before).
+        let members = (try? RawJSON.values(forKeys: ["source", "data"], in: raw)) ?? [nil, nil]
+        return (values(of: members[0]), values(of: members[1]))
     }
 }
 

@@ -74,6 +74,27 @@ public enum RawJSON {
         return range.map { body[$0] }
     }
 
+    /// The values of several top-level members of the object `body` (nil where absent), in the order of
+    /// `keys`, found in one validating pass: the archive reads `source` and `data` of every event this way.
+    public static func values(forKeys keys: [String], in body: [UInt8]) throws -> [ArraySlice<UInt8>?] {
+        let keyBytes = keys.map { Array($0.utf8) }
+        let ranges: [Range<Int>?] = try body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            var found = [Range<Int>?](repeating: nil, count: keyBytes.count)
+            let reader = scanner
+            try scanner.forEachMember { keyRange, escaped, valueRange in
+                for (position, key) in keyBytes.enumerated()
+                where found[position] == nil && reader.keyEquals(keyRange, escaped: escaped, key) {
+                    found[position] = valueRange
+                }
+            }
+            scanner.skipWhitespace()
+            guard scanner.index == buffer.count else { throw scanner.fail("unexpected bytes after the JSON object") }
+            return found
+        }
+        return ranges.map { range in range.map { body[$0] } }
+    }
+
     /// Validates that `bytes` hold exactly one JSON value (surrounding whitespace allowed).
     public static func validate(_ bytes: some Collection<UInt8>) throws {
         let array = Array(bytes)
