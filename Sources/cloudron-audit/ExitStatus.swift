@@ -66,6 +66,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .invalidOption, .instanceMoved: return .usage
             case .lockFile(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             case .tieGroupUnreadable: return .temporaryFailure
+            case .pageSizeCapped: return .protocolError
             }
         case is QueryInputError: return .usage
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate

@@ -68,6 +68,16 @@ struct SyncTests {
         try expectArchiveMatchesTruth(fixture.archivePath, await fixture.simulator.truth())
     }
 
+    @Test("A server that silently caps per_page is detected and walked with its own page size")
+    func cappedPageSize() async throws {
+        var configuration = SimulatorConfiguration(seed: 19, eventCount: 1500)
+        configuration.maxPerPage = 120
+        let fixture = try await SyncFixture.start(configuration)
+        defer { Task { await fixture.finish() } }
+        try await fixture.sync(pageSize: 200)
+        try expectArchiveMatchesTruth(fixture.archivePath, await fixture.simulator.truth())
+    }
+
     @Test("A no-op incremental sync makes at most two list requests per stream")
     func noOpSync() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 14, eventCount: 3000))

@@ -38,6 +38,8 @@ struct EventLogSync {
     let options: SyncOptions
     let clock: @Sendable () -> Int64
     private(set) var outcome = EventLogOutcome()
+    /// The most rows the server answers per request, once a capped page showed it.
+    private var servedPageSize: Int?
     private var state: EventStreamState
     private let startedAt: Double
 
@@ -79,12 +81,12 @@ struct EventLogSync {
         let firstPageSize = try threshold.map { try incrementalPageSize(since: $0) } ?? options.pageSize
         let first: Walk
         do {
-            first = try await walk(stopBelow: threshold, pageSize: firstPageSize)
+            first = try await walkAdapting(stopBelow: threshold, pageSize: firstPageSize)
         } catch let error as ClientError where firstPageSize > options.pageSize
                     && [.responseTooLarge, .serverError, .malformedResponse].contains(error.category) {
             // The large page is only an optimisation; a server that cannot answer it (too large for the
             // response cap, or slower than its own request timeout) is walked with the usual page size.
-            first = try await walk(stopBelow: threshold, pageSize: options.pageSize)
+            first = try await walkAdapting(stopBelow: threshold, pageSize: options.pageSize)
         }
 
         var gap: ClosedRange<Int64>?
@@ -98,7 +100,7 @@ struct EventLogSync {
         var top = first.top
         var rewalks = 0
         while rewalks < options.maxRewalks, let newest = top {
-            let again = try await walk(stopBelow: newest, pageSize: min(options.pageSize, 100))
+            let again = try await walkAdapting(stopBelow: newest, pageSize: min(options.pageSize, 100))
             rewalks += 1
             top = max(newest, again.top ?? newest)
             if again.fresh == 0 { break }
@@ -123,6 +125,17 @@ struct EventLogSync {
         }
         outcome.gap = gap
         return outcome
+    }
+
+    /// `walk`, again with the server's page size when it turns out to cap `per_page` (box has no
+    /// maximum, but a proxy or a later version may): offsets computed with the asked size would skip rows.
+    private mutating func walkAdapting(stopBelow: Int64?, pageSize: Int) async throws -> Walk {
+        do {
+            return try await walk(stopBelow: stopBelow, pageSize: min(pageSize, servedPageSize ?? pageSize))
+        } catch SyncError.pageSizeCapped(let served, _) where served < pageSize {
+            servedPageSize = served
+            return try await walk(stopBelow: stopBelow, pageSize: served)
+        }
     }
 
     /// Pages from page 1 until a page ends below `stopBelow` (or at the end of the log).
@@ -175,6 +188,11 @@ struct EventLogSync {
             }
 
             if events.count < pageSize {
+                // A short page ends the log, unless the server silently capped `per_page`: then the
+                // next page is not empty. One request at the end of a walk that reaches the end.
+                if !events.isEmpty, !(try await fetch(page: page + 1, perPage: pageSize).events.isEmpty) {
+                    throw SyncError.pageSizeCapped(served: events.count, asked: pageSize)
+                }
                 result.reachedEnd = true
                 return result
             }
@@ -225,7 +243,9 @@ struct EventLogSync {
             let window = EventLogSync.pageWindow(covering: max(0, offset - margin), offset + margin)
             let events = try await fetch(page: window.page, perPage: window.perPage).events
             let openAbove = window.page == 1 || (events.first.map { $0.epochSeconds > second } ?? false)
-            let openBelow = events.count < window.perPage || (events.last.map { $0.epochSeconds < second } ?? false)
+            // A short answer is the log's end, unless it is only as long as the server's known cap.
+            let endOfLog = events.count < window.perPage && events.count < (servedPageSize ?? Int.max)
+            let openBelow = endOfLog || (events.last.map { $0.epochSeconds < second } ?? false)
             if openAbove && openBelow {
                 return events.filter { $0.epochSeconds == second }
             }

@@ -13,6 +13,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     case lockFile(path: String, errno: Int32)
     /// The instance name is already used by a server at another URL.
     case instanceMoved(name: String, archived: String, given: String)
+    /// The server answered fewer rows than asked, yet had more: it caps `per_page`.
+    case pageSizeCapped(served: Int, asked: Int)
     /// A group of events sharing one second could not be read whole in one request.
     case tieGroupUnreadable(second: Int64)
 
@@ -27,6 +29,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
         case .instanceMoved(let name, let archived, let given):
             return "instance \(name) in this archive is \(archived), not \(given): pass --instance NAME for another server, "
                 + "or --moved if this server changed its address"
+        case .pageSizeCapped(let served, let asked):
+            return "the server answered \(served) events for per_page=\(asked) but has more: run sync with --page-size \(served)"
         case .tieGroupUnreadable(let second):
             return "the events of second \(second) kept moving while being read; run sync again"
         }
