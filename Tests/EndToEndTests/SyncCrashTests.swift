@@ -29,6 +29,8 @@ struct SyncCrashTests {
         let sync = Command(["sync", "--url", url, "--db", db, "--page-size", "250", "--quiet"],
                            environment: ["CLOUDRON_TOKEN": simulator.readonlyToken])
 
+        // The server moves while the syncs are killed: new events arrive and logins are rewritten in place.
+        await simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 2, loginUpsertsPerListRequest: 1))
         var generator = SystemRandomNumberGenerator()
         var killed = 0
         for _ in 0..<4 {
@@ -45,6 +47,7 @@ struct SyncCrashTests {
             _ = await collector.finish()
         }
         #expect(killed > 0, "no sync was killed midway; the test proved nothing")
+        await simulator.setDynamics(.quiet)
 
         let last = try await sync.run()
         #expect(last.status == 0, "final sync failed: \(last.stderr)")

@@ -6,9 +6,6 @@ struct EventStreamState: Codable, Equatable {
     /// Newest `creationTime` archived by a *completed* run. Only a completed run moves it, so a run
     /// killed halfway leaves it where it was and the next run walks at least as deep again.
     var highWater: Int64?
-    /// The walk under way (for `status` and post-mortems); never used to skip rows.
-    var walkStartedAt: Int64?
-    var pagesRead: Int?
 }
 
 /// What the event-log part of a run found.
@@ -73,8 +70,6 @@ struct EventLogSync {
         // a run killed halfway may have archived newer rows already.
         let newestArchived = try archive.newestEventEpoch(instance: instance)
         let threshold = previousHighWater.map { $0 - options.marginSeconds }
-        state.walkStartedAt = clock()
-        state.pagesRead = 0
 
         // An incremental run reads the margin in one request when it can: the archive knows how
         // many events that window held, and a no-op sync then costs two list requests in all.
@@ -110,8 +105,6 @@ struct EventLogSync {
         // mark, and the next run simply walks the same ground again.
         let finalTop = top
         state.highWater = [previousHighWater, finalTop].compactMap { $0 }.max()
-        state.walkStartedAt = nil
-        state.pagesRead = nil
         let finalState = state
         try archive.transaction {
             if let gap {
@@ -174,7 +167,6 @@ struct EventLogSync {
                 batch += try await readWholeSecond(split, nearOffset: (page - 1) * pageSize)
                 secondsReadWhole.insert(split)
             }
-            state.pagesRead = (state.pagesRead ?? 0) + 1
             for event in batch {
                 result.top = max(result.top ?? event.epochSeconds, event.epochSeconds)
                 result.oldest = min(result.oldest ?? event.epochSeconds, event.epochSeconds)
