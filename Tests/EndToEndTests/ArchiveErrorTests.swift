@@ -29,6 +29,20 @@ struct TmpfsMount {
         }
     }
 
+    /// Runs `body` with a fresh mount and unmounts it afterwards, also when `body` throws (a `defer`
+    /// cannot await, and a mount left behind outlives the test process).
+    static func with<T>(options: String, _ body: (TmpfsMount) async throws -> T) async throws -> T {
+        let mount = try await TmpfsMount(options: options)
+        do {
+            let result = try await body(mount)
+            await mount.unmount()
+            return result
+        } catch {
+            await mount.unmount()
+            throw error
+        }
+    }
+
     func remount(_ options: String) async throws {
         let status = try await Self.run("/bin/mount", ["-o", "remount," + options, folder.path])
         guard status == 0 else { throw TestFailure("mount -o remount,\(options) failed (\(status))") }
@@ -178,28 +192,28 @@ struct ArchiveErrorTests {
     func readOnlyFolder() async throws {
         let simulator = try await Self.simulator()
         let url = simulator.url
-        let mount = try await TmpfsMount(options: "size=8m")
-        defer { Task { await mount.unmount() } }
-        let db = mount.file("audit.db")
-        #expect(try await Self.sync(url, db: db).status == 0)
-        try await mount.remount("ro")
-        let before = ArchiveBytes(db)
+        try await TmpfsMount.with(options: "size=8m") { mount in
+            let db = mount.file("audit.db")
+            #expect(try await Self.sync(url, db: db).status == 0)
+            try await mount.remount("ro")
+            let before = ArchiveBytes(db)
 
-        let sync = try await Self.sync(url, db: db)
-        expectFailure(sync, exit: 73, naming: [db])
-        let fresh = try await Self.sync(url, db: mount.file("new.db"))
-        expectFailure(fresh, exit: 73, naming: [mount.file("new.db"), "read-only file system"])
+            let sync = try await Self.sync(url, db: db)
+            expectFailure(sync, exit: 73, naming: [db])
+            let fresh = try await Self.sync(url, db: mount.file("new.db"))
+            expectFailure(fresh, exit: 73, naming: [mount.file("new.db"), "read-only file system"])
 
-        for arguments in [["events", "--db", db], ["status", "--db", db], ["verify", "--db", db],
-                          ["search", "--db", db, "login"]] {
-            let result = try await Command(arguments).run()
-            #expect(result.status == 0, "\(arguments[0]) on a read-only folder: \(result.stderr)")
-            #expect(result.stderr.isEmpty, "\(arguments[0]): \(result.stderr)")
+            for arguments in [["events", "--db", db], ["status", "--db", db], ["verify", "--db", db],
+                              ["search", "--db", db, "login"]] {
+                let result = try await Command(arguments).run()
+                #expect(result.status == 0, "\(arguments[0]) on a read-only folder: \(result.stderr)")
+                #expect(result.stderr.isEmpty, "\(arguments[0]): \(result.stderr)")
+            }
+            let output = try await Command(["events", "--db", db, "--output", mount.file("out.ndjson")]).run()
+            expectFailure(output, exit: 73, naming: ["out.ndjson"])
+            #expect(ArchiveBytes(db) == before)
+            await simulator.stop()
         }
-        let output = try await Command(["events", "--db", db, "--output", mount.file("out.ndjson")]).run()
-        expectFailure(output, exit: 73, naming: ["out.ndjson"])
-        #expect(ArchiveBytes(db) == before)
-        await simulator.stop()
     }
 
     @Test("a full disk: sync exits 74 naming the space, and after space is freed the next sync completes, verify clean",
@@ -209,35 +223,35 @@ struct ArchiveErrorTests {
         let url = simulator.url
         // 4 MB: the schema commits, then the disk fills after a page or a few of events (the WAL grows
         // until a checkpoint, so how many pages commit depends on the sync's transaction sizes).
-        let mount = try await TmpfsMount(options: "size=4m")
-        defer { Task { await mount.unmount() } }
-        let db = mount.file("audit.db")
+        try await TmpfsMount.with(options: "size=4m") { mount in
+            let db = mount.file("audit.db")
 
-        let full = try await Self.sync(url, db: db)
-        expectFailure(full, exit: 74, naming: ["disk"])
-        // What was committed before the disk filled is consistent, and more than nothing.
-        try await mount.remount("size=64m")
-        let partial = try SyncCrashTests.archivedEvents(db).count
-        #expect(partial < 3000, "the disk never filled: the test proved nothing")
-        let verifyPartial = try await Command(["verify", "--db", db]).run()
-        #expect(verifyPartial.status == 0, "verify after a full disk: \(verifyPartial.stdout) \(verifyPartial.stderr)")
+            let full = try await Self.sync(url, db: db)
+            expectFailure(full, exit: 74, naming: ["disk"])
+            // What was committed before the disk filled is consistent.
+            try await mount.remount("size=64m")
+            let partial = try SyncCrashTests.archivedEvents(db).count
+            #expect(partial < 3000, "the disk never filled: the test proved nothing")
+            let verifyPartial = try await Command(["verify", "--db", db]).run()
+            #expect(verifyPartial.status == 0, "verify after a full disk: \(verifyPartial.stdout) \(verifyPartial.stderr)")
 
-        let next = try await Self.sync(url, db: db)
-        #expect(next.status == 0, "the sync after space was freed: \(next.stderr)")
-        #expect(try SyncCrashTests.archivedEvents(db) == (try await simulator.currentEvents()))
-        let verify = try await Command(["verify", "--db", db]).run()
-        #expect(verify.status == 0, "verify: \(verify.stdout) \(verify.stderr)")
-        await simulator.stop()
+            let next = try await Self.sync(url, db: db)
+            #expect(next.status == 0, "the sync after space was freed: \(next.stderr)")
+            #expect(try SyncCrashTests.archivedEvents(db) == (try await simulator.currentEvents()))
+            let verify = try await Command(["verify", "--db", db]).run()
+            #expect(verify.status == 0, "verify: \(verify.stdout) \(verify.stderr)")
+            await simulator.stop()
+        }
     }
 
     @Test("--output onto a full disk: exit 74, no partial file left behind",
           .enabled(if: TmpfsMount.isAvailable, "needs root and mount(8) for a tiny tmpfs"))
     func outputOnFullDisk() async throws {
         let db = try await SharedArchive.get()
-        let mount = try await TmpfsMount(options: "size=16k")
-        defer { Task { await mount.unmount() } }
-        let result = try await Command(["events", "--db", db, "--format", "json", "--output", mount.file("events.json")]).run()
-        expectFailure(result, exit: 74, naming: ["no space left"])
-        #expect((try? FileManager.default.contentsOfDirectory(atPath: mount.path)) == [], "left behind a partial file")
+        try await TmpfsMount.with(options: "size=16k") { mount in
+            let result = try await Command(["events", "--db", db, "--format", "json", "--output", mount.file("events.json")]).run()
+            expectFailure(result, exit: 74, naming: ["no space left"])
+            #expect((try? FileManager.default.contentsOfDirectory(atPath: mount.path)) == [], "left behind a partial file")
+        }
     }
 }

@@ -292,6 +292,11 @@ final class FakeCloudronProcess: @unchecked Sendable {
         return received
     }
 
+    /// A test that throws before `stop()` must not leave a server behind.
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// SIGKILL and reap; idempotent.
     func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }

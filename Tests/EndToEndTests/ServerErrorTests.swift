@@ -27,8 +27,9 @@ struct ServerErrorTests {
             return archive
         }
 
+        /// Always `--moved`: the failing servers stand in for the same instance at another address.
         func sync(url: String, extra: [String] = []) async throws -> CommandResult {
-            try await Command(["sync", "--url", url, "--db", db, "--instance", "srv", "--quiet"] + extra,
+            try await Command(["sync", "--url", url, "--db", db, "--instance", "srv", "--moved", "--quiet"] + extra,
                         environment: ["CLOUDRON_TOKEN": ServerErrorTests.token]).run()
         }
 
