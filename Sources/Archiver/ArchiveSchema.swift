@@ -29,7 +29,8 @@ public enum ArchiveSchema {
         let (found, applicationID, objectCount) = try inspect(database)
         let isFresh = found == 0 && applicationID == 0 && objectCount == 0
         if !isFresh && applicationID != Self.applicationID {
-            throw SQLiteError(kind: .notAnArchive, code: 0, message: "not a cloudron-audit archive", context: database.path)
+            throw SQLiteError(kind: .notAnArchive, code: 0, message: "another program's SQLite database, not a cloudron-audit archive",
+                              context: database.path)
         }
         if found > currentVersion {
             throw SQLiteError(kind: .schemaTooNew(found: found, supported: currentVersion), code: 0,
@@ -38,7 +39,7 @@ public enum ArchiveSchema {
         guard found < currentVersion else { return }
         if database.mode == .readOnly {
             if isFresh {
-                throw SQLiteError(kind: .notAnArchive, code: 0, message: "an empty file, not a cloudron-audit archive",
+                throw SQLiteError(kind: .notAnArchive, code: 0, message: "empty, not a cloudron-audit archive yet (no sync has completed into it)",
                                   context: database.path)
             }
             throw SQLiteError(kind: .schemaTooOld(found: found, supported: currentVersion), code: 0,

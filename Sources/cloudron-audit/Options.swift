@@ -19,8 +19,13 @@ struct ArchiveOptions: ParsableArguments {
     /// is reported as such instead of being created empty.
     func openForReading() throws -> Archive {
         let path = self.path
-        guard FileManager.default.fileExists(atPath: path) else {
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw CommandFailure(status: .noInput, description: "no archive at \(path) — run 'cloudron-audit sync' first or pass --db PATH")
+        }
+        // SQLite reports a folder as a disk I/O error (74), which sends users looking for a broken disk.
+        guard !isFolder.boolValue else {
+            throw CommandFailure(status: .noInput, description: "\(path) is a folder, not an archive — pass the archive file, e.g. --db \(path)/cloudron-audit.db")
         }
         return try Archive(path: path, mode: .readOnly)
     }

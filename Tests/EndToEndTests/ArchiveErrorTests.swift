@@ -120,6 +120,23 @@ struct ArchiveErrorTests {
         folder.remove()
     }
 
+    @Test("--db naming a folder or an empty file: one line that says which, not an I/O error")
+    func folderOrEmptyFile() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        for command in [["events"], ["status"], ["verify"], ["search", "alice"]] {
+            let result = try await Command(command + ["--db", folder.path]).run()
+            expectFailure(result, exit: 66, naming: ["is a folder", "--db"])
+        }
+        let empty = folder.file("empty.db")
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        for command in [["events"], ["status"], ["verify"]] {
+            let result = try await Command(command + ["--db", empty]).run()
+            expectFailure(result, exit: 65, naming: ["empty", "no sync has completed", "--db"])
+            #expect(!result.stderr.contains("a SQLite database, but"), "contradicts itself: \(result.stderr)")
+        }
+    }
+
     @Test("a file that is not SQLite: every command exits 65 and the file is untouched")
     func notSQLite() async throws {
         let folder = try ScratchFolder()

@@ -69,7 +69,7 @@ public struct SQLiteError: Error, Sendable, Equatable, CustomStringConvertible {
             let hint: String
             switch kind {
             case .notADatabase: hint = " (not a SQLite database, or truncated or corrupt)"
-            case .notAnArchive: hint = " (a SQLite database, but not a cloudron-audit archive)"
+            case .notAnArchive: hint = " — check --db"   // the message says what the file is
             case .cannotOpen: hint = " (check that the folder exists and the permissions)"
             case .diskFull: hint = " (free some disk space)"
             case .busy: hint = " (another process holds the archive)"
