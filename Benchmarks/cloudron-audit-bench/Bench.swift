@@ -149,8 +149,18 @@ struct Bench {
         let sync = try ChildProcess.run([cli, "sync", "--url", small.url, "--db", smallDB, "--quiet"], stdout: "/dev/null",
                                         environment: env, measureRSS: true)
         let syncedSmall = try countEvents(smallDB)
-        let syncRate = Double(syncedSmall) / sync.seconds
-        report.note("B1 sync: \(grouped(syncedSmall)) events in \(seconds(sync.seconds)), peak RSS \(String(format: "%.1f", sync.peakRSSMegabytes)) MB")
+        // Best of three (each into a new archive): other work on this shared machine only ever adds time.
+        var syncTimes = [sync.seconds]
+        for attempt in 2 ... 3 {
+            let path = work + "/small-\(attempt).db"
+            syncTimes.append(try ChildProcess.run([cli, "sync", "--url", small.url, "--db", path, "--quiet"], stdout: "/dev/null",
+                                                  environment: env).seconds)
+            for suffix in ["", "-wal", "-shm", ".lock"] { unlink(path + suffix) }
+        }
+        let syncSeconds = syncTimes.min() ?? sync.seconds
+        let syncRate = Double(syncedSmall) / syncSeconds
+        report.note("B1 sync: \(grouped(syncedSmall)) events in " + syncTimes.map(seconds).joined(separator: ", ")
+                    + ", peak RSS \(String(format: "%.1f", sync.peakRSSMegabytes)) MB")
 
         // The same rows fetched once more, then ingested with no HTTP, in a fresh process like the
         // sync's (same start, same heap): the tool's own ceiling.
@@ -162,24 +172,38 @@ struct Bench {
             searchTermSmall = try selectiveTerm(in: events)
         }
         let fetchedCount = try countLines(smallNDJSON)
-        let ingestRun = try ChildProcess.run([selfPath(), "ingest", smallNDJSON, work + "/raw.db"])
-        guard let ingestSeconds = Double(ingestRun.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            throw ChildProcessError(description: "the ingest child printed \(ingestRun.output)")
+        var ingestTimes: [Double] = []
+        for _ in 1 ... 3 {
+            let path = work + "/raw.db"
+            for suffix in ["", "-wal", "-shm"] { unlink(path + suffix) }
+            let ingestRun = try ChildProcess.run([selfPath(), "ingest", smallNDJSON, path])
+            guard let ingestSeconds = Double(ingestRun.output.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                throw ChildProcessError(description: "the ingest child printed \(ingestRun.output)")
+            }
+            ingestTimes.append(ingestSeconds)
         }
+        let ingestSeconds = ingestTimes.min() ?? .nan
         let ingestRate = Double(fetchedCount) / ingestSeconds
-        report.note("raw ingest: \(grouped(fetchedCount)) events in \(seconds(ingestSeconds)) (\(rate(fetchedCount, ingestSeconds)))")
+        report.note("raw ingest: \(grouped(fetchedCount)) events in " + ingestTimes.map(seconds).joined(separator: ", "))
 
         // B2: a second sync with nothing new.
         let requestsBefore = try small.apiRequests()
         let noop = try ChildProcess.run([cli, "sync", "--url", small.url, "--db", smallDB, "--quiet"], stdout: "/dev/null",
                                         environment: env)
         let requestsAfter = try small.apiRequests()
+        var noopTimes = [noop.seconds]
+        for _ in 2 ... 5 {
+            noopTimes.append(try ChildProcess.run([cli, "sync", "--url", small.url, "--db", smallDB, "--quiet"],
+                                                  stdout: "/dev/null", environment: env).seconds)
+        }
+        let noopSeconds = median(noopTimes)
         let perStream = requestsAfter.keys.sorted().map { key in (key, requestsAfter[key, default: 0] - requestsBefore[key, default: 0]) }
         let requestText = perStream.map { "\($0.1) to \($0.0.replacingOccurrences(of: "/api/v1/", with: ""))" }.joined(separator: ", ")
         report.set(TargetRow(id: "B2", what: "no-op incremental sync on the \(grouped(syncedSmall))-event archive",
                              target: "≤ 2 list requests per stream, ≤ 0.2 s whole process",
-                             measured: "requests: \(requestText); \(seconds(noop.seconds))",
-                             met: perStream.allSatisfy { $0.1 <= 2 } && noop.seconds <= 0.2))
+                             measured: "requests: \(requestText); median of 5 runs \(seconds(noopSeconds)) "
+                                + "(" + noopTimes.map(seconds).joined(separator: ", ") + ")",
+                             met: perStream.allSatisfy { $0.1 <= 2 } && noopSeconds <= 0.2))
         small.stop()
 
         // sqlite-utils: the NDJSON of the same events from a local file, then full-text search.
@@ -187,13 +211,20 @@ struct Bench {
         let sqliteUtils = s.venv + "/bin/sqlite-utils"
         if FileManager.default.isExecutableFile(atPath: sqliteUtils) {
             let db = work + "/sqlite-utils.db"
-            let insert = try ChildProcess.run([sqliteUtils, "insert", db, "events", smallNDJSON, "--nl", "--pk", "id"],
-                                              stdout: "/dev/null")
-            let fts = try ChildProcess.run([sqliteUtils, "enable-fts", db, "events", "action", "source", "data"],
-                                           stdout: "/dev/null")
-            sqliteUtilsSeconds = insert.seconds + fts.seconds
-            report.compare("load \(grouped(fetchedCount)) events + full-text index", "sqlite-utils insert --nl + enable-fts (local file)",
-                           "\(seconds(insert.seconds + fts.seconds)) (\(rate(fetchedCount, insert.seconds + fts.seconds)); insert \(seconds(insert.seconds)), FTS \(seconds(fts.seconds)))")
+            // Best of two, as the sync is timed best of three.
+            var best: (insert: Double, fts: Double)?
+            for _ in 1 ... 2 {
+                for suffix in ["", "-wal", "-shm"] { unlink(db + suffix) }
+                let insert = try ChildProcess.run([sqliteUtils, "insert", db, "events", smallNDJSON, "--nl", "--pk", "id"],
+                                                  stdout: "/dev/null")
+                let fts = try ChildProcess.run([sqliteUtils, "enable-fts", db, "events", "action", "source", "data"],
+                                               stdout: "/dev/null")
+                if best.map({ insert.seconds + fts.seconds < $0.insert + $0.fts }) ?? true { best = (insert.seconds, fts.seconds) }
+            }
+            let load = best ?? (.nan, .nan)
+            sqliteUtilsSeconds = load.insert + load.fts
+            report.compare("load \(grouped(fetchedCount)) events + full-text index", "sqlite-utils insert --nl + enable-fts (local file), best of 2",
+                           "\(seconds(load.insert + load.fts)) (\(rate(fetchedCount, load.insert + load.fts)); insert \(seconds(load.insert)), FTS \(seconds(load.fts)))")
             var times: [Double] = []
             for _ in 0 ..< 3 {
                 times.append(try ChildProcess.run([sqliteUtils, "search", db, "events", searchTermSmall, "--limit", "100", "--quote"],
@@ -203,15 +234,15 @@ struct Bench {
         } else {
             report.note("sqlite-utils not found at \(sqliteUtils): its comparison is left out")
         }
-        report.compare("archive \(grouped(syncedSmall)) events", "cloudron-audit sync over HTTP (loopback)",
-                       "\(seconds(sync.seconds)) (\(rate(syncedSmall, sync.seconds)))")
-        report.compare("archive \(grouped(fetchedCount)) events", "the tool's ingest alone (no HTTP, own process)",
+        report.compare("archive \(grouped(syncedSmall)) events", "cloudron-audit sync over HTTP (loopback), best of 3",
+                       "\(seconds(syncSeconds)) (\(rate(syncedSmall, syncSeconds)))")
+        report.compare("archive \(grouped(fetchedCount)) events", "the tool's ingest alone (no HTTP, own process), best of 3",
                        "\(seconds(ingestSeconds)) (\(rate(fetchedCount, ingestSeconds)))")
-        var b1 = "\(rate(syncedSmall, sync.seconds)) = \(String(format: "%.2f", syncRate / ingestRate)) × raw ingest (\(rate(fetchedCount, ingestSeconds)))"
+        var b1 = "best of 3: \(rate(syncedSmall, syncSeconds)) = \(String(format: "%.2f", syncRate / ingestRate)) × raw ingest (\(rate(fetchedCount, ingestSeconds)))"
         var b1Met = syncRate / ingestRate >= 0.7
         if let sqliteUtilsSeconds {
-            b1 += "; \(String(format: "%.1f", sqliteUtilsSeconds / sync.seconds)) × faster than sqlite-utils"
-            b1Met = b1Met && sqliteUtilsSeconds / sync.seconds >= 2.5
+            b1 += "; \(String(format: "%.1f", sqliteUtilsSeconds / syncSeconds)) × faster than sqlite-utils"
+            b1Met = b1Met && sqliteUtilsSeconds / syncSeconds >= 2.5
         }
         report.set(TargetRow(id: "B1", what: "full sync of \(grouped(syncedSmall)) events from the simulator over loopback",
                              target: "≥ 0.7 × the tool's raw ingest of the same rows; ≥ 2.5 × faster than sqlite-utils' local load",
