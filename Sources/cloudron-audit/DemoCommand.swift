@@ -62,7 +62,7 @@ struct DemoCommand: AsyncParsableCommand {
               \(tool) report logins --db \(db) --since 1d --summary
               \(tool) events --db \(db) --history --action user.login --limit 6
               \(tool) search --db \(db) oom --since 3d
-              \(tool) report --all --db \(db) --since 24h --output-dir reports
+              \(tool) report --all --db \(db) --since 24h --output-dir demo-reports
             """)
         } catch {
             await simulator.stop()
