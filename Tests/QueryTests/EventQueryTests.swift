@@ -40,11 +40,30 @@ private func run(_ query: EventQuery, _ database: Database) throws -> [[String: 
         for (event, instance) in allCurrent {
             let prefix = "{\"id\":\"\(event.id)\",\"action\":\"\(event.action)\","
             let line = try #require(lines.first { $0.hasPrefix(prefix) && $0.hasSuffix("\"instance\":\"\(instance)\"}") })
-            var formatter = TimestampFormatter()
-            // source and data are the received bytes verbatim; the keys are exactly the API's plus instance.
-            #expect(line == prefix + "\"creationTime\":\"\(formatter.string(from: event.epoch))\","
+            // creationTime, source and data are the received bytes verbatim; the keys are exactly the API's
+            // plus instance.
+            #expect(line == prefix + "\"creationTime\":\"\(event.creationTime)\","
                     + "\"source\":\(event.source),\"data\":\(event.data),\"instance\":\"\(instance)\"}")
         }
+    }
+
+    @Test func creationTimeFollowsTzAndIsFormattedInCSV() throws {
+        let directory = try TemporaryDirectory()
+        let database = try openReadOnly(try makeFixtureArchive(in: directory))
+        let berlin = try TimeZoneOption.parse("Europe/Berlin")
+        let query = EventQuery(filter: EventFilter(instance: "main", limit: 1, order: .oldest))
+        let sink = OutputSink()
+        var zoned = NDJSONWriter(sink: sink, times: TimestampFormatter(zone: berlin))
+        try query.run(on: database, into: &zoned)
+        let first = try #require(allCurrent.filter { $0.1 == "main" }.map(\.0).min { $0.epoch < $1.epoch })
+        var berlinTimes = TimestampFormatter(zone: berlin)
+        #expect(String(decoding: sink.bytes, as: UTF8.self)
+            .contains("\"creationTime\":\"\(berlinTimes.string(from: first.epoch))\""))
+        let csv = OutputSink()
+        var writer = CSVWriter(sink: csv)
+        try query.run(on: database, into: &writer)
+        var utc = TimestampFormatter()
+        #expect(String(decoding: csv.bytes, as: UTF8.self).contains(",\(utc.string(from: first.epoch)),"))
     }
 
     @Test func defaultOrderIsNewestFirstAndOldestReverses() throws {
@@ -138,7 +157,7 @@ private func run(_ query: EventQuery, _ database: Database) throws -> [[String: 
         let summary = rows.map { "\($0["id"] as? String ?? "")#\($0["version"] as? Int ?? 0)" }
         #expect(summary == ["e01-login-alice#1", "e05-login-bob#1", "e01-login-alice#2"])
         var formatter = TimestampFormatter()
-        #expect(rows[2]["creationTime"] as? String == formatter.string(from: upsertedLogin.epoch))
+        #expect(rows[2]["creationTime"] as? String == upsertedLogin.creationTime)   // as received
         #expect(rows[2]["firstSeen"] as? String == formatter.string(from: fixtureDay + 90_100))
         #expect((rows[2]["data"] as? [String: Any])?["n"] as? Int == 2)
         #expect((rows[0]["data"] as? [String: Any])?["n"] == nil)

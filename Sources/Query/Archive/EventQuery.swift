@@ -7,7 +7,8 @@ import Client
 /// Columns are the Cloudron API's own fields plus the archive's instance name: `id`, `action`,
 /// `creationTime`, `source`, `data`, `instance` — `source` and `data` are the JSON objects exactly as the
 /// server sent them (bytes cut from the stored raw JSON, never re-encoded), so NDJSON output reads like
-/// the API. `creationTime` is formatted like every time (UTC `Z`, or `--tz`); the instant is the server's.
+/// the API. `creationTime` too, in JSON and NDJSON (`2026-11-20T11:37:29.000Z` as sent); CSV and tables, and
+/// every format under `--tz`, format it like every other time.
 /// With `history`, every archived version is a row, with `version` and `firstSeen` (when the archive
 /// first saw that content) added: a `user.login` upserted in place shows each of its logins.
 public struct EventQuery: Sendable {
@@ -81,8 +82,13 @@ public struct EventQuery: Sendable {
                                   context: database.path)
             }
             let raw = detail.bytes(at: 3)
-            var cells: [Cell] = [detail.textCell(0), detail.textCell(1), detail.timeCell(2),
-                                 EventQuery.member("source", of: raw), EventQuery.member("data", of: raw),
+            // One pass over the stored JSON finds the three members the output keeps as received.
+            let members = (try? RawJSON.values(forKeys: ["creationTime", "source", "data"], in: raw))
+                ?? [nil, nil, nil]
+            let epoch = detail.int64(at: 2)
+            var cells: [Cell] = [detail.textCell(0), detail.textCell(1),
+                                 members[0].map { .receivedTime(epoch, Array($0)) } ?? .time(epoch),
+                                 members[1].map { .json(Array($0)) } ?? .null, members[2].map { .json(Array($0)) } ?? .null,
                                  detail.textCell(4)]
             if history { cells += [detail.integerCell(5), detail.timeCell(6)] }
             return cells

@@ -21,6 +21,10 @@ public enum Cell: Sendable, Hashable {
     case boolean(Bool)
     /// Epoch seconds, formatted per `--tz`.
     case time(Int64)
+    /// An instant as the server sent it: the epoch and the JSON string token received (quotes included,
+    /// e.g. `"2026-11-20T11:37:29.000Z"`). JSON and NDJSON keep the token byte for byte, so an event reads
+    /// exactly as the API gave it, unless `--tz` asks for another zone; CSV and tables format the epoch.
+    case receivedTime(Int64, [UInt8])
     /// JSON bytes, written verbatim into JSON and NDJSON: they must be one valid JSON value (the archive
     /// stores only what the client parsed). Empty bytes are written as `null`.
     case json([UInt8])

@@ -16,7 +16,7 @@ enum CellEncoding {
         case .integer(let value): out.append(contentsOf: String(value).utf8)
         case .real(let value): appendReal(value, to: &out, nonFinite: Array(String(value).utf8))
         case .boolean(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
-        case .time(let epoch): times.append(epoch, to: &out)
+        case .time(let epoch), .receivedTime(let epoch, _): times.append(epoch, to: &out)
         case .json(let bytes): out.append(contentsOf: bytes)
         }
     }
@@ -29,7 +29,9 @@ enum CellEncoding {
         case .integer(let value): out.append(contentsOf: String(value).utf8)
         case .real(let value): appendReal(value, to: &out, nonFinite: Array("null".utf8))
         case .boolean(let value): out.append(contentsOf: (value ? "true" : "false").utf8)
-        case .time(let epoch):
+        case .receivedTime(_, let token) where times.zone == nil && token.first == UInt8(ascii: "\""):
+            out.append(contentsOf: token)
+        case .time(let epoch), .receivedTime(let epoch, _):
             out.append(UInt8(ascii: "\""))
             times.append(epoch, to: &out)
             out.append(UInt8(ascii: "\""))
