@@ -19,6 +19,7 @@ public enum ArchiveSchema {
     /// Every file in schema/*.sql, in order (a test checks that none is missing).
     public static let migrations: [Migration] = [
         Migration(version: 1, fileName: "0001_initial.sql", sql: PackageResources._001_initial_sql),
+        Migration(version: 2, fileName: "0002_events_by_time.sql", sql: PackageResources._002_events_by_time_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

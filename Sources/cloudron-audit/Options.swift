@@ -27,7 +27,16 @@ struct ArchiveOptions: ParsableArguments {
         guard !isFolder.boolValue else {
             throw CommandFailure(status: .noInput, description: "\(path) is a folder, not an archive — pass the archive file, e.g. --db \(path)/cloudron-audit.db")
         }
-        return try Archive(path: path, mode: .readOnly)
+        do {
+            return try Archive(path: path, mode: .readOnly)
+        } catch let error as SQLiteError {
+            guard case .schemaTooOld = error.kind else { throw error }
+            // An archive written by an older cloudron-audit is upgraded in place once, as `sync` would:
+            // migrations only add tables and indexes, never touch an archived row. Where the file cannot
+            // be written (read-only media), the read-only open below reports the old schema.
+            _ = try? Archive(path: path, mode: .readWrite)
+            return try Archive(path: path, mode: .readOnly)
+        }
     }
 }
 
