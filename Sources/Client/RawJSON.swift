@@ -192,9 +192,20 @@ struct JSONScanner {
 
     /// Skips any value, validating it. `index` must be at its first byte.
     mutating func skipValue(depth: Int) throws {
+        var ignore = IgnoredScalars()
+        try walkValue(depth: depth, &ignore)
+    }
+
+    /// Walks any value, validating it and showing each scalar leaf to `visitor`; `index` must be at its
+    /// first byte. One grammar for validation (`skipValue`) and search text (`collectScalars`): the
+    /// visitor is a generic parameter, so the no-op one costs nothing once specialised.
+    mutating func walkValue<Visitor: ScalarVisitor>(depth: Int, _ visitor: inout Visitor) throws {
         guard index < bytes.count else { throw fail("missing value") }
         switch bytes[index] {
-        case 0x22: try skipString()
+        case 0x22:
+            let start = index
+            try skipString()
+            visitor.visitString(self, contents: (start + 1)..<(index - 1))
         case 0x7B:
             guard depth < Self.maxDepth else { throw fail("nesting too deep") }
             index += 1
@@ -206,7 +217,7 @@ struct JSONScanner {
                 skipWhitespace()
                 try expect(0x3A, "':'")
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
+                try walkValue(depth: depth + 1, &visitor)
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unterminated object") }
                 if bytes[index] == 0x2C { index += 1; continue }
@@ -220,18 +231,20 @@ struct JSONScanner {
             if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
             while true {
                 skipWhitespace()
-                try skipValue(depth: depth + 1)
+                try walkValue(depth: depth + 1, &visitor)
                 skipWhitespace()
                 guard index < bytes.count else { throw fail("unterminated array") }
                 if bytes[index] == 0x2C { index += 1; continue }
                 if bytes[index] == 0x5D { index += 1; return }
                 throw fail("expected ',' or ']'")
             }
-        case 0x74: try skipLiteral("true")
-        case 0x66: try skipLiteral("false")
+        case 0x74: try skipLiteral("true"); visitor.visitLiteral("true")
+        case 0x66: try skipLiteral("false"); visitor.visitLiteral("false")
         case 0x6E: try skipLiteral("null")
         case 0x2D, 0x30...0x39:
+            let start = index
             try skipNumber()
+            visitor.visitNumber(self, text: start..<index)
         default: throw fail("unexpected byte")
         }
     }
@@ -388,52 +401,36 @@ struct JSONScanner {
 
     /// Appends every scalar leaf value below `index` to `out`.
     mutating func collectScalars(into out: inout [String], depth: Int) throws {
-        guard index < bytes.count else { throw fail("missing value") }
-        switch bytes[index] {
-        case 0x22:
-            let start = index
-            try skipString()
-            out.append(unescapedString((start + 1)..<(index - 1)))
-        case 0x7B:
-            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
-            while true {
-                skipWhitespace()
-                try skipString()
-                skipWhitespace()
-                try expect(0x3A, "':'")
-                skipWhitespace()
-                try collectScalars(into: &out, depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unterminated object") }
-                if bytes[index] == 0x2C { index += 1; continue }
-                if bytes[index] == 0x7D { index += 1; return }
-                throw fail("expected ',' or '}'")
-            }
-        case 0x5B:
-            guard depth < Self.maxDepth else { throw fail("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
-            while true {
-                skipWhitespace()
-                try collectScalars(into: &out, depth: depth + 1)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unterminated array") }
-                if bytes[index] == 0x2C { index += 1; continue }
-                if bytes[index] == 0x5D { index += 1; return }
-                throw fail("expected ',' or ']'")
-            }
-        case 0x6E: try skipLiteral("null")
-        case 0x74: try skipLiteral("true"); out.append("true")
-        case 0x66: try skipLiteral("false"); out.append("false")
-        default:
-            let start = index
-            try skipNumber()
-            out.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
-        }
+        var collected = CollectedScalars(values: out)
+        defer { out = collected.values }
+        try walkValue(depth: depth, &collected)
+    }
+}
+
+/// What `JSONScanner.walkValue` does with each scalar leaf (keys and nulls are not shown).
+protocol ScalarVisitor {
+    /// A string; `contents` is its range without the quotes, possibly with escapes.
+    mutating func visitString(_ scanner: JSONScanner, contents: Range<Int>)
+    mutating func visitLiteral(_ literal: String)
+    mutating func visitNumber(_ scanner: JSONScanner, text: Range<Int>)
+}
+
+/// Validation only.
+struct IgnoredScalars: ScalarVisitor {
+    @inline(__always) mutating func visitString(_ scanner: JSONScanner, contents: Range<Int>) {}
+    @inline(__always) mutating func visitLiteral(_ literal: String) {}
+    @inline(__always) mutating func visitNumber(_ scanner: JSONScanner, text: Range<Int>) {}
+}
+
+/// Every leaf as text: strings unescaped, numbers as written (the archive's search text).
+struct CollectedScalars: ScalarVisitor {
+    var values: [String]
+    mutating func visitString(_ scanner: JSONScanner, contents: Range<Int>) {
+        values.append(scanner.unescapedString(contents))
+    }
+    mutating func visitLiteral(_ literal: String) { values.append(literal) }
+    mutating func visitNumber(_ scanner: JSONScanner, text: Range<Int>) {
+        values.append(String(decoding: UnsafeBufferPointer(rebasing: scanner.bytes[text]), as: UTF8.self))
     }
 }
 
