@@ -58,7 +58,7 @@ public final class CloudronClient: Sendable {
     public func eventPage(page: Int, perPage: Int) async throws -> EventPage {
         let query = [("page", String(page)), ("per_page", String(perPage))]
         let events = try await withEventLogPath { root in
-            try await self.get(root, query: query, listEndpoint: root) { body in
+            try await self.get(root, query: query) { body in
                 try Self.decodeList(body, key: "eventlogs", ModelDecoding.event)
             }
         }
@@ -76,8 +76,7 @@ public final class CloudronClient: Sendable {
 
     public func notificationPage(page: Int, perPage: Int) async throws -> NotificationPage {
         let path = "/api/v1/notifications"
-        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))],
-                                  listEndpoint: path) { body in
+        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
             try Self.decodeList(body, key: "notifications", ModelDecoding.notification)
         }
         return NotificationPage(notifications: items, page: page, perPage: perPage)
@@ -92,8 +91,7 @@ public final class CloudronClient: Sendable {
 
     public func taskPage(page: Int, perPage: Int) async throws -> TaskPage {
         let path = "/api/v1/tasks"
-        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))],
-                                  listEndpoint: path) { body in
+        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
             try Self.decodeList(body, key: "tasks", ModelDecoding.task)
         }
         return TaskPage(tasks: items, page: page, perPage: perPage)
@@ -173,14 +171,13 @@ public final class CloudronClient: Sendable {
     // MARK: Requests
 
     /// GET with retries; `decode` runs inside the retry loop so that a body that does not parse is retried.
-    private func get<T>(_ path: String, query: [(String, String)] = [], listEndpoint: String? = nil,
-                        decode: ([UInt8]) throws -> T) async throws -> T {
+    private func get<T>(_ path: String, query: [(String, String)] = [], decode: ([UInt8]) throws -> T) async throws -> T {
         let policy = configuration.retry
         var attempt = 0
         while true {
             attempt += 1
             do {
-                let body = try await send(path, query: query, listEndpoint: listEndpoint, isRetry: attempt > 1)
+                let body = try await send(path, query: query, isRetry: attempt > 1)
                 do {
                     return try decode(body)
                 } catch let error as ObjectShapeError {
@@ -203,7 +200,7 @@ public final class CloudronClient: Sendable {
     }
 
     /// One attempt: the body of a 2xx answer, or the error the answer means.
-    private func send(_ path: String, query: [(String, String)], listEndpoint: String?, isRetry: Bool) async throws -> [UInt8] {
+    private func send(_ path: String, query: [(String, String)], isRetry: Bool) async throws -> [UInt8] {
         var fullQuery = query
         if configuration.authStyle == .queryParameter { fullQuery.append(("access_token", configuration.token.secret)) }
         let url = configuration.baseURL + path + Self.queryString(fullQuery)
@@ -216,7 +213,6 @@ public final class CloudronClient: Sendable {
             $0.statistics.requestsSent += 1
             if isRetry { $0.statistics.retries += 1 }
             $0.statistics.bytesReceived += outcome.body.count
-            if let listEndpoint { $0.statistics.listRequests[listEndpoint, default: 0] += 1 }
         }
         let ms = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
         logger.debug("GET", metadata: ["path": "\(BaseURL.redactQuery(path + Self.queryString(query)))",

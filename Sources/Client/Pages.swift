@@ -49,9 +49,6 @@ public struct ClientStatistics: Sendable, Equatable {
     public var retries = 0
     /// Body bytes received, all attempts.
     public var bytesReceived = 0
-    /// Requests sent per list endpoint path (`/api/v1/eventlog`, `/api/v1/cloudron/eventlog`,
-    /// `/api/v1/notifications`, `/api/v1/tasks`), retries included.
-    public var listRequests: [String: Int] = [:]
 
     public init() {}
 }

@@ -191,7 +191,7 @@ struct SyncTests {
         (0, 10), (5, 5), (31, 95), (99, 101), (480, 545), (999_968, 1_000_032),
     ])
     func pageWindow(range: (Int, Int)) {
-        let window = EventLogSync.pageWindow(covering: range.0, range.1)
+        let window = PageWindow(covering: range.0, range.1)
         let start = (window.page - 1) * window.perPage
         #expect(start <= range.0 && range.1 < start + window.perPage)
     }

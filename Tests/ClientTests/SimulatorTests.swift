@@ -103,7 +103,7 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
         #expect(try await client.event(id: someEvent.id).raw == someEvent.bytes)
         let profile = try await client.profile()
         #expect(!profile.isEmpty)
-        #expect(client.statistics().listRequests["/api/v1/eventlog", default: 0] >= 8)
+        #expect(await fixture.simulator.requestCounts()["/api/v1/eventlog", default: 0] >= 8)
         #expect(client.statistics().retries == 0)
     }
 
@@ -159,9 +159,10 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
         let events = try await readAllEvents(client, perPage: 400)
         let truth = await fixture.simulator.truth()
         expectMatchesTruth(events, truth)
-        let stats = client.statistics()
-        #expect(stats.listRequests["/api/v1/eventlog"] == 1, "one 404 on the modern path, then remembered")
-        #expect(stats.listRequests["/api/v1/cloudron/eventlog", default: 0] >= 4)
+        // A 2019 server has no /api/v1/eventlog route: it counts the one 404 there as "other".
+        let served = await fixture.simulator.requestCounts()
+        #expect(served["other"] == 1, "one 404 on the modern path, then remembered")
+        #expect(served["/api/v1/cloudron/eventlog", default: 0] >= 4)
 
         let event = try #require(truth.events.first)
         #expect(try await client.event(id: event.id).raw == event.bytes, "unwrapped from {\"event\":…}")

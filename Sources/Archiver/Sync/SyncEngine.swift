@@ -9,6 +9,7 @@ public struct SyncReport: Sendable {
     public var notifications = IngestCounts()
     public var tasks = IngestCounts()
     public var taskLogsStored = 0
+    /// List requests per stream, as the streams' page readers counted them.
     public var listRequests: [SyncStream: Int] = [:]
 }
 
@@ -50,8 +51,8 @@ public struct SyncEngine {
             if options.streams.contains(.eventlog) {
                 var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
                                                 options: options, clock: clock)
+                defer { report.listRequests[.eventlog] = eventLog.listRequests }
                 report.events = try await eventLog.sync()
-                report.listRequests[.eventlog] = report.events.listRequests
             }
             if options.streams.contains(.notifications) {
                 report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
@@ -78,13 +79,14 @@ public struct SyncEngine {
     /// whole list is read as one page, growing the page until it comes back short, so the set is one
     /// consistent snapshot.
     private func syncNotifications(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
+        var reader = PageReader.notifications(client)
+        defer { report.listRequests[.notifications] = reader.requests }
         var perPage = 1000
         while true {
-            report.listRequests[.notifications, default: 0] += 1
-            let page = try await client.notificationPage(page: 1, perPage: perPage)
-            if page.notifications.count < perPage {
+            let notifications = try await reader.page(1, perPage: perPage)
+            if notifications.count < perPage {
                 return try archive.transaction {
-                    try archive.ingest(notifications: page.notifications, instance: instance, run: run, seenAt: clock())
+                    try archive.ingest(notifications: notifications, instance: instance, run: run, seenAt: clock())
                 }
             }
             perPage *= 4
@@ -95,12 +97,13 @@ public struct SyncEngine {
     /// (new tasks enter at the top and only repeat rows). Unfinished tasks get a new version each
     /// run until they finish, because every run re-reads them.
     private func syncTasks(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
+        var reader = PageReader.tasks(client)
+        defer { report.listRequests[.tasks] = reader.requests }
         let perPage = 1000
         var counts = IngestCounts()
         var page = 1
         while true {
-            report.listRequests[.tasks, default: 0] += 1
-            let tasks = try await client.taskPage(page: page, perPage: perPage).tasks
+            let tasks = try await reader.page(page, perPage: perPage)
             counts = counts + (try archive.transaction {
                 try archive.ingest(tasks: tasks, instance: instance, run: run, seenAt: clock())
             })

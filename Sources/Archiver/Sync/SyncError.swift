@@ -14,9 +14,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The instance name is already used by a server at another URL.
     case instanceMoved(name: String, archived: String, given: String)
     /// The server answered fewer rows than asked, yet had more: it caps `per_page`.
-    case pageSizeCapped(served: Int, asked: Int)
-    /// A group of events sharing one second could not be read whole in one request.
-    case tieGroupUnreadable(second: Int64)
+    case pageSizeCapped(stream: SyncStream, served: Int, asked: Int)
+    /// A group of objects sharing one second could not be read whole in one request.
+    case tieGroupUnreadable(stream: SyncStream, second: Int64)
 
     public var description: String {
         switch self {
@@ -29,10 +29,11 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
         case .instanceMoved(let name, let archived, let given):
             return "instance \(name) in this archive is \(archived), not \(given): pass --instance NAME for another server, "
                 + "or --moved if this server changed its address"
-        case .pageSizeCapped(let served, let asked):
-            return "the server answered \(served) events for per_page=\(asked) but has more: run sync with --page-size \(served)"
-        case .tieGroupUnreadable(let second):
-            return "the events of second \(second) kept moving while being read; run sync again"
+        case .pageSizeCapped(let stream, let served, let asked):
+            return "the server answered \(served) \(stream.objectsName) for per_page=\(asked) but has more: "
+                + (stream == .eventlog ? "run sync with --page-size \(served)" : "its page size changed while it was read; run sync again")
+        case .tieGroupUnreadable(let stream, let second):
+            return "the \(stream.objectsName) of second \(second) kept moving while being read; run sync again"
         }
     }
 }

@@ -4,6 +4,9 @@ import Client
 public enum SyncStream: String, CaseIterable, Sendable, Codable {
     case eventlog, notifications, tasks
 
+    /// What the stream holds, for messages: "events", "notifications", "tasks".
+    public var objectsName: String { self == .eventlog ? "events" : rawValue }
+
     /// Parses `--streams eventlog,notifications,tasks`.
     public static func parseList(_ text: String) throws -> Set<SyncStream> {
         var streams = Set<SyncStream>()

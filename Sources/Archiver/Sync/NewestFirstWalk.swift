@@ -1,0 +1,125 @@
+import Client
+import Foundation
+
+/// Walks a newest-first list from page 1 without losing an object, committing what it reads as it goes.
+///
+/// Box pages its lists newest-first by `creationTime` (1-second resolution, no tie-breaker for events
+/// and notifications, offset paging only), so the walk relies on one fact checked against box: between
+/// two requests rows only ever move *down* (new objects and login upserts enter at the top; pruning
+/// removes the oldest). Hence a walk from page 1 can only miss (a) rows of one second that a page
+/// boundary splits, since every request shuffles tied rows afresh, and (b) rows that arrive at the top
+/// while it walks. (a) is closed here by reading every boundary-straddling second whole in one request
+/// (one request is one consistent query, and `per_page` has no maximum); (b) by the caller walking again
+/// from page 1 until a walk finds nothing new. Duplicates are harmless: ingest dedupes by id and keeps
+/// changed rows as versions.
+struct NewestFirstWalk<Item: ListedObject> {
+    var reader: PageReader<Item>
+    /// Archives a batch of read objects, with the stream's state, in one transaction.
+    let archiveBatch: ([Item]) throws -> IngestCounts
+    /// Seconds since the epoch, on the server's clock as far as retention goes.
+    let clock: @Sendable () -> Int64
+    let progress: (@Sendable (SyncProgress) -> Void)?
+    /// What every pass so far archived.
+    private(set) var counts = IngestCounts()
+    private(set) var passes = 0
+    private let startedAt = Date().timeIntervalSince1970
+
+    init(reader: PageReader<Item>, clock: @escaping @Sendable () -> Int64,
+         progress: (@Sendable (SyncProgress) -> Void)?, archiveBatch: @escaping ([Item]) throws -> IngestCounts) {
+        self.reader = reader
+        self.clock = clock
+        self.progress = progress
+        self.archiveBatch = archiveBatch
+    }
+
+    /// What one pass read.
+    struct Pass {
+        var top: Int64?
+        var oldest: Int64?
+        var reachedEnd = false
+        /// Objects that changed the archive (new ids or new versions).
+        var fresh = 0
+    }
+
+    /// Age beyond which read rows are committed page by page (box prunes events at 10 days, every 30
+    /// minutes, and the notifications that point at them).
+    static var retentionEdge: Int64 { 9 * 86_400 }
+
+    /// Rows committed together (ten pages of 500). Every commit rewrites each index page it touched, and
+    /// new ids land all over the id index, so committing every page costs most of a backfill's time
+    /// (Benchmarks/NOTES.md, B1). Losing nothing does not depend on it: rows read but not committed when
+    /// a run dies are read again by the next run, whose walk starts below the unchanged high-water mark.
+    static var rowsPerCommit: Int { 5000 }
+
+    /// `pass`, again with the server's page size when it turns out to cap `per_page`.
+    mutating func passAdapting(stopBelow: Int64?, pageSize: Int) async throws -> Pass {
+        do {
+            return try await pass(stopBelow: stopBelow, pageSize: reader.pageSize(pageSize))
+        } catch SyncError.pageSizeCapped(_, let served, _) where served < pageSize {
+            return try await pass(stopBelow: stopBelow, pageSize: reader.pageSize(pageSize))
+        }
+    }
+
+    /// Pages from page 1 until a page ends below `stopBelow` (or at the end of the list).
+    mutating func pass(stopBelow: Int64?, pageSize: Int) async throws -> Pass {
+        passes += 1
+        var result = Pass()
+        var previousLast: Int64?
+        var secondsReadWhole = Set<Int64>()
+        // Pages read but not yet committed (see `rowsPerCommit`); committed before the pass returns.
+        var uncommitted: [Item] = []
+        defer { reader.cancelPrefetch() }
+        do {
+            var page = 1
+            while true {
+                let items = try await reader.page(page, perPage: pageSize)
+                let isShort = items.count < pageSize
+                let reachesStop = stopBelow.map { stop in (items.last?.epochSeconds ?? stop) < stop } ?? false
+                // Whether the pass goes on depends only on this page: the next one can be on its way.
+                if !isShort && !reachesStop { reader.prefetch(page + 1, perPage: pageSize) }
+
+                var batch = items
+                if let split = previousLast, let first = items.first, first.epochSeconds >= split,
+                   !secondsReadWhole.contains(split) {
+                    // The last second of the previous page may continue on this one, in another order.
+                    batch += try await reader.readWholeSecond(split, nearOffset: (page - 1) * pageSize)
+                    secondsReadWhole.insert(split)
+                }
+                for item in batch {
+                    result.top = max(result.top ?? item.epochSeconds, item.epochSeconds)
+                    result.oldest = min(result.oldest ?? item.epochSeconds, item.epochSeconds)
+                }
+                uncommitted += batch
+                // Rows near the retention edge are committed at once: if this run dies, the next one may
+                // come after the server has pruned them.
+                let nearRetentionEdge = (items.last?.epochSeconds ?? .max) < clock() - Self.retentionEdge
+                if isShort || reachesStop || uncommitted.count >= Self.rowsPerCommit || nearRetentionEdge {
+                    try commit(&uncommitted, into: &result)
+                }
+
+                if isShort {
+                    try await reader.confirmEnd(items, page: page, perPage: pageSize)
+                    result.reachedEnd = true
+                    return result
+                }
+                if reachesStop { return result }
+                previousLast = items.last?.epochSeconds
+                page += 1
+            }
+        } catch {
+            // A request that failed after all its retries must not take the pages already read with it.
+            if !uncommitted.isEmpty { try? commit(&uncommitted, into: &result) }
+            throw error
+        }
+    }
+
+    private mutating func commit(_ items: inout [Item], into result: inout Pass) throws {
+        let batch = items
+        items.removeAll(keepingCapacity: true)
+        let committed = try archiveBatch(batch)
+        counts = counts + committed
+        result.fresh += committed.inserted + committed.changed
+        progress?(SyncProgress(stream: reader.stream, objects: counts.inserted + counts.changed,
+                               pages: reader.requests, elapsedSeconds: Date().timeIntervalSince1970 - startedAt))
+    }
+}

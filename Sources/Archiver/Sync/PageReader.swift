@@ -1,0 +1,125 @@
+import Client
+
+/// An object of a list endpoint, which box serves newest first by `creationTime` (1-second resolution).
+protocol ListedObject: Sendable {
+    var epochSeconds: Int64 { get }
+}
+
+extension Event: ListedObject {}
+extension Client.Notification: ListedObject {}
+extension CloudronTask: ListedObject {}
+
+/// Reads the pages of one list endpoint for a sync. It is the only code that asks a list endpoint for a
+/// page, so it is where a run's list requests are counted and where a server that silently caps
+/// `per_page` is found out; the walks above it decide only *which* pages to read.
+struct PageReader<Item: ListedObject> {
+    typealias Fetch = @Sendable (_ page: Int, _ perPage: Int) async throws -> [Item]
+
+    let stream: SyncStream
+    private let fetch: Fetch
+    /// List requests sent, prefetches included.
+    private(set) var requests = 0
+    /// The most rows the server answers per request, once a capped page showed it.
+    private(set) var servedPageSize: Int?
+    private var prefetched: (page: Int, perPage: Int, answer: Task<[Item], any Error>)?
+
+    init(stream: SyncStream, fetch: @escaping Fetch) {
+        self.stream = stream
+        self.fetch = fetch
+    }
+
+    /// `asked`, or the server's cap when it is known to be smaller: offsets computed with a size the
+    /// server does not serve would skip rows.
+    func pageSize(_ asked: Int) -> Int {
+        min(asked, servedPageSize ?? asked)
+    }
+
+    /// One page; the prefetched answer when it is that page (a prefetch of another page stays pending:
+    /// a tie group is read whole between a page and the next).
+    mutating func page(_ page: Int, perPage: Int) async throws -> [Item] {
+        if let pending = prefetched, pending.page == page, pending.perPage == perPage {
+            prefetched = nil
+            return try await pending.answer.value
+        }
+        requests += 1
+        return try await fetch(page, perPage)
+    }
+
+    /// Asks for a page that the caller will read next, so that the server's answer (and its decoding,
+    /// on the client's thread) overlaps the caller's work on the current one. The caller prefetches only
+    /// a page it is sure to read, so the requests made are the same as without it.
+    mutating func prefetch(_ page: Int, perPage: Int) {
+        cancelPrefetch()
+        requests += 1
+        let fetch = self.fetch
+        prefetched = (page, perPage, Task { try await fetch(page, perPage) })
+    }
+
+    mutating func cancelPrefetch() {
+        prefetched?.answer.cancel()
+        prefetched = nil
+    }
+
+    /// Checks that a page shorter than asked is the end of the list. A server that silently caps
+    /// `per_page` (box has no maximum, but a proxy or a later version may) answers a short page although
+    /// more rows follow, which looks exactly like the end: the next page tells. One request, made only
+    /// where a read would otherwise end. Throws `pageSizeCapped` after remembering the served size.
+    mutating func confirmEnd(_ items: [Item], page: Int, perPage: Int) async throws {
+        guard !items.isEmpty, items.count < perPage else { return }
+        if !(try await self.page(page + 1, perPage: perPage)).isEmpty {
+            servedPageSize = min(items.count, servedPageSize ?? .max)
+            throw SyncError.pageSizeCapped(stream: stream, served: items.count, asked: perPage)
+        }
+    }
+
+    /// Reads every object of one second in a single request, whose window is chosen to contain the
+    /// whole group with an object of another second (or the list's start or end) on each side. One
+    /// request is one consistent query on the server, so the group cannot shuffle across it.
+    mutating func readWholeSecond(_ second: Int64, nearOffset offset: Int) async throws -> [Item] {
+        var margin = 32
+        for _ in 0..<8 {
+            let window = PageWindow(covering: max(0, offset - margin), offset + margin)
+            let items = try await page(window.page, perPage: window.perPage)
+            let openAbove = window.page == 1 || (items.first.map { $0.epochSeconds > second } ?? false)
+            // A short answer is the list's end, unless it is only as long as the server's known cap.
+            let endOfList = items.count < window.perPage && items.count < (servedPageSize ?? Int.max)
+            let openBelow = endOfList || (items.last.map { $0.epochSeconds < second } ?? false)
+            if openAbove && openBelow {
+                return items.filter { $0.epochSeconds == second }
+            }
+            margin *= 4
+        }
+        throw SyncError.tieGroupUnreadable(stream: stream, second: second)
+    }
+}
+
+extension PageReader where Item == Event {
+    static func events(_ client: CloudronClient) -> Self {
+        Self(stream: .eventlog) { try await client.eventPage(page: $0, perPage: $1).events }
+    }
+}
+
+extension PageReader where Item == Client.Notification {
+    static func notifications(_ client: CloudronClient) -> Self {
+        Self(stream: .notifications) { try await client.notificationPage(page: $0, perPage: $1).notifications }
+    }
+}
+
+extension PageReader where Item == CloudronTask {
+    static func tasks(_ client: CloudronClient) -> Self {
+        Self(stream: .tasks) { try await client.taskPage(page: $0, perPage: $1).tasks }
+    }
+}
+
+/// The smallest offset page (`page`, `perPage`) that holds the offsets `lo...hi` in one request.
+struct PageWindow: Equatable {
+    var page: Int
+    var perPage: Int
+
+    init(covering lo: Int, _ hi: Int) {
+        var perPage = max(1, hi - lo + 1)
+        while lo / perPage != hi / perPage { perPage += 1 }
+        self.page = lo / perPage + 1
+        self.perPage = perPage
+    }
+}
