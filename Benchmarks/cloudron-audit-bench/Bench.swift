@@ -293,7 +293,7 @@ struct Bench {
     static func searchBench(cli: String, db: String, ndjson: String, count: Int, _ report: inout BenchReport) throws {
         let term = try selectiveTermFromArchive(db)
         let query = try FTSQuery(words: term)
-        let archive = try Archive(path: db, mode: .readOnly)
+        let session = try ReadSession(path: db)
         var inProcess: [Double] = []
         var hits = 0
         let devNull = open("/dev/null", O_WRONLY)
@@ -301,7 +301,7 @@ struct Bench {
         for _ in 0 ..< 21 {
             var writer = CSVWriter(sink: OutputSink(fileDescriptor: devNull))
             let start = monotonicSeconds()
-            hits = try SearchQuery(query: query, filter: EventFilter(limit: 100)).run(on: archive.database, into: &writer)
+            hits = try SearchQuery(query: query, filter: EventFilter(limit: 100)).run(on: session, into: &writer)
             inProcess.append(monotonicSeconds() - start)
         }
         var process: [Double] = []

@@ -85,8 +85,11 @@ extension Archive {
             try database.forEachRow("SELECT id, name, base_url FROM instances ORDER BY name") {
                 rows.append(($0.int64(at: 0), $0.string(at: 1), $0.string(at: 2)))
             }
+            var ranges: [String: [String: RecordedRanges]] = [:]
+            for entry in try recordedRanges() { ranges[entry.instance, default: [:]][entry.stream] = entry }
             for row in rows {
-                instances.append(try instanceStatus(id: row.id, name: row.name, baseURL: row.url))
+                instances.append(try instanceStatus(id: row.id, name: row.name, baseURL: row.url,
+                                                    ranges: ranges[row.name] ?? [:]))
             }
             return ArchiveStatus(path: path, schemaVersion: try schemaVersion(),
                                  chain: ChainAnchor(length: head.length, head: head.link.hexString), instances: instances)
@@ -106,7 +109,8 @@ extension Archive {
                           requests: row.int(at: 6), errors: errors, chain: chain)
     }
 
-    private func instanceStatus(id: Int64, name: String, baseURL: String) throws -> InstanceStatus {
+    private func instanceStatus(id: Int64, name: String, baseURL: String, ranges: [String: RecordedRanges]) throws
+        -> InstanceStatus {
         var lastRun: RunSummary?
         try database.forEachRow("SELECT \(Self.runColumns) FROM sync_runs WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
                                 [.integer(id)]) { lastRun = runSummary($0) }
@@ -124,7 +128,7 @@ extension Archive {
         var streams: [StreamStatus] = []
         for stream in streamNames {
             var status = StreamStatus(name: stream, objects: 0, versions: 0, oldest: nil, newest: nil, lastRun: nil,
-                                      coverage: [], gaps: [])
+                                      coverage: ranges[stream]?.coverage ?? [], gaps: ranges[stream]?.gaps ?? [])
             if let kind = kinds[stream] {
                 try database.forEachRow("""
                     SELECT count(*), min(creation_epoch), max(creation_epoch),
@@ -142,17 +146,6 @@ extension Archive {
                 SELECT \(Self.runColumns) FROM sync_runs
                 WHERE instance_id = ? AND instr(',' || streams || ',', ',' || ? || ',') > 0 ORDER BY id DESC LIMIT 1
                 """, [.integer(id), .text(stream)]) { status.lastRun = runSummary($0) }
-            try database.forEachRow("SELECT from_epoch, to_epoch FROM coverage WHERE instance_id = ? AND stream = ? ORDER BY from_epoch",
-                                    [.integer(id), .text(stream)]) {
-                status.coverage.append(EpochRange(from: $0.int64(at: 0), to: $0.int64(at: 1)))
-            }
-            try database.forEachRow("""
-                SELECT from_epoch, to_epoch, reason, run_id, detected_at FROM gaps
-                WHERE instance_id = ? AND stream = ? ORDER BY from_epoch, id
-                """, [.integer(id), .text(stream)]) {
-                status.gaps.append(GapRecord(from: $0.int64(at: 0), to: $0.int64(at: 1), reason: $0.string(at: 2),
-                                             run: $0.int64(at: 3), detectedAt: $0.int64(at: 4)))
-            }
             streams.append(status)
         }
 

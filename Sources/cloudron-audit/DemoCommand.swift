@@ -54,7 +54,7 @@ struct DemoCommand: AsyncParsableCommand {
             await simulator.setDynamics(.quiet)
             print("incremental sync: " + SyncSummary.text(second, instance: options.instanceName))
             print("")
-            print(StatusText.render(try Archive(path: db, mode: .readOnly).status(), zone: nil))
+            print(StatusText.render(try ReadSession(path: db).status(), zone: nil))
             let tool = CommandLine.arguments.first ?? "cloudron-audit"
             print("""
             Try next:

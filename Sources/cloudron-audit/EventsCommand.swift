@@ -31,10 +31,10 @@ struct EventsCommand: ParsableCommand {
     func run() throws {
         let zone = try output.zone()
         let window = try TimeExpression.parseDuration(self.window)
-        let query = EventQuery(filter: try filters.filter(zone: zone), history: history,
-                               around: around.map { ($0, window) })
-        let database = try archive.openForReading().database
-        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+        let query = try EventQuery(filter: try filters.filter(zone: zone), history: history,
+                                   around: around.map { ($0, window) })
+        let session = try archive.openForReading()
+        _ = try output.write { writer in try query.run(on: session, into: &writer) }
     }
 }
 
@@ -67,10 +67,10 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         let zone = try output.zone()
         let match = raw ? try FTSQuery(raw: query) : try FTSQuery(words: query)
-        let search = SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
-                                 scopes: try SearchScope.parseList(scopes))
-        let database = try archive.openForReading().database
-        _ = try output.write { writer in try search.run(on: database, into: &writer) }
+        let search = try SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
+                                     scopes: try SearchScope.parseList(scopes))
+        let session = try archive.openForReading()
+        _ = try output.write { writer in try search.run(on: session, into: &writer) }
     }
 }
 
@@ -86,13 +86,13 @@ struct NotificationsCommand: ParsableCommand {
     )
 
     @OptionGroup var archive: ArchiveOptions
-    @OptionGroup var filters: FilterOptions
+    @OptionGroup var filters: ListingOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let query = NotificationQuery(filter: try filters.filter(zone: try output.zone()))
-        let database = try archive.openForReading().database
-        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+        let query = try NotificationQuery(filter: try filters.filter(zone: try output.zone()))
+        let session = try archive.openForReading()
+        _ = try output.write { writer in try query.run(on: session, into: &writer) }
     }
 }
 
@@ -108,12 +108,12 @@ struct TasksCommand: ParsableCommand {
     )
 
     @OptionGroup var archive: ArchiveOptions
-    @OptionGroup var filters: FilterOptions
+    @OptionGroup var filters: ListingOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let query = TaskQuery(filter: try filters.filter(zone: try output.zone()))
-        let database = try archive.openForReading().database
-        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+        let query = try TaskQuery(filter: try filters.filter(zone: try output.zone()))
+        let session = try archive.openForReading()
+        _ = try output.write { writer in try query.run(on: session, into: &writer) }
     }
 }

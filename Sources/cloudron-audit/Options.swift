@@ -15,9 +15,9 @@ struct ArchiveOptions: ParsableArguments {
         return "cloudron-audit.db"
     }
 
-    /// Opens an existing archive read-only: queries can never change evidence, and a missing file
-    /// is reported as such instead of being created empty.
-    func openForReading() throws -> Archive {
+    /// Opens an existing archive for reading (see `ReadSession`): queries can never change evidence, and
+    /// a missing file is reported as such instead of being created empty.
+    func openForReading() throws -> ReadSession {
         let path = self.path
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
@@ -27,16 +27,7 @@ struct ArchiveOptions: ParsableArguments {
         guard !isFolder.boolValue else {
             throw CommandFailure(status: .noInput, description: "\(path) is a folder, not an archive — pass the archive file, e.g. --db \(path)/cloudron-audit.db")
         }
-        do {
-            return try Archive(path: path, mode: .readOnly)
-        } catch let error as SQLiteError {
-            guard case .schemaTooOld = error.kind else { throw error }
-            // An archive written by an older cloudron-audit is upgraded in place once, as `sync` would:
-            // migrations only add tables and indexes, never touch an archived row. Where the file cannot
-            // be written (read-only media), the read-only open below reports the old schema.
-            _ = try? Archive(path: path, mode: .readWrite)
-            return try Archive(path: path, mode: .readOnly)
-        }
+        return try ReadSession(path: path)
     }
 }
 

@@ -3,20 +3,9 @@ import ArgumentParser
 import Foundation
 import Query
 
-/// The filters every reading command shares; `filter()` turns them into the Query library's
-/// `EventFilter`, where times, globs and limits are parsed by their one parser each.
-struct FilterOptions: ParsableArguments {
-    @Option(name: .customLong("action"), help: ArgumentHelp(
-        "Only these actions: exact (user.login) or a glob (app.*). Repeatable.", valueName: "action"))
-    var actions: [String] = []
-
-    @Option(help: ArgumentHelp("From this time on: 2026-11-20, 2026-11-20T08:00, 2026-11-20T08:00:00Z, or 30m, 24h, 7d ago.",
-                               valueName: "time"))
-    var since: String?
-
-    @Option(help: ArgumentHelp("Before this time (exclusive); same forms as --since.", valueName: "time"))
-    var until: String?
-
+/// Whom and what an event concerns: a user, an app, a client IP. Only events carry these, so only the
+/// commands that read events offer them (`events`, `search`, `report`), not `notifications` or `tasks`.
+struct SubjectFilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only events of this user (username or user id, as actor or subject).", valueName: "user"))
     var user: String?
 
@@ -26,14 +15,44 @@ struct FilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Only events from this IP address.", valueName: "ip"))
     var ip: String?
 
+    /// Adds these filters to `filter`.
+    func apply(to filter: inout EventFilter) {
+        filter.user = user
+        filter.app = app
+        filter.ip = ip
+    }
+}
+
+/// `--action`: for `events` and `search`; a report chooses its own actions.
+struct ActionFilterOptions: ParsableArguments {
+    @Option(name: .customLong("action"), help: ArgumentHelp(
+        "Only these actions: exact (user.login) or a glob (app.*). Repeatable.", valueName: "action"))
+    var actions: [String] = []
+
+    func apply(to filter: inout EventFilter) throws {
+        filter.actions = try actions.map(ActionPattern.init)
+    }
+}
+
+/// The filters every reading command shares: a time window, a server, how many rows and in which order.
+/// `filter(zone:)` turns them into the Query library's `EventFilter`, where times and limits are parsed
+/// by their one parser each; the query built from it validates the whole filter once.
+struct ListingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("From this time on: 2026-11-20, 2026-11-20T08:00, 2026-11-20T08:00:00Z, or 30m, 24h, 7d ago.",
+                               valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Before this time (exclusive); same forms as --since.", valueName: "time"))
+    var until: String?
+
     @Option(help: ArgumentHelp("Only this server of the archive (its instance name).", valueName: "name"))
     var instance: String?
 
     @Option(help: ArgumentHelp("At most this many rows.", valueName: "n"))
     var limit: String?
 
-    @Option(help: ArgumentHelp("newest (default) or oldest first.", valueName: "order"))
-    var order = "newest"
+    @Option(help: ArgumentHelp("Which rows come first.", valueName: "order"))
+    var order: ResultOrder = .newest
 
     /// Prefixes a value's error with its flag: with both --since and --until given, say which one is wrong.
     private static func naming<T>(_ flag: String, _ body: () throws -> T) throws -> T {
@@ -47,25 +66,45 @@ struct FilterOptions: ParsableArguments {
         let zone = zone ?? TimeZone(identifier: "UTC") ?? .current
         let now = Int64(Date().timeIntervalSince1970)
         var filter = EventFilter()
-        filter.actions = try actions.map(ActionPattern.init)
         filter.since = try since.map { text in try Self.naming("--since") { try TimeExpression.parse(text, now: now, zone: zone) } }
         filter.until = try until.map { text in try Self.naming("--until") { try TimeExpression.parse(text, now: now, zone: zone) } }
-        filter.user = user
-        filter.app = app
-        filter.ip = ip
         filter.instance = instance
         filter.limit = try limit.map(EventFilter.parseLimit)
-        filter.order = try ResultOrder(parsing: order)
-        try filter.validate()
+        filter.order = order
+        return filter
+    }
+}
+
+/// Every filter: `events` and `search`.
+struct FilterOptions: ParsableArguments {
+    @OptionGroup var action: ActionFilterOptions
+    @OptionGroup var subject: SubjectFilterOptions
+    @OptionGroup var listing: ListingOptions
+
+    func filter(zone: TimeZone?) throws -> EventFilter {
+        var filter = try listing.filter(zone: zone)
+        try action.apply(to: &filter)
+        subject.apply(to: &filter)
+        return filter
+    }
+}
+
+/// The filters of `report`: every one but `--action`.
+struct ReportFilterOptions: ParsableArguments {
+    @OptionGroup var subject: SubjectFilterOptions
+    @OptionGroup var listing: ListingOptions
+
+    func filter(zone: TimeZone?) throws -> EventFilter {
+        var filter = try listing.filter(zone: zone)
+        subject.apply(to: &filter)
         return filter
     }
 }
 
 /// `--format`, `--output` and `--tz`: how and where rows are printed.
 struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("table, csv, json or ndjson (default: table on a terminal, ndjson otherwise).",
-                               valueName: "format"))
-    var format: String?
+    @Option(help: ArgumentHelp("How rows are written; table on a terminal, ndjson otherwise.", valueName: "format"))
+    var format: OutputFormat?
 
     @Option(help: ArgumentHelp("Write to this file (atomically: a reader never sees half a file) instead of stdout.",
                                valueName: "file"))
@@ -76,14 +115,14 @@ struct OutputOptions: ParsableArguments {
 
     func zone() throws -> TimeZone? { try tz.map(TimeZoneOption.parse) }
 
-    func resolvedFormat() throws -> OutputFormat {
-        if let format { return try OutputFormat(parsing: format) }
+    func resolvedFormat() -> OutputFormat {
+        if let format { return format }
         return output == nil && TerminalWidth.isTerminal() ? .table : .ndjson
     }
 
     /// Runs `body` with a writer onto stdout or the `--output` file; returns what `body` returns.
     func write(_ body: (inout any RowWriter) throws -> Int) throws -> Int {
-        let format = try resolvedFormat()
+        let format = resolvedFormat()
         let times = TimestampFormatter(zone: try zone())
         if let output {
             if let stream = try StreamOutput.descriptor(for: output) {
@@ -137,4 +176,14 @@ enum StreamOutput {
             return nil
         }
     }
+}
+
+// The values of a fixed set are parsed by the Query library's own parsers (case and spaces forgiven, as
+// before); ArgumentParser then names the flag and lists the values in its one-line error (exit 64).
+extension ResultOrder: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
+}
+
+extension OutputFormat: ExpressibleByArgument {
+    public init?(argument: String) { try? self.init(parsing: argument) }
 }

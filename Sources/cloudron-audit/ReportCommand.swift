@@ -21,7 +21,7 @@ struct ReportCommand: ParsableCommand {
 
     @OptionGroup var archive: ArchiveOptions
     @Argument(help: "The report to run (see --list).") var name: String?
-    @OptionGroup var filters: FilterOptions
+    @OptionGroup var filters: ReportFilterOptions
     @OptionGroup var output: OutputOptions
 
     @Flag(help: "List the reports and their parameters.") var list = false
@@ -66,11 +66,11 @@ struct ReportCommand: ParsableCommand {
         }
         let zone = try output.zone()
         let filter = try filters.filter(zone: zone)
-        let database = try archive.openForReading().database
         if all, let outputDir {
-            let export = ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
-                                      zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
-            let manifest = try export.run(on: database, outputDirectory: outputDir,
+            let export = try ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
+                                          zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
+            let session = try archive.openForReading()
+            let manifest = try export.run(on: session, outputDirectory: outputDir,
                                           now: Int64(Date().timeIntervalSince1970))
             let files = manifest.reports.reduce(0) { $0 + $1.files.count }
             print("\(manifest.reports.count) reports, \(files) files and manifest.json written to \(outputDir)")
@@ -78,8 +78,9 @@ struct ReportCommand: ParsableCommand {
         }
         guard let name else { return }
         let report = try ReportCatalog.find(name, in: reports)
-        let query = ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters())
-        _ = try output.write { writer in try query.run(on: database, into: &writer) }
+        let query = try ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters())
+        let session = try archive.openForReading()
+        _ = try output.write { writer in try query.run(on: session, into: &writer) }
     }
 
     private func parsedParameters() throws -> [String: String] {

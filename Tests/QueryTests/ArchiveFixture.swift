@@ -139,9 +139,9 @@ func makeFixtureArchive(in directory: TemporaryDirectory, upsert: Bool = true) t
     return path
 }
 
-/// Opens the fixture read-only, as the query commands do.
-func openReadOnly(_ path: String) throws -> Database {
-    try Archive(path: path, mode: .readOnly).database
+/// Opens the fixture for reading, as the query commands do.
+func openReadOnly(_ path: String) throws -> ReadSession {
+    try ReadSession(path: path)
 }
 
 /// Runs a query into NDJSON in memory and parses each line with JSONSerialization.

@@ -24,7 +24,7 @@ private func ids(_ objects: [[String: Any]]) -> [String] {
     objects.map { "\($0["instance"] as? String ?? "?")/\($0["id"] as? String ?? "?")" }
 }
 
-private func run(_ query: EventQuery, _ database: Database) throws -> [[String: Any]] {
+private func run(_ query: EventQuery, _ database: ReadSession) throws -> [[String: Any]] {
     try ndjsonObjects { writer in try query.run(on: database, into: &writer) }
 }
 
@@ -51,7 +51,7 @@ private func run(_ query: EventQuery, _ database: Database) throws -> [[String: 
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
         let berlin = try TimeZoneOption.parse("Europe/Berlin")
-        let query = EventQuery(filter: EventFilter(instance: "main", limit: 1, order: .oldest))
+        let query = try EventQuery(filter: EventFilter(instance: "main", limit: 1, order: .oldest))
         let sink = OutputSink()
         var zoned = NDJSONWriter(sink: sink, times: TimestampFormatter(zone: berlin))
         try query.run(on: database, into: &zoned)
@@ -169,7 +169,7 @@ private func run(_ query: EventQuery, _ database: Database) throws -> [[String: 
     @Test func aroundListsTheSameInstanceWithinTheWindow() throws {
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
-        let query = EventQuery(filter: EventFilter(order: .oldest), around: ("e05-login-bob", 100))
+        let query = try EventQuery(filter: EventFilter(order: .oldest), around: ("e05-login-bob", 100))
         let found = ids(try run(query, database))
         let expected = mainCurrent.filter { abs($0.epoch - (fixtureDay + 400)) <= 100 }.sorted { $0.epoch < $1.epoch }
         #expect(Set(found) == Set(expected.map { "main/\($0.id)" }))

@@ -95,7 +95,7 @@ private let reportTasks = [
     taskJSON(id: "704", type: "app", percent: 50, active: true, success: nil, error: nil, epoch: t0 + 400),      // running
 ]
 
-private func makeReportArchive(_ directory: TemporaryDirectory) throws -> Database {
+private func makeReportArchive(_ directory: TemporaryDirectory) throws -> ReadSession {
     let path = directory.file("reports.db")
     do {
         let archive = try Archive(path: path)
@@ -109,7 +109,7 @@ private func makeReportArchive(_ directory: TemporaryDirectory) throws -> Databa
     return try openReadOnly(path)
 }
 
-private func runReport(_ name: String, _ database: Database, filter: EventFilter = EventFilter(), summary: Bool = false,
+private func runReport(_ name: String, _ database: ReadSession, filter: EventFilter = EventFilter(), summary: Bool = false,
                        parameters: [String: String] = [:]) throws -> [[String: Any]] {
     let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
     return try ndjsonObjects { writer in
@@ -390,7 +390,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         }
         let database = try openReadOnly(path)
         let output = directory.file("out/daily")
-        let export = ReportExport(reports: try ReportCatalog.builtIn(), filter: EventFilter(since: fixtureDay, until: fixtureDay + 86_400),
+        let export = try ReportExport(reports: try ReportCatalog.builtIn(), filter: EventFilter(since: fixtureDay, until: fixtureDay + 86_400),
                                   formats: try ReportExport.parseFormats("csv,ndjson"), toolVersion: "1.2.3", archivePath: path)
         let manifest = try export.run(on: database, outputDirectory: output, now: fixtureDay + 100_000)
         let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()

@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Query
 
-private func search(_ query: SearchQuery, _ database: Database) throws -> [[String: Any]] {
+private func search(_ query: SearchQuery, _ database: ReadSession) throws -> [[String: Any]] {
     try ndjsonObjects { writer in try query.run(on: database, into: &writer) }
 }
 
@@ -137,6 +137,9 @@ private func keys(_ rows: [[String: Any]]) -> [String] {
     @Test func readOnlyConnectionRefusesWrites() throws {
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
-        #expect(throws: SQLiteError.self) { try database.execute("DELETE FROM events") }
+        #expect(throws: SQLiteError.self) {
+            let statement = try database.prepare("DELETE FROM events")
+            _ = try statement.step()
+        }
     }
 }

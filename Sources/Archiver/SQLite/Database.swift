@@ -11,7 +11,21 @@ import Glibc
 /// lent out inside `withStatement`, under that lock. Keep blocking work like this off Swift's
 /// cooperative thread pool.
 public final class Database: @unchecked Sendable {
-    public enum Mode: Sendable { case readWrite, readOnly }
+    public enum Mode: Sendable {
+        case readWrite, readOnly
+
+        /// The connection's page cache, KiB: the one place it is chosen. A sync writes each page once
+        /// and looks rows up by id, so the upper levels of the id indexes and a page's FTS segments are
+        /// all it needs cached; a reader streams each page once, and its cache also bounds SQLite's
+        /// in-memory sort before it spills to temporary files. Larger caches only filled up on large
+        /// archives and raised the resident memory (Benchmarks/NOTES.md, B5 and B6).
+        var pageCacheKibibytes: Int {
+            switch self {
+            case .readWrite: 16_384
+            case .readOnly: 8_192
+            }
+        }
+    }
 
     public let path: String
     public let mode: Mode
@@ -62,8 +76,7 @@ public final class Database: @unchecked Sendable {
                 try execute("PRAGMA journal_mode = WAL")
                 try execute("PRAGMA synchronous = NORMAL")
             }
-            // A sync commits pages of hundreds of several-KB rows plus their FTS index: keep them in memory.
-            try execute("PRAGMA cache_size = -65536")
+            try execute("PRAGMA cache_size = -\(mode.pageCacheKibibytes)")
         } catch var error as SQLiteError {
             // deinit closes the connection: self is fully initialised here.
             error.context = path

@@ -10,10 +10,6 @@ public enum ArchiveSync {
         // The archive is opened first so that a missing folder or a damaged file gets the archive's
         // own precise error; the lock then keeps a second sync out before anything is written.
         let archive = try Archive(path: archivePath, mode: .readWrite)
-        // A sync writes each page once and looks rows up by id: a 16 MB page cache holds the hot upper
-        // levels of the id index and a page's FTS segments. The 64 MB default filled completely on a
-        // large backfill, which alone put a 1,000,000-event sync over 100 MB of RSS (BENCHMARKS.md, B6).
-        try archive.database.execute("PRAGMA cache_size = -\(SyncOptions.cacheKilobytes)")
         let lock = try SyncLock(archivePath: archivePath)
         defer { withExtendedLifetime(lock) {} }
         return try await SyncEngine(client: client, archive: archive, options: options, clock: clock)

@@ -23,8 +23,6 @@ public enum SyncStream: String, CaseIterable, Sendable, Codable {
 
 /// What one `sync` run does.
 public struct SyncOptions: Sendable {
-    /// SQLite page cache of a sync's connection, in KiB.
-    static let cacheKilobytes = 16384
     /// The archive's name for this server (several servers share one archive).
     public var instanceName: String
     public var streams: Set<SyncStream>

@@ -12,13 +12,17 @@ import Client
 /// With `history`, every archived version is a row, with `version` and `firstSeen` (when the archive
 /// first saw that content) added: a `user.login` upserted in place shows each of its logins.
 public struct EventQuery: Sendable {
-    public var filter: EventFilter
-    public var history: Bool
+    public let filter: EventFilter
+    public let history: Bool
     /// `--around EVENT_ID --window 5m`: everything on the same instance within `window` seconds either side
     /// of that event (both ends inclusive), with the other filters still applied; replaces since/until.
-    public var around: (eventID: String, window: Int64)?
+    public let around: (eventID: String, window: Int64)?
 
-    public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil) {
+    /// - Throws: `QueryInputError` for an invalid filter or a window that is not positive.
+    public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil)
+        throws {
+        try filter.validate()
+        if let around, around.window <= 0 { throw QueryInputError("--window must be positive") }
         self.filter = filter
         self.history = history
         self.around = around
@@ -28,14 +32,12 @@ public struct EventQuery: Sendable {
     public static let historyColumns = columns + ["version", "firstSeen"].map(Column.init)
 
     /// Streams the matching events into `writer` (begin … finish) and returns how many there were.
-    /// - Throws: `QueryInputError` for invalid filters or an unknown `--around` event; `SQLiteError`.
+    /// - Throws: `QueryInputError` for an unknown `--around` event; `SQLiteError`.
     @discardableResult
-    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
+    public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
         var filter = self.filter
-        try filter.validate()
         if let around {
-            guard around.window > 0 else { throw QueryInputError("--window must be positive") }
-            let (instance, epoch) = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: database)
+            let (instance, epoch) = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: session)
             filter.instance = instance
             filter.since = epoch - around.window
             filter.until = epoch + around.window + 1   // the window is inclusive on both sides
@@ -52,7 +54,7 @@ public struct EventQuery: Sendable {
         // a text filter needs them, so `events --limit 50` does not read every event's JSON to sort it; and
         // reading them one by one instead of in a join keeps SQLite from sorting the whole export's raw
         // JSON again (a join gets a temporary B-tree of every row, GBs for a million events, BENCHMARKS.md B5).
-        // Both statements run in one read transaction (the first stays open), so they see one snapshot.
+        // Both statements read the session's one snapshot.
         let needsRaw = history || filter.user != nil || filter.app != nil || filter.ip != nil
         let pickJoin = needsRaw
             ? "JOIN event_versions v ON v.event_id = e.id" + (history ? "" : " AND v.version = e.version")
@@ -64,14 +66,14 @@ public struct EventQuery: Sendable {
             \(order)
             \(limit.sql)
             """
-        let detail = try database.prepare("""
+        let detail = try session.prepare("""
             SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
             FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
             JOIN instances i ON i.id = e.instance_id
             WHERE e.id = ?1
             """)
         let history = self.history
-        return try RowStreaming.run(database, SQLFragment(pick, condition.values + limit.values),
+        return try RowStreaming.run(session, SQLFragment(pick, condition.values + limit.values),
                                     columns: history ? EventQuery.historyColumns : EventQuery.columns,
                                     into: &writer) { picked in
             detail.reset()
@@ -79,7 +81,7 @@ public struct EventQuery: Sendable {
             try detail.bind(picked.int64(at: 1), at: 2)
             guard try detail.step() else {
                 throw SQLiteError(kind: .notADatabase, code: 0, message: "event row \(picked.int64(at: 0)) has no version \(picked.int64(at: 1))",
-                                  context: database.path)
+                                  context: session.path)
             }
             let raw = detail.bytes(at: 3)
             // One pass over the stored JSON finds the three members the output keeps as received.
@@ -102,12 +104,12 @@ public struct EventQuery: Sendable {
     }
 
     /// The instance and creation time of the event with API id `eventID`.
-    static func locate(eventID: String, instance: String?, in database: Database) throws -> (String, Int64) {
+    static func locate(eventID: String, instance: String?, in session: ReadSession) throws -> (String, Int64) {
         var found: [(String, Int64)] = []
         var sql = "SELECT i.name, e.creation_epoch FROM events e JOIN instances i ON i.id = e.instance_id WHERE e.api_id = ?"
         var values: [SQLValue] = [.text(eventID)]
         if let instance { sql += " AND i.name = ?"; values.append(.text(instance)) }
-        try database.forEachRow(sql, values) { row in found.append((row.string(at: 0), row.int64(at: 1))) }
+        try session.forEachRow(sql, values) { row in found.append((row.string(at: 0), row.int64(at: 1))) }
         guard let first = found.first else {
             throw QueryInputError("no event with id \(TimeExpression.quoted(eventID)) in the archive"
                                   + (instance.map { " for instance \(TimeExpression.quoted($0))" } ?? ""))

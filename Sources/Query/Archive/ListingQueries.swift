@@ -7,9 +7,12 @@ import Archiver
 /// Alerts (`eventId` null) are rewritten in place by the server; their earlier texts are versions in the
 /// archive. `--action`, `--user`, `--app` and `--ip` do not apply and are refused.
 public struct NotificationQuery: Sendable {
-    public var filter: EventFilter
+    public let filter: EventFilter
 
-    public init(filter: EventFilter = EventFilter()) {
+    /// - Throws: `QueryInputError` for an invalid filter or one that filters events only.
+    public init(filter: EventFilter = EventFilter()) throws {
+        try filter.validate()
+        try filter.requireNoEventOnlyFilters(for: "notifications")
         self.filter = filter
     }
 
@@ -17,9 +20,7 @@ public struct NotificationQuery: Sendable {
         .map(Column.init)
 
     @discardableResult
-    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
-        try filter.validate()
-        try filter.requireNoEventOnlyFilters(for: "notifications")
+    public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
         var conditions = filter.timeConditions(column: "n.creation_epoch")
         if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
         let condition = SQLFragment.and(conditions)
@@ -31,7 +32,7 @@ public struct NotificationQuery: Sendable {
             \(filter.orderBy(time: "n.creation_epoch", tieBreaker: "n.id"))
             \(limit.sql)
             """
-        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+        return try RowStreaming.run(session, SQLFragment(sql, condition.values + limit.values),
                                     columns: NotificationQuery.columns, into: &writer) { row in
             [row.textCell(0), row.textCell(1), row.textCell(2), row.textCell(3), row.timeCell(4), row.booleanCell(5),
              row.textCell(6)]
@@ -45,9 +46,12 @@ public struct NotificationQuery: Sendable {
 /// and while running), `errorMessage` (whether the server sent an error object, a string or the 2019
 /// `errorMessage`), `message`, `result` (JSON as received), plus `instance`.
 public struct TaskQuery: Sendable {
-    public var filter: EventFilter
+    public let filter: EventFilter
 
-    public init(filter: EventFilter = EventFilter()) {
+    /// - Throws: `QueryInputError` for an invalid filter or one that filters events only.
+    public init(filter: EventFilter = EventFilter()) throws {
+        try filter.validate()
+        try filter.requireNoEventOnlyFilters(for: "tasks")
         self.filter = filter
     }
 
@@ -55,9 +59,7 @@ public struct TaskQuery: Sendable {
                                  "errorMessage", "message", "result", "instance"].map(Column.init)
 
     @discardableResult
-    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
-        try filter.validate()
-        try filter.requireNoEventOnlyFilters(for: "tasks")
+    public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
         var conditions = filter.timeConditions(column: "t.creation_epoch")
         if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
         let condition = SQLFragment.and(conditions)
@@ -71,7 +73,7 @@ public struct TaskQuery: Sendable {
             \(filter.orderBy(time: "t.creation_epoch", tieBreaker: "t.id"))
             \(limit.sql)
             """
-        return try RowStreaming.run(database, SQLFragment(sql, condition.values + limit.values),
+        return try RowStreaming.run(session, SQLFragment(sql, condition.values + limit.values),
                                     columns: TaskQuery.columns, into: &writer) { row in
             [row.textCell(0), row.textCell(1), row.timeCell(2), row.integerCell(3), row.booleanCell(4),
              row.booleanCell(5), row.booleanCell(6), row.textCell(7), row.textCell(8),

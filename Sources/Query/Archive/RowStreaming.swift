@@ -3,21 +3,23 @@ import Archiver
 
 /// Runs one read-only SQL statement and streams its rows into a writer, one row in memory at a time.
 enum RowStreaming {
-    /// Prepares `fragment`, writes `columns`, then each row as `makeRow` builds it; returns the row count.
-    /// A raw FTS5 query's syntax error surfaces here (SQLite parses MATCH when stepping) and becomes a
-    /// one-line `QueryInputError`.
-    static func run<W: RowWriter>(_ database: Database, _ fragment: SQLFragment, columns: [Column],
+    /// Prepares `fragment` in `session` and streams it (see below).
+    static func run<W: RowWriter>(_ session: ReadSession, _ fragment: SQLFragment, columns: [Column],
                                   rawSearch: FTSQuery? = nil, into writer: inout W,
                                   makeRow: (Statement) throws -> [Cell]) throws -> Int {
-        // A listing reads each page once, so a large page cache buys nothing here, while the archive's
-        // 64 MB default fills up on a whole-archive export (and bounds SQLite's in-memory sort by the same
-        // amount): 8 MB keeps an export of a million events inside 50 MB of RSS (BENCHMARKS.md, B5).
-        try database.execute("PRAGMA cache_size = -8192")
-        let statement = try database.prepare(fragment.sql)
+        let statement = try session.prepare(fragment.sql)
         try statement.bind(fragment.values)
+        return try run(statement, columns: columns, rawSearch: rawSearch, into: &writer, makeRow: makeRow)
+    }
+
+    /// Writes `columns`, then each row of the bound `statement` as `makeRow` builds it; returns the row count.
+    /// The first row is read before anything is written, so a query that fails (a report's runtime
+    /// error, a raw FTS5 query's syntax error, which SQLite only finds when stepping) prints no header.
+    /// The FTS5 syntax error becomes a one-line `QueryInputError`.
+    static func run<W: RowWriter>(_ statement: Statement, columns: [Column], rawSearch: FTSQuery? = nil,
+                                  into writer: inout W, makeRow: (Statement) throws -> [Cell]) throws -> Int {
         var count = 0
         do {
-            // The first step runs before anything is written, so an invalid query prints no header.
             var hasRow = try statement.step()
             try writer.begin(columns: columns)
             while hasRow {

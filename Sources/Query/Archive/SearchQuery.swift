@@ -33,13 +33,17 @@ public enum SearchScope: String, Sendable, CaseIterable {
 /// best first, ties newest first. Filters `--action`, `--user`, `--app` and `--ip` only make sense for
 /// events and are refused when notifications or tasks are searched too.
 public struct SearchQuery: Sendable {
-    public var query: FTSQuery
-    public var filter: EventFilter
-    public var rankByRelevance: Bool
-    public var scopes: Set<SearchScope>
+    public let query: FTSQuery
+    public let filter: EventFilter
+    public let rankByRelevance: Bool
+    public let scopes: Set<SearchScope>
 
+    /// - Throws: `QueryInputError` for an invalid filter, no scope, or an event filter with other scopes.
     public init(query: FTSQuery, filter: EventFilter = EventFilter(), rankByRelevance: Bool = false,
-                scopes: Set<SearchScope> = [.events]) {
+                scopes: Set<SearchScope> = [.events]) throws {
+        try filter.validate()
+        guard !scopes.isEmpty else { throw QueryInputError("--in needs at least one of events, notifications, tasks") }
+        if scopes != [.events] { try filter.requireNoEventOnlyFilters(for: "notifications and tasks") }
         self.query = query
         self.filter = filter
         self.rankByRelevance = rankByRelevance
@@ -49,12 +53,9 @@ public struct SearchQuery: Sendable {
     public static let columns = ["kind", "id", "creationTime", "instance", "summary", "snippet", "object"].map(Column.init)
 
     /// Streams the hits into `writer` and returns how many there were.
-    /// - Throws: `QueryInputError` for invalid filters or (raw mode) an FTS5 syntax error; `SQLiteError`.
+    /// - Throws: `QueryInputError` for (raw mode) an FTS5 syntax error; `SQLiteError`.
     @discardableResult
-    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
-        try filter.validate()
-        guard !scopes.isEmpty else { throw QueryInputError("--in needs at least one of events, notifications, tasks") }
-        if scopes != [.events] { try filter.requireNoEventOnlyFilters(for: "notifications and tasks") }
+    public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
 
         var arms: [SQLFragment] = []
         let match = SQLValue.text(query.matchExpression)
@@ -94,7 +95,7 @@ public struct SearchQuery: Sendable {
         let limit = filter.limitClause
         let sql = "SELECT kind, api_id, epoch, instance, summary, snippet, raw FROM ("
             + arms.map(\.sql).joined(separator: "\nUNION ALL\n") + ")\n\(order)\n\(limit.sql)"
-        return try RowStreaming.run(database, SQLFragment(sql, arms.flatMap(\.values) + limit.values),
+        return try RowStreaming.run(session, SQLFragment(sql, arms.flatMap(\.values) + limit.values),
                                     columns: SearchQuery.columns, rawSearch: query, into: &writer) { row in
             [row.textCell(0), row.textCell(1), row.timeCell(2), row.textCell(3), row.textCell(4), row.textCell(5),
              row.jsonCell(6)]

@@ -10,16 +10,19 @@ import Foundation
 /// the archive's coverage and gaps inside it (a report over a window the archive does not fully cover
 /// says so), and per report its parameters and per file the row count and SHA-256 of the bytes on disk.
 public struct ReportExport: Sendable {
-    public var reports: [Report]
-    public var filter: EventFilter
-    public var formats: [OutputFormat]
+    public let reports: [Report]
+    public let filter: EventFilter
+    public let formats: [OutputFormat]
     /// The `--tz` zone for times in the files (nil: UTC).
-    public var zone: TimeZone?
-    public var toolVersion: String
-    public var archivePath: String
+    public let zone: TimeZone?
+    public let toolVersion: String
+    public let archivePath: String
 
+    /// - Throws: `QueryInputError` for an invalid filter (or `--action`) or no format.
     public init(reports: [Report], filter: EventFilter = EventFilter(), formats: [OutputFormat] = [.csv, .json],
-                zone: TimeZone? = nil, toolVersion: String, archivePath: String) {
+                zone: TimeZone? = nil, toolVersion: String, archivePath: String) throws {
+        try ReportQuery.validate(filter)
+        guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
         self.reports = reports
         self.filter = filter
         self.formats = formats
@@ -40,18 +43,10 @@ public struct ReportExport: Sendable {
 
     /// Writes every report into `directory` (created with mode 0700 when missing) and returns the manifest,
     /// also written there as `manifest.json`. `now` (epoch seconds) is the generation time recorded.
+    /// Every report and the manifest read the session's one snapshot: an hourly sync committing halfway
+    /// cannot make the files and the coverage describe different moments.
     @discardableResult
-    public func run(on database: Database, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
-        // One read transaction for every report and the manifest: an hourly sync committing halfway
-        // must not make the files and the coverage describe different moments.
-        try database.execute("BEGIN")
-        defer { try? database.execute("COMMIT") }
-        return try export(on: database, outputDirectory: directory, now: now)
-    }
-
-    private func export(on database: Database, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
-        try filter.validate()
-        guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
+    public func run(on session: ReadSession, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             do {
@@ -69,16 +64,16 @@ public struct ReportExport: Sendable {
             var variants: [(summary: Bool, suffix: String)] = [(false, "")]
             if report.summary != nil { variants.append((true, "-summary")) }
             for variant in variants {
-                let query = ReportQuery(report: report, filter: filter, summary: variant.summary)
+                let query = try ReportQuery(report: report, validatedFilter: filter, summary: variant.summary)
                 var parameters: [String: String?] = [:]
-                for (name, value) in try query.boundValues() { parameters[name] = .some(ReportExport.text(value)) }
+                for (name, value) in query.boundValues { parameters[name] = .some(ReportExport.text(value)) }
                 var files: [ReportManifest.FileEntry] = []
                 for format in formats {
                     let name = report.name + variant.suffix + "." + format.fileExtension
                     let path = (directory as NSString).appendingPathComponent(name)
                     let rows = try AtomicOutputFile.write(to: path) { sink in
                         var writer = format.makeWriter(sink: sink, times: TimestampFormatter(zone: zone))
-                        return try query.run(on: database, into: &writer)
+                        return try query.run(on: session, into: &writer)
                     }
                     files.append(ReportManifest.FileEntry(format: format.rawValue, file: name, rows: rows,
                                                           sha256: try ReportExport.sha256(ofFile: path)))
@@ -88,14 +83,23 @@ public struct ReportExport: Sendable {
                                                           parameters: parameters, files: files))
             }
         }
+        let ranges = try session.recordedRanges(within: RecordedRanges.Window(since: filter.since, until: filter.until,
+                                                                             instance: filter.instance))
         let manifest = ReportManifest(
             tool: "cloudron-audit", toolVersion: toolVersion, archive: archivePath,
             generatedAt: times.string(from: now), timeZone: zone?.identifier ?? "UTC",
             window: ReportManifest.Window(since: filter.since.map { times.string(from: $0) },
                                           until: filter.until.map { times.string(from: $0) },
                                           instance: filter.instance),
-            coverage: try ReportExport.coverage(database, filter: filter, times: &times),
-            gaps: try ReportExport.gaps(database, filter: filter, times: &times),
+            coverage: ranges.flatMap { entry in
+                entry.coverage.map { ReportManifest.Range(instance: entry.instance, stream: entry.stream,
+                                                          from: times.string(from: $0.from), to: times.string(from: $0.to)) }
+            },
+            gaps: ranges.flatMap { entry in
+                entry.gaps.map { ReportManifest.Range(instance: entry.instance, stream: entry.stream,
+                                                      from: times.string(from: $0.from), to: times.string(from: $0.to),
+                                                      reason: $0.reason) }
+            },
             reports: entries)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
@@ -130,38 +134,6 @@ public struct ReportExport: Sendable {
         return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 
-    /// Coverage ranges of every stream overlapping the window, clipped to it.
-    static func coverage(_ database: Database, filter: EventFilter, times: inout TimestampFormatter) throws
-        -> [ReportManifest.Range] {
-        try ranges(database, table: "coverage", extra: "", filter: filter, times: &times)
-    }
-
-    static func gaps(_ database: Database, filter: EventFilter, times: inout TimestampFormatter) throws
-        -> [ReportManifest.Range] {
-        try ranges(database, table: "gaps", extra: ", g.reason", filter: filter, times: &times)
-    }
-
-    private static func ranges(_ database: Database, table: String, extra: String, filter: EventFilter,
-                               times: inout TimestampFormatter) throws -> [ReportManifest.Range] {
-        var result: [ReportManifest.Range] = []
-        let sql = """
-            SELECT i.name, g.stream, MAX(g.from_epoch, COALESCE(?1, g.from_epoch)),
-                   MIN(g.to_epoch, COALESCE(?2 - 1, g.to_epoch))\(extra)
-            FROM \(table) g JOIN instances i ON i.id = g.instance_id
-            WHERE (?1 IS NULL OR g.to_epoch >= ?1) AND (?2 IS NULL OR g.from_epoch < ?2) AND (?3 IS NULL OR i.name = ?3)
-            ORDER BY i.name, g.stream, g.from_epoch
-            """
-        let statement = try database.prepare(sql)
-        try statement.bind([filter.since.map(SQLValue.integer) ?? .null, filter.until.map(SQLValue.integer) ?? .null,
-                            filter.instance.map(SQLValue.text) ?? .null])
-        while try statement.step() {
-            result.append(ReportManifest.Range(instance: statement.string(at: 0), stream: statement.string(at: 1),
-                                               from: times.string(from: statement.int64(at: 2)),
-                                               to: times.string(from: statement.int64(at: 3)),
-                                               reason: extra.isEmpty ? nil : statement.optionalString(at: 4)))
-        }
-        return result
-    }
 }
 
 /// `manifest.json` of a `report --all` run.

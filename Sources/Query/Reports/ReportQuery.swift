@@ -7,26 +7,27 @@ import Foundation
 /// given) and `:limit` (-1 for none); each report uses the ones that make sense for it. `--action` is
 /// refused (a report chooses its own actions) and the order is the report's own (chronological).
 public struct ReportQuery: Sendable {
-    public var report: Report
-    public var filter: EventFilter
-    public var summary: Bool
-    /// Report-specific parameter values as the user typed them, by name; defaults fill the rest.
-    public var parameters: [String: String]
+    public let report: Report
+    public let filter: EventFilter
+    public let summary: Bool
+    /// Every value bound for this run, by parameter name (for `manifest.json`): the filters (NULL when
+    /// not given) and each report parameter (its default when not given).
+    public let boundValues: [String: SQLValue]
+    /// The statement run: the report's, or its summary's.
+    private let sql: String
+    private let columns: [ReportColumn]
 
+    /// - Parameter parameters: report-specific values as the user typed them, by name; defaults fill the rest.
+    /// - Throws: `QueryInputError` for an invalid filter, `--action`, an unknown or invalid parameter, or
+    ///   `--summary` of a report that has none.
     public init(report: Report, filter: EventFilter = EventFilter(), summary: Bool = false,
-                parameters: [String: String] = [:]) {
-        self.report = report
-        self.filter = filter
-        self.summary = summary
-        self.parameters = parameters
+                parameters: [String: String] = [:]) throws {
+        try Self.validate(filter)
+        try self.init(report: report, validatedFilter: filter, summary: summary, parameters: parameters)
     }
 
-    /// Every value bound for this run, by parameter name (for `manifest.json`).
-    public func boundValues() throws -> [String: SQLValue] {
-        try filter.validate()
-        guard filter.actions.isEmpty else {
-            throw QueryInputError("--action does not apply to reports: each report chooses its own actions")
-        }
+    /// For a filter passed through `validate(_:)` already: `report --all` checks its filter once for every report.
+    init(report: Report, validatedFilter filter: EventFilter, summary: Bool, parameters: [String: String] = [:]) throws {
         for name in parameters.keys where !report.parameters.contains(where: { $0.name == name }) {
             throw QueryInputError("report \(report.name) has no parameter --\(name)"
                                   + (report.parameters.isEmpty ? "" : " (it has " + report.parameters.map { "--\($0.name)" }.joined(separator: ", ") + ")"))
@@ -43,14 +44,6 @@ public struct ReportQuery: Sendable {
         for parameter in report.parameters {
             values[parameter.name] = try parameter.value(parameters[parameter.name] ?? parameter.defaultValue)
         }
-        return values
-    }
-
-    /// Streams the report's rows into `writer` and returns how many there were.
-    @discardableResult
-    public func run<W: RowWriter>(on database: Database, into writer: inout W) throws -> Int {
-        let values = try boundValues()
-        let sql: String, columns: [ReportColumn]
         if summary {
             guard let variant = report.summary else {
                 throw QueryInputError("report \(report.name) has no --summary")
@@ -59,7 +52,24 @@ public struct ReportQuery: Sendable {
         } else {
             (sql, columns) = (report.sql, report.columns)
         }
-        let statement = try database.prepare(sql)
+        self.report = report
+        self.filter = filter
+        self.summary = summary
+        self.boundValues = values
+    }
+
+    /// Checks a filter for reports: valid, and without `--action`.
+    static func validate(_ filter: EventFilter) throws {
+        try filter.validate()
+        guard filter.actions.isEmpty else {
+            throw QueryInputError("--action does not apply to reports: each report chooses its own actions")
+        }
+    }
+
+    /// Streams the report's rows into `writer` and returns how many there were.
+    @discardableResult
+    public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
+        let statement = try session.prepare(sql)
         // The connection is read-only already; this names the report instead of a SQLite write error.
         guard statement.isReadOnly else {
             throw QueryInputError("report \(report.name) (\(report.origin)) is not a read-only query: reports may only read the archive")
@@ -68,30 +78,23 @@ public struct ReportQuery: Sendable {
             throw QueryInputError("report \(report.name) (\(report.origin)) declares \(columns.count) columns "
                                   + "but its SQL returns \(statement.columnCount)")
         }
-        for (name, value) in values {
+        for (name, value) in boundValues {
             for prefix in [":", "@", "$"] {
                 if let index = try? statement.parameterIndex(prefix + name) { try statement.bind(value, at: index) }
             }
         }
-        try writer.begin(columns: columns.map { Column($0.name) })
-        var count = 0
-        while try statement.step() {
-            var row: [Cell] = []
-            row.reserveCapacity(columns.count)
-            for (offset, column) in columns.enumerated() {
+        let kinds = columns.map(\.kind)
+        return try RowStreaming.run(statement, columns: columns.map { Column($0.name) }, into: &writer) { row in
+            kinds.indices.map { offset in
                 let index = Int32(offset)
-                switch column.kind {
-                case .text: row.append(statement.anyCell(index))
-                case .integer: row.append(statement.isNull(at: index) ? .null : .integer(statement.int64(at: index)))
-                case .time: row.append(statement.timeCell(index))
-                case .json: row.append(statement.jsonCell(index))
-                case .bool: row.append(statement.booleanCell(index))
+                switch kinds[offset] {
+                case .text: return row.anyCell(index)
+                case .integer: return row.integerCell(index)
+                case .time: return row.timeCell(index)
+                case .json: return row.jsonCell(index)
+                case .bool: return row.booleanCell(index)
                 }
             }
-            try writer.write(row: row)
-            count += 1
         }
-        try writer.finish()
-        return count
     }
 }
