@@ -195,4 +195,16 @@ struct SyncTests {
         let start = (window.page - 1) * window.perPage
         #expect(start <= range.0 && range.1 < start + window.perPage)
     }
+
+    @Test("Under a per_page cap a window never asks for more than the cap, and centres the wanted offsets", arguments: [
+        (0, 64, 50), (31, 95, 50), (950, 1014, 50), (10_000, 10_256, 120), (70, 200, 64),
+    ])
+    func cappedPageWindow(range: (Int, Int, Int)) {
+        let window = PageWindow(covering: range.0, range.1, maxPerPage: range.2)
+        #expect(window.perPage <= range.2)
+        let start = (window.page - 1) * window.perPage, middle = range.0 + (range.1 - range.0) / 2
+        // The middle lies at least a quarter of the cap from either edge (or the log's start).
+        #expect(start <= middle && middle < start + window.perPage)
+        #expect(middle - start >= min(middle, range.2 / 4) && start + window.perPage - 1 - middle >= range.2 / 4 - 1)
+    }
 }

@@ -81,18 +81,11 @@ struct EventLogSync {
         }
         let coveredFrom = first.reachedEnd ? first.oldest : threshold
 
-        var top = first.top
-        var rewalks = 0
-        while rewalks < options.maxRewalks, let newest = top {
-            let again = try await walk.passAdapting(stopBelow: newest, pageSize: min(options.pageSize, 100))
-            rewalks += 1
-            top = max(newest, again.top ?? newest)
-            if again.fresh == 0 { break }
-        }
+        let finalTop = try await walk.rewalk(below: first.top, pageSize: min(options.pageSize, 100),
+                                             limit: options.maxRewalks)
 
         // The run's conclusions commit together: a crash before this point leaves the old high-water
         // mark, and the next run simply walks the same ground again.
-        let finalTop = top
         let finalState = EventStreamState(highWater: [previousHighWater, finalTop].compactMap { $0 }.max())
         try archive.transaction {
             if let gap {

@@ -60,6 +60,21 @@ struct NewestFirstWalk<Item: ListedObject> {
         }
     }
 
+    /// Walks again from page 1 down to `top` while each walk finds something new (objects that arrived
+    /// at the top, or moved there, while the last one walked), at most `limit` times. Returns the newest
+    /// second seen; whatever arrives after the last walk is picked up by the next run.
+    mutating func rewalk(below top: Int64?, pageSize: Int, limit: Int) async throws -> Int64? {
+        var top = top
+        var rewalks = 0
+        while rewalks < limit, let newest = top {
+            let again = try await passAdapting(stopBelow: newest, pageSize: pageSize)
+            rewalks += 1
+            top = max(newest, again.top ?? newest)
+            if again.fresh == 0 { break }
+        }
+        return top
+    }
+
     /// Pages from page 1 until a page ends below `stopBelow` (or at the end of the list).
     mutating func pass(stopBelow: Int64?, pageSize: Int) async throws -> Pass {
         passes += 1

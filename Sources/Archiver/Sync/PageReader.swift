@@ -78,7 +78,8 @@ struct PageReader<Item: ListedObject> {
     mutating func readWholeSecond(_ second: Int64, nearOffset offset: Int) async throws -> [Item] {
         var margin = 32
         for _ in 0..<8 {
-            let window = PageWindow(covering: max(0, offset - margin), offset + margin)
+            let wanted = (lo: max(0, offset - margin), hi: offset + margin)
+            let window = PageWindow(covering: wanted.lo, wanted.hi, maxPerPage: servedPageSize ?? .max)
             let items = try await page(window.page, perPage: window.perPage)
             let openAbove = window.page == 1 || (items.first.map { $0.epochSeconds > second } ?? false)
             // A short answer is the list's end, unless it is only as long as the server's known cap.
@@ -87,6 +88,8 @@ struct PageReader<Item: ListedObject> {
             if openAbove && openBelow {
                 return items.filter { $0.epochSeconds == second }
             }
+            // A window the server's cap made smaller than asked cannot grow any further.
+            if window.perPage < wanted.hi - wanted.lo + 1 { break }
             margin *= 4
         }
         throw SyncError.tieGroupUnreadable(stream: stream, second: second)
@@ -111,15 +114,33 @@ extension PageReader where Item == CloudronTask {
     }
 }
 
-/// The smallest offset page (`page`, `perPage`) that holds the offsets `lo...hi` in one request.
+/// One offset page (`page`, `perPage`) chosen to hold given offsets in one request.
 struct PageWindow: Equatable {
     var page: Int
     var perPage: Int
 
-    init(covering lo: Int, _ hi: Int) {
+    /// The smallest page that holds the offsets `lo...hi`. When that needs more than `maxPerPage` rows
+    /// (a server that caps `per_page` would silently answer fewer, from another offset), the page of at
+    /// most `maxPerPage` rows that leaves the most room on both sides of the middle of `lo...hi`.
+    init(covering lo: Int, _ hi: Int, maxPerPage: Int = .max) {
         var perPage = max(1, hi - lo + 1)
         while lo / perPage != hi / perPage { perPage += 1 }
-        self.page = lo / perPage + 1
+        guard perPage > maxPerPage else {
+            self.init(page: lo / perPage + 1, perPage: perPage)
+            return
+        }
+        let middle = lo + (hi - lo) / 2
+        var best = (room: -1, page: 1, perPage: maxPerPage)
+        for size in max(1, maxPerPage / 2)...max(1, maxPerPage) {
+            let start = middle / size * size
+            let room = min(middle - start, start + size - 1 - middle)
+            if room > best.room { best = (room, middle / size + 1, size) }
+        }
+        self.init(page: best.page, perPage: best.perPage)
+    }
+
+    private init(page: Int, perPage: Int) {
+        self.page = page
         self.perPage = perPage
     }
 }

@@ -77,14 +77,27 @@ public struct SyncEngine {
 
     /// Notifications tie on `creationTime` with no tie-breaker, like events, but they are few: the
     /// whole list is read as one page, growing the page until it comes back short, so the set is one
-    /// consistent snapshot.
+    /// consistent snapshot. A server that caps `per_page` cannot give one: its list is then walked as
+    /// the event log is (ties read whole), to its end, and again while its top moves (alert rewrites).
     private func syncNotifications(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
-        var reader = PageReader.notifications(client)
-        defer { report.listRequests[.notifications] = reader.requests }
+        let archive = self.archive, clock = self.clock
+        var walk = NewestFirstWalk(reader: .notifications(client), clock: clock, progress: options.progress) { notes in
+            try archive.transaction {
+                try archive.ingest(notifications: notes, instance: instance, run: run, seenAt: clock())
+            }
+        }
+        defer { report.listRequests[.notifications] = walk.reader.requests }
         var perPage = 1000
         while true {
-            let notifications = try await reader.page(1, perPage: perPage)
+            let notifications = try await walk.reader.page(1, perPage: perPage)
             if notifications.count < perPage {
+                do {
+                    try await walk.reader.confirmEnd(notifications, page: 1, perPage: perPage)
+                } catch SyncError.pageSizeCapped {
+                    let whole = try await walk.passAdapting(stopBelow: nil, pageSize: perPage)
+                    _ = try await walk.rewalk(below: whole.top, pageSize: perPage, limit: options.maxRewalks)
+                    return walk.counts
+                }
                 return try archive.transaction {
                     try archive.ingest(notifications: notifications, instance: instance, run: run, seenAt: clock())
                 }
@@ -95,19 +108,31 @@ public struct SyncEngine {
 
     /// Tasks are ordered `creationTime DESC, id DESC`, a stable order: plain paging loses nothing
     /// (new tasks enter at the top and only repeat rows). Unfinished tasks get a new version each
-    /// run until they finish, because every run re-reads them.
+    /// run until they finish, because every run re-reads them. A server that turns out to cap
+    /// `per_page` is read again from page 1 with the size it serves.
     private func syncTasks(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
         var reader = PageReader.tasks(client)
         defer { report.listRequests[.tasks] = reader.requests }
-        let perPage = 1000
         var counts = IngestCounts()
+        do {
+            try await readTasks(with: &reader, perPage: 1000, instance: instance, run: run, counts: &counts)
+        } catch SyncError.pageSizeCapped {
+            try await readTasks(with: &reader, perPage: reader.pageSize(1000), instance: instance, run: run, counts: &counts)
+        }
+        return counts
+    }
+
+    private func readTasks(with reader: inout PageReader<CloudronTask>, perPage: Int, instance: Int64, run: Int64,
+                           counts: inout IngestCounts) async throws {
         var page = 1
         while true {
             let tasks = try await reader.page(page, perPage: perPage)
             counts = counts + (try archive.transaction {
                 try archive.ingest(tasks: tasks, instance: instance, run: run, seenAt: clock())
             })
-            if tasks.count < perPage { return counts }
+            if tasks.count < perPage {
+                return try await reader.confirmEnd(tasks, page: page, perPage: perPage)
+            }
             page += 1
         }
     }
