@@ -1,8 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 // Reads the indexed fields of one object's bytes, leniently, as real servers of several versions send them:
 // ids as strings or numbers, `error` as an object, a string or null, 2019's `errorMessage`, `ts` as a
@@ -60,12 +55,12 @@ extension JSONScanner {
         }
     }
 
-    /// The `message` of an error object, or nil.
+    /// The `message` of an error object (at `range` of validated bytes), or nil.
     func errorObjectMessage(_ range: Range<Int>) -> String? {
         var scanner = JSONScanner(bytes)
         scanner.index = range.lowerBound
         var message: String?
-        try? scanner.forEachMember { key, escaped, value in
+        try? scanner.forEachMember(validated: true) { key, escaped, value in
             if keyEquals(key, escaped: escaped, "message") { message = looseValue(value).text }
         }
         return message
@@ -77,86 +72,23 @@ extension JSONScanner {
     /// embedded manifest would double the decode cost.
     mutating func members(_ keys: [StaticString]) throws -> [LooseValue?] {
         var values = [LooseValue?](repeating: nil, count: keys.count)
-        skipWhitespace()
-        try expect(0x7B, "a JSON object")
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == 0x7D { return values }
-        while true {
-            skipWhitespace()
-            let keyStart = index
-            let escaped = skipValidatedString()
-            let keyRange = (keyStart + 1)..<(index - 1)
-            skipWhitespace()
-            try expect(0x3A, "':'")
-            skipWhitespace()
-            let valueStart = index
-            skipValidated()
-            for (slot, wanted) in keys.enumerated() where values[slot] == nil {
-                if keyEquals(keyRange, escaped: escaped, wanted) {
-                    values[slot] = looseValue(valueStart..<index)
-                    break
-                }
-            }
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unterminated object") }
-            if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x7D { return values }
-            throw fail("expected ',' or '}'")
-        }
-    }
-
-    /// Skips a string of validated JSON; returns whether it had escapes. Finds the closing quote with
-    /// memchr and counts the backslashes before it.
-    @discardableResult @inline(__always) mutating func skipValidatedString() -> Bool {
-        index += 1
-        var escaped = false
-        guard let base = bytes.baseAddress else { return false }
-        while index < bytes.count {
-            guard let hit = memchr(base + index, 0x22, bytes.count - index) else { index = bytes.count; return escaped }
-            let quote = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
-            var backslashes = 0
-            var k = quote - 1
-            while k >= index, bytes[k] == 0x5C { backslashes += 1; k -= 1 }
-            if backslashes > 0 { escaped = true }
-            index = quote + 1
-            if backslashes % 2 == 0 { return escaped }
-        }
-        return escaped
-    }
-
-    /// Skips one value of validated JSON by counting brackets outside strings.
-    mutating func skipValidated() {
-        guard index < bytes.count else { return }
-        switch bytes[index] {
-        case 0x22:
-            skipValidatedString()
-        case 0x7B, 0x5B:
-            var depth = 0
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x22: skipValidatedString(); continue
-                case 0x7B, 0x5B: depth += 1
-                case 0x7D, 0x5D:
-                    depth -= 1
-                    if depth == 0 { index += 1; return }
-                default: break
-                }
-                index += 1
-            }
-        default:
-            while index < bytes.count {
-                switch bytes[index] {
-                case 0x2C, 0x7D, 0x5D, 0x20, 0x0A, 0x0D, 0x09: return
-                default: index += 1
-                }
+        let reader = self
+        try forEachMember(validated: true) { key, escaped, value in
+            for (slot, wanted) in keys.enumerated()
+            where values[slot] == nil && reader.keyEquals(key, escaped: escaped, wanted) {
+                values[slot] = reader.looseValue(value)
+                break
             }
         }
+        return values
     }
 }
 
 enum ModelDecoding {
+    /// Reads `keys` of the object `raw` and builds a model from their values; `build` also gets the
+    /// scanner, to read inside a member (a task's `error` object).
     static func withMembers<T>(_ raw: ArraySlice<UInt8>, _ keys: [StaticString],
-                               _ build: ([LooseValue?]) throws -> T) throws -> T {
+                               _ build: (JSONScanner, [LooseValue?]) throws -> T) throws -> T {
         try raw.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(buffer)
             let values: [LooseValue?]
@@ -165,7 +97,7 @@ enum ModelDecoding {
             } catch let error as RawJSONError {
                 throw ObjectShapeError(reason: error.description, transient: true)
             }
-            return try build(values)
+            return try build(scanner, values)
         }
     }
 
@@ -182,7 +114,7 @@ enum ModelDecoding {
     }
 
     static func event(_ raw: ArraySlice<UInt8>) throws -> Event {
-        try withMembers(raw, ["id", "action", "creationTime"]) { v in
+        try withMembers(raw, ["id", "action", "creationTime"]) { _, v in
             let id = try id(v[0], "event")
             let (time, seconds) = try time(v[2], "event", id)
             return Event(id: id, action: v[1]?.text ?? "", creationTime: time, epochSeconds: seconds, raw: Array(raw))
@@ -190,7 +122,7 @@ enum ModelDecoding {
     }
 
     static func notification(_ raw: ArraySlice<UInt8>) throws -> Notification {
-        try withMembers(raw, ["id", "eventId", "title", "creationTime", "acknowledged"]) { v in
+        try withMembers(raw, ["id", "eventId", "title", "creationTime", "acknowledged"]) { _, v in
             let id = try id(v[0], "notification")
             let (time, seconds) = try time(v[3], "notification", id)
             return Notification(id: id, eventId: v[1]?.text, title: v[2]?.text ?? "", creationTime: time,
@@ -201,12 +133,7 @@ enum ModelDecoding {
     static func task(_ raw: ArraySlice<UInt8>) throws -> CloudronTask {
         let keys: [StaticString] = ["id", "type", "percent", "message", "active", "pending", "success", "error",
                                     "errorMessage", "creationTime", "ts"]
-        return try raw.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
-            let v: [LooseValue?]
-            do { v = try scanner.members(keys) } catch let error as RawJSONError {
-                throw ObjectShapeError(reason: error.description, transient: true)
-            }
+        return try withMembers(raw, keys) { scanner, v in
             let id = try id(v[0], "task")
             let (time, seconds) = try time(v[9], "task", id)
             var errorMessage: String?
@@ -224,7 +151,7 @@ enum ModelDecoding {
     }
 
     static func taskLogLine(_ raw: ArraySlice<UInt8>) throws -> TaskLogLine {
-        try withMembers(raw, ["realtimeTimestamp", "message"]) { v in
+        try withMembers(raw, ["realtimeTimestamp", "message"]) { _, v in
             guard let micros = v[0]?.text.flatMap({ Int64($0) ?? Double($0).map { Int64($0) } }) else {
                 throw ObjectShapeError(reason: "task log line without realtimeTimestamp")
             }
@@ -233,7 +160,7 @@ enum ModelDecoding {
     }
 
     static func status(_ raw: ArraySlice<UInt8>) throws -> ServerStatus {
-        try withMembers(raw, ["version"]) { v in ServerStatus(version: v[0]?.text, raw: Array(raw)) }
+        try withMembers(raw, ["version"]) { _, v in ServerStatus(version: v[0]?.text, raw: Array(raw)) }
     }
 }
 

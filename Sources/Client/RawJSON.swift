@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 // A small, validating JSON scanner that works on the bytes as received.
 //
 // Why not JSONDecoder/JSONSerialization: the archive keeps every object's bytes exactly as the server
@@ -208,36 +214,10 @@ struct JSONScanner {
             visitor.visitString(self, contents: (start + 1)..<(index - 1))
         case 0x7B:
             guard depth < Self.maxDepth else { throw fail("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
-            while true {
-                skipWhitespace()
-                try skipString()
-                skipWhitespace()
-                try expect(0x3A, "':'")
-                skipWhitespace()
-                try walkValue(depth: depth + 1, &visitor)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unterminated object") }
-                if bytes[index] == 0x2C { index += 1; continue }
-                if bytes[index] == 0x7D { index += 1; return }
-                throw fail("expected ',' or '}'")
-            }
+            try forEachMember(validated: false) { scanner, _, _ in try scanner.walkValue(depth: depth + 1, &visitor) }
         case 0x5B:
             guard depth < Self.maxDepth else { throw fail("nesting too deep") }
-            index += 1
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
-            while true {
-                skipWhitespace()
-                try walkValue(depth: depth + 1, &visitor)
-                skipWhitespace()
-                guard index < bytes.count else { throw fail("unterminated array") }
-                if bytes[index] == 0x2C { index += 1; continue }
-                if bytes[index] == 0x5D { index += 1; return }
-                throw fail("expected ',' or ']'")
-            }
+            try forEachElement { scanner in try scanner.walkValue(depth: depth + 1, &visitor) }
         case 0x74: try skipLiteral("true"); visitor.visitLiteral("true")
         case 0x66: try skipLiteral("false"); visitor.visitLiteral("false")
         case 0x6E: try skipLiteral("null")
@@ -249,29 +229,71 @@ struct JSONScanner {
         }
     }
 
-    /// Calls `body` with (key range without quotes, whether the key has escapes, value range) for each
-    /// member of the object starting at `index`. Leaves `index` after the closing brace.
-    mutating func forEachMember(_ body: (Range<Int>, Bool, Range<Int>) throws -> Void) throws {
-        skipWhitespace()
-        try expect(0x7B, "a JSON object")
+    /// The object grammar, written once: `{`, then `"key": value` members separated by commas, then `}`.
+    /// `index` must be at the `{` (the caller has looked at it). For each member `member` gets the scanner
+    /// at the value's first byte, the key's range without quotes and whether the key has escapes, and
+    /// must leave `index` after the value. Leaves `index` after the closing brace. `validated`: the bytes were validated before (a model's
+    /// fields are read after the whole body was), so keys are skipped with `memchr` instead of checked.
+    @inline(__always)
+    mutating func forEachMember(validated: Bool,
+                                _ member: (inout JSONScanner, _ key: Range<Int>, _ escaped: Bool) throws -> Void) throws {
+        index += 1
         skipWhitespace()
         if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
         while true {
             skipWhitespace()
             let keyStart = index
-            let escaped = try skipString()
-            let keyRange = (keyStart + 1)..<(index - 1)
+            let escaped = validated ? skipValidatedString() : try skipString()
+            // Unchecked because this runs for every key of every object (the check showed in `walkValue`'s
+            // instruction count); `max` keeps the range valid when validated input ends inside a key.
+            let keyRange = Range(uncheckedBounds: (keyStart + 1, Swift.max(keyStart + 1, index - 1)))
             skipWhitespace()
             try expect(0x3A, "':'")
             skipWhitespace()
-            let valueStart = index
-            try skipValue(depth: 1)
-            try body(keyRange, escaped, valueStart..<index)
+            try member(&self, keyRange, escaped)
             skipWhitespace()
             guard index < bytes.count else { throw fail("unterminated object") }
             if bytes[index] == 0x2C { index += 1; continue }
             if bytes[index] == 0x7D { index += 1; return }
             throw fail("expected ',' or '}'")
+        }
+    }
+
+    /// The array grammar, written once; `element` gets the scanner at each element's first byte and must
+    /// leave `index` after it. `index` must be at the `[` (the caller has looked at it); leaves it after
+    /// the closing bracket.
+    @inline(__always)
+    mutating func forEachElement(_ element: (inout JSONScanner) throws -> Void) throws {
+        index += 1
+        skipWhitespace()
+        if index < bytes.count, bytes[index] == 0x5D { index += 1; return }
+        while true {
+            skipWhitespace()
+            try element(&self)
+            skipWhitespace()
+            guard index < bytes.count else { throw fail("unterminated array") }
+            if bytes[index] == 0x2C { index += 1; continue }
+            if bytes[index] == 0x5D { index += 1; return }
+            throw fail("expected ',' or ']'")
+        }
+    }
+
+    /// Skips whitespace and checks that an object starts there.
+    private mutating func expectObject() throws {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == 0x7B else { throw fail("expected a JSON object") }
+    }
+
+    /// Calls `body` with (key range without quotes, whether the key has escapes, value range) for each
+    /// member of the object at `index` (after any whitespace), skipping each value (validating it unless
+    /// `validated`). Leaves `index` after the closing brace.
+    mutating func forEachMember(validated: Bool = false,
+                                _ body: (Range<Int>, Bool, Range<Int>) throws -> Void) throws {
+        try expectObject()
+        try forEachMember(validated: validated) { scanner, key, escaped in
+            let valueStart = scanner.index
+            if validated { scanner.skipValidated() } else { try scanner.skipValue(depth: 1) }
+            try body(key, escaped, valueStart..<scanner.index)
         }
     }
 
@@ -308,46 +330,66 @@ struct JSONScanner {
     /// array, passes the element ranges to `collect` (found in the same pass that validates them).
     mutating func forEachMember(elementsOf wants: (Range<Int>, Bool) -> Bool,
                                 collect: ([Range<Int>]) -> Void) throws {
-        skipWhitespace()
-        try expect(0x7B, "a JSON object")
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == 0x7D { index += 1; return }
-        while true {
-            skipWhitespace()
-            let keyStart = index
-            let escaped = try skipString()
-            let keyRange = (keyStart + 1)..<(index - 1)
-            skipWhitespace()
-            try expect(0x3A, "':'")
-            skipWhitespace()
-            if index < bytes.count, bytes[index] == 0x5B, wants(keyRange, escaped) {
-                index += 1
-                var ranges: [Range<Int>] = []
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == 0x5D {
-                    index += 1
-                } else {
-                    while true {
-                        skipWhitespace()
-                        let start = index
-                        try skipValue(depth: 2)
-                        ranges.append(start..<index)
-                        skipWhitespace()
-                        guard index < bytes.count else { throw fail("unterminated array") }
-                        if bytes[index] == 0x2C { index += 1; continue }
-                        if bytes[index] == 0x5D { index += 1; break }
-                        throw fail("expected ',' or ']'")
-                    }
-                }
-                collect(ranges)
-            } else {
-                try skipValue(depth: 1)
+        try expectObject()
+        try forEachMember(validated: false) { scanner, key, escaped in
+            guard scanner.index < scanner.bytes.count, scanner.bytes[scanner.index] == 0x5B, wants(key, escaped) else {
+                return try scanner.skipValue(depth: 1)
             }
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unterminated object") }
-            if bytes[index] == 0x2C { index += 1; continue }
-            if bytes[index] == 0x7D { index += 1; return }
-            throw fail("expected ',' or '}'")
+            var ranges: [Range<Int>] = []
+            try scanner.forEachElement { element in
+                let start = element.index
+                try element.skipValue(depth: 2)
+                ranges.append(start..<element.index)
+            }
+            collect(ranges)
+        }
+    }
+
+    /// Skips a string of validated JSON; returns whether it had escapes. Finds the closing quote with
+    /// memchr and counts the backslashes before it.
+    @discardableResult @inline(__always) mutating func skipValidatedString() -> Bool {
+        index += 1
+        var escaped = false
+        guard let base = bytes.baseAddress else { return false }
+        while index < bytes.count {
+            guard let hit = memchr(base + index, 0x22, bytes.count - index) else { index = bytes.count; return escaped }
+            let quote = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+            var backslashes = 0
+            var k = quote - 1
+            while k >= index, bytes[k] == 0x5C { backslashes += 1; k -= 1 }
+            if backslashes > 0 { escaped = true }
+            index = quote + 1
+            if backslashes % 2 == 0 { return escaped }
+        }
+        return escaped
+    }
+
+    /// Skips one value of validated JSON by counting brackets outside strings.
+    mutating func skipValidated() {
+        guard index < bytes.count else { return }
+        switch bytes[index] {
+        case 0x22:
+            skipValidatedString()
+        case 0x7B, 0x5B:
+            var depth = 0
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x22: skipValidatedString(); continue
+                case 0x7B, 0x5B: depth += 1
+                case 0x7D, 0x5D:
+                    depth -= 1
+                    if depth == 0 { index += 1; return }
+                default: break
+                }
+                index += 1
+            }
+        default:
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x2C, 0x7D, 0x5D, 0x20, 0x0A, 0x0D, 0x09: return
+                default: index += 1
+                }
+            }
         }
     }
 
