@@ -58,7 +58,10 @@ final class CannedHTTPServer: @unchecked Sendable {
         while true {
             let client = accept(listener, nil, nil)
             if client < 0 {
-                if lock.withLock({ stopped }) { return }
+                // The listener is closed here, by the thread that accepts on it, never under a blocked
+                // accept: a closed descriptor's number is soon reused by the next test's server, and an
+                // accept still waiting on the number would steal that server's connections.
+                if lock.withLock({ stopped }) { close(listener); return }
                 continue
             }
             var received: [UInt8] = []
@@ -80,7 +83,8 @@ final class CannedHTTPServer: @unchecked Sendable {
         }
     }
 
-    /// Ends the accept loop (shutdown wakes a blocked accept on Linux). Idempotent.
+    /// Ends the accept loop (shutdown wakes a blocked accept on Linux, which then closes the listener).
+    /// Idempotent.
     func stop() {
         let wasStopped = lock.withLock { () -> Bool in
             defer { stopped = true }
@@ -88,7 +92,6 @@ final class CannedHTTPServer: @unchecked Sendable {
         }
         guard !wasStopped else { return }
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 }
 
