@@ -29,7 +29,7 @@ public final class Archive: @unchecked Sendable {
         try ArchiveSchema.prepare(database, now: Self.now(), migrations: migrations)
     }
 
-    static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
+    public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }
 
     /// Runs `body` in one transaction (BEGIN IMMEDIATE ... COMMIT; ROLLBACK when it throws; a
     /// SAVEPOINT when nested).
@@ -74,14 +74,16 @@ public final class Archive: @unchecked Sendable {
         }
     }
 
-    /// Closes a run and records the chain head it ended with (the anchor users can keep elsewhere).
+    /// Closes a run and records the chain head it ended with (the anchor users can keep elsewhere);
+    /// with a `signer`, also the signed head, which is returned for a witness file.
+    @discardableResult
     public func finishRun(_ run: Int64, result: RunResult, finishedAt: Int64, counts: RunCounts, requests: Int,
-                          errors: [String]) throws {
+                          errors: [String], signer: HeadSigningKey? = nil) throws -> SignedHead? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let countsJSON = String(decoding: try encoder.encode(counts), as: UTF8.self)
         let errorsJSON = String(decoding: try encoder.encode(errors.map { $0.replacingNewlines() }), as: UTF8.self)
-        try transaction {
+        return try transaction {
             let head = try chainHead()
             try database.run("""
                 UPDATE sync_runs SET finished_at = ?, result = ?, counts = ?, requests = ?, errors = ?,
@@ -91,19 +93,40 @@ public final class Archive: @unchecked Sendable {
             guard database.changes == 1 else {
                 throw SQLiteError(kind: .other, code: 0, message: "no sync run \(run)", context: path)
             }
+            guard let signer else { return nil }
+            return try signRun(run, head: head, at: finishedAt, with: signer)
         }
     }
 
     /// Marks runs that a killed process left `running` as `interrupted` (call while holding the sync
-    /// lock, so that none of them is still alive), recording the chain head as their anchor.
-    public func markInterruptedRuns(instance: Int64) throws {
+    /// lock, so that none of them is still alive), recording the chain head as their anchor, signed
+    /// with `signer` when given (returned for a witness file).
+    @discardableResult
+    public func markInterruptedRuns(instance: Int64, signer: HeadSigningKey? = nil, now: Int64 = Archive.now()) throws
+        -> [SignedHead] {
         try transaction {
             let head = try chainHead()
+            var runs: [Int64] = []
+            try database.forEachRow("SELECT id FROM sync_runs WHERE instance_id = ? AND result = 'running' ORDER BY id",
+                                    [.integer(instance)]) { runs.append($0.int64(at: 0)) }
             try database.run("""
                 UPDATE sync_runs SET result = 'interrupted', chain_length = ?, chain_head = ?
                 WHERE instance_id = ? AND result = 'running'
                 """, [.integer(head.length), .blob(head.link), .integer(instance)])
+            guard let signer else { return [] }
+            return try runs.map { try signRun($0, head: head, at: now, with: signer) }
         }
+    }
+
+    /// Signs a run's head and stores the statement and signature in its row (inside the caller's transaction).
+    private func signRun(_ run: Int64, head: ChainHead, at epoch: Int64, with signer: HeadSigningKey) throws -> SignedHead {
+        let instance = try database.scalarString(
+            "SELECT i.name FROM sync_runs r JOIN instances i ON i.id = r.instance_id WHERE r.id = ?", [.integer(run)]) ?? ""
+        let signed = try SignedHead.sign(HeadStatement(instance: instance, run: run, chain: head, at: epoch, key: signer.publicKey),
+                                         with: signer)
+        try database.run("UPDATE sync_runs SET head_statement = ?, head_signature = ? WHERE id = ?",
+                         [.text(signed.statement), .blob(signed.signature), .integer(run)])
+        return signed
     }
 
     // MARK: Stream state

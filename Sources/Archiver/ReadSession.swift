@@ -55,9 +55,9 @@ public final class ReadSession: @unchecked Sendable {
         try archive.status()
     }
 
-    /// Checks the archive (see `Archive.verify()`).
-    public func verify() throws -> VerificationReport {
-        try archive.verify()
+    /// Checks the archive, and with `signedHeads` its signed heads and witness (see `Archive.verify(signedHeads:)`).
+    public func verify(signedHeads: SignedHeadCheck? = nil) throws -> VerificationReport {
+        try archive.verify(signedHeads: signedHeads)
     }
 
     /// The recorded coverage and gaps (see `Archive.recordedRanges`).

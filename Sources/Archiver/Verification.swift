@@ -13,8 +13,10 @@ public struct VerificationReport: Sendable, Codable, Equatable {
             case currentState
             /// The hash chain over the archived records.
             case chain
-            /// A chain head recorded by a sync run does not match (or lies beyond) the chain.
+            /// A chain head recorded by a sync run or a witness does not match (or lies beyond) the chain.
             case anchor
+            /// A signed head is missing, does not verify, or disagrees with its run.
+            case signature
         }
 
         public var check: Check
@@ -47,19 +49,28 @@ public struct VerificationReport: Sendable, Codable, Equatable {
 extension Archive {
     /// Checks the archive: SQLite's integrity and foreign keys, each FTS index against its table,
     /// each current-state row against its latest version, and the hash chain (including the heads
-    /// recorded by sync runs). Throws only when the file cannot be read at all.
-    public func verify() throws -> VerificationReport {
+    /// recorded by sync runs). With `signedHeads`, also every signed head and witness line, and that the
+    /// chain still reaches each of them. Throws only when the file cannot be read at all.
+    public func verify(signedHeads: SignedHeadCheck? = nil) throws -> VerificationReport {
         try database.serialized {
             var report = VerificationReport(chainLength: 0, chainHead: ChainHead.genesis.link.hexString, problems: [], skipped: [])
             try checkIntegrity(into: &report)
             guard report.problems.isEmpty else { return report }
             checkFullText(into: &report)
-            do { try checkChain(into: &report) } catch {
+            var claims: [HeadClaim] = []
+            var signatureProblems: [VerificationReport.Problem] = []
+            if let signedHeads {
+                do { claims = try checkSignedHeads(signedHeads, problems: &signatureProblems) } catch {
+                    signatureProblems.append(.init(check: .signature, detail: "could not run: \(error)"))
+                }
+            }
+            do { try checkChain(claims: claims, into: &report) } catch {
                 report.problems.append(.init(check: .chain, detail: "could not run: \(error)"))
             }
             do { try checkCurrentState(into: &report) } catch {
                 report.problems.append(.init(check: .currentState, detail: "could not run: \(error)"))
             }
+            report.problems += signatureProblems
             return report
         }
     }
@@ -170,18 +181,21 @@ extension Archive {
         }
     }
 
-    private func checkChain(into report: inout VerificationReport) throws {
-        // Heads recorded by sync runs, by chain length.
-        var anchors: [Int64: [(run: Int64, head: [UInt8])]] = [:]
+    private func checkChain(claims: [HeadClaim], into report: inout VerificationReport) throws {
+        // Heads recorded by sync runs, and the signed ones (from runs and a witness), by chain length.
+        var anchors: [Int64: [HeadClaim]] = [:]
         try database.forEachRow("SELECT id, chain_length, chain_head FROM sync_runs WHERE chain_length IS NOT NULL") { row in
-            anchors[row.int64(at: 1), default: []].append((row.int64(at: 0), row.bytes(at: 2)))
+            anchors[row.int64(at: 1), default: []].append(HeadClaim(run: row.int64(at: 0), length: row.int64(at: 1),
+                                                                    head: row.bytes(at: 2), source: nil))
         }
+        for claim in claims { anchors[claim.length, default: []].append(claim) }
         let cursors = try ChainTable.allCases.map { try ChainCursor(table: $0, database: database) }
         var head = ChainHead.genesis
         func checkAnchors(at length: Int64) -> Bool {
             for anchor in anchors[length] ?? [] where anchor.head != head.link {
-                report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: anchor.run,
-                                             detail: "chain head recorded at \(length) records does not match the chain"))
+                let detail = anchor.source.map { "run \(anchor.run)'s \($0) does not match the chain at \(length) records: records up to there were rewritten" }
+                    ?? "chain head recorded at \(length) records does not match the chain"
+                report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: anchor.run, detail: detail))
                 return false
             }
             return true
@@ -216,9 +230,10 @@ extension Archive {
         }
         report.chainLength = head.length
         report.chainHead = head.link.hexString
-        if report.problems.isEmpty, let beyond = anchors.keys.filter({ $0 > head.length }).min(), let run = anchors[beyond]?.first?.run {
-            report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: run,
-                                         detail: "this run ended with \(beyond) chain records but the archive has \(head.length): newest records were deleted"))
+        if report.problems.isEmpty, let beyond = anchors.keys.filter({ $0 > head.length }).min(), let claim = anchors[beyond]?.first {
+            let source = claim.source.map { " (its \($0))" } ?? ""
+            report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: claim.run,
+                                         detail: "run \(claim.run) ended with \(beyond) chain records\(source) but the archive has \(head.length): newest records were deleted"))
         }
     }
 

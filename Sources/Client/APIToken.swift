@@ -30,30 +30,10 @@ public struct APIToken: Sendable, Hashable, CustomStringConvertible, CustomDebug
         return try APIToken(String(cString: pointer))
     }
 
-    /// Reads a token file. Like ssh with a private key, refuses a file that group or others can read:
-    /// an API token is an admin credential.
+    /// Reads a token file; one that group or others can read is refused (see `SecretFile`): an API
+    /// token is an admin credential.
     public static func fromFile(_ path: String) throws -> APIToken {
-        var info = stat()
-        guard stat(path, &info) == 0 else {
-            throw ClientError.invalidConfiguration("cannot read token file \(path) (\(errnoText())) — check the path")
-        }
-        let mode = info.st_mode & 0o777
-        guard mode & 0o077 == 0 else {
-            throw ClientError.invalidConfiguration(
-                "token file \(path) is readable by group or others (mode \(String(mode, radix: 8))) — run chmod 600 \(path)")
-        }
-        guard let file = fopen(path, "rb") else {
-            throw ClientError.invalidConfiguration("cannot read token file \(path) (\(errnoText())) — check the path")
-        }
-        defer { fclose(file) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let n = fread(&chunk, 1, chunk.count, file)
-            if n <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return try APIToken(String(decoding: bytes, as: UTF8.self))
+        try APIToken(String(decoding: try SecretFile.read(path, what: "token file"), as: UTF8.self))
     }
 
     public var description: String { "<redacted>" }

@@ -68,6 +68,13 @@ enum ExitStatus: Int32, CaseIterable {
             case .tieGroupUnreadable: return .temporaryFailure
             case .pageSizeCapped: return .protocolError
             }
+        case let error as SigningError:
+            switch error {
+            case .badKeyFile: return .configuration
+            case .keyExists: return .cannotCreate
+            case .missingFile: return .noInput
+            case .cannotWrite(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
+            }
         case is QueryInputError: return .usage
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
         case let error as CommandFailure: return error.status
@@ -107,7 +114,7 @@ enum ExitStatus: Int32, CaseIterable {
 
     private static func isOwnError(_ error: Error) -> Bool {
         error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
-            || error is OutputError || error is CommandFailure
+            || error is OutputError || error is CommandFailure || error is SigningError
     }
 
     /// Messages may quote server text; keep them to one line whatever it holds.

@@ -48,7 +48,7 @@ struct CloudronAudit: AsyncParsableCommand {
         version: CloudronAuditVersion.current,
         subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, EventsCommand.self, SearchCommand.self,
                       ReportCommand.self,
-                      NotificationsCommand.self, TasksCommand.self, DemoCommand.self]
+                      NotificationsCommand.self, TasksCommand.self, KeyCommand.self, DemoCommand.self]
     )
 }
 

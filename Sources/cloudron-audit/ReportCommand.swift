@@ -16,6 +16,7 @@ struct ReportCommand: ParsableCommand {
           cloudron-audit report logins --db audit.db --since 30d --summary
           cloudron-audit report login-sessions --db audit.db --gap 45m --user alice
           cloudron-audit report --all --db audit.db --since 24h --output-dir reports/$(date +%F) --formats csv,json
+          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --sign-key /etc/cloudron-audit/head.key
         """
     )
 
@@ -40,6 +41,7 @@ struct ReportCommand: ParsableCommand {
     var outputDir: String?
     @Option(help: ArgumentHelp("Formats for --all, comma-separated.", valueName: "csv,json"))
     var formats = "csv,json"
+    @OptionGroup var signing: SigningOptions
 
     func validate() throws {
         let modes = [list, all, name != nil].filter { $0 }.count
@@ -49,6 +51,7 @@ struct ReportCommand: ParsableCommand {
         if all && outputDir == nil { throw ValidationError("--all needs --output-dir DIR") }
         if !all && outputDir != nil { throw ValidationError("--output-dir goes with --all") }
         if all && output.output != nil { throw ValidationError("--all writes into --output-dir, not --output") }
+        if !all && signing.signKey != nil { throw ValidationError("--sign-key signs the manifest of --all") }
     }
 
     func run() throws {
@@ -67,13 +70,16 @@ struct ReportCommand: ParsableCommand {
         let zone = try output.zone()
         let filter = try filters.filter(zone: zone)
         if all, let outputDir {
+            let signingKey = try signing.key()   // a bad key fails before any file is written
             let export = try ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
                                           zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
             let session = try archive.openForReading()
             let manifest = try export.run(on: session, outputDirectory: outputDir,
                                           now: Int64(Date().timeIntervalSince1970))
+            if let signingKey { try ManifestSignature.write(directory: outputDir, key: signingKey) }
             let files = manifest.reports.reduce(0) { $0 + $1.files.count }
-            print("\(manifest.reports.count) reports, \(files) files and manifest.json written to \(outputDir)")
+            let signature = signingKey == nil ? "" : " (signed: \(ManifestSignature.fileName))"
+            print("\(manifest.reports.count) reports, \(files) files and manifest.json\(signature) written to \(outputDir)")
             return
         }
         guard let name else { return }

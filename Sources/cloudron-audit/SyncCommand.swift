@@ -10,13 +10,16 @@ struct SyncCommand: AsyncParsableCommand {
         discussion: """
         The first sync backfills everything the server still has (about ten days); later runs read only \
         what is new or changed. Run it hourly from cron or a systemd timer. Exits 3 when the server had \
-        already pruned events that were never archived (the gap is recorded; see 'status').
+        already pruned events that were never archived (the gap is recorded; see 'status'). With --sign-key, \
+        the chain head each run ends with is signed and stored with the run; --witness also appends it to a \
+        file outside the archive, so that 'verify --public-key' detects any later rewrite or truncation.
 
         Examples:
           export CLOUDRON_TOKEN=…   # a read-only API token from the dashboard
           cloudron-audit sync --domain my.example.com --db /var/lib/cloudron-audit/audit.db --quiet
           cloudron-audit sync --url https://my.example.com --token-file ~/.config/cloudron-audit/token --task-logs
           cloudron-audit sync --domain second.example.com --instance second --streams eventlog
+          cloudron-audit sync --domain my.example.com --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
         """
     )
 
@@ -38,6 +41,12 @@ struct SyncCommand: AsyncParsableCommand {
     @Flag(help: "This --instance's server now answers at another URL (a domain change): accept it.")
     var moved = false
 
+    @OptionGroup var signing: SigningOptions
+
+    @Option(help: ArgumentHelp("Also append each signed chain head to this append-only file outside the archive (needs --sign-key).",
+                               valueName: "path"))
+    var witness: String?
+
     @Flag(name: .shortAndLong, help: "Print nothing but errors (for cron).")
     var quiet = false
 
@@ -46,6 +55,9 @@ struct SyncCommand: AsyncParsableCommand {
             throw ValidationError("--page-size must be between 1 and 10000, not \(pageSize)")
         }
         _ = try parsedStreams()
+        if witness != nil && signing.signKey == nil {
+            throw ValidationError("--witness records signed heads: it needs --sign-key FILE")
+        }
         if let instance, instance.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--instance must not be empty")
         }
@@ -59,11 +71,16 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try server.clientConfiguration(warn: { StandardError.line("cloudron-audit: " + $0) })
+        // Key and witness first: a run that could not sign its head should not start.
+        let signingKey = try signing.key()
+        let witnessFile = try witness.map { try WitnessFile(appendingTo: $0) }
         let client = try CloudronClient(configuration: configuration)
         let progress = (!quiet && StandardError.isTerminal) ? ProgressLine() : nil
         var options = SyncOptions(instanceName: instance ?? SyncCommand.defaultInstanceName(configuration.baseURL),
                                   streams: try parsedStreams(), taskLogs: taskLogs, pageSize: pageSize)
         options.acceptMovedServer = moved
+        options.signingKey = signingKey
+        options.witness = witnessFile
         if let progress { options.progress = { progress.update($0) } }
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()

@@ -7,23 +7,42 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check the archive: SQLite integrity, full-text indexes, and the hash chain over every archived version.",
         discussion: """
-        Exits 0 when intact and 1 naming the first broken record otherwise. Keep the printed chain head \
-        somewhere else (a ticket, a log): truncating the newest records is only detectable against it.
+        Exits 0 when intact and 1 naming the first broken record otherwise. With --public-key, also checks \
+        the heads signed by 'sync --sign-key' and that the chain still reaches every one of them; with \
+        --witness, also every head in that file, which catches the newest runs deleted wholesale. Without a \
+        witness, keep the printed chain head somewhere else: truncating the newest records is only \
+        detectable against a copy kept outside the archive.
 
         Examples:
           cloudron-audit verify --db audit.db
+          cloudron-audit verify --db audit.db --public-key head.key.pub --witness /mnt/worm/heads.log
           cloudron-audit verify --db audit.db --quiet || mail -s 'archive altered' admin@example.com
         """
     )
 
     @OptionGroup var archive: ArchiveOptions
+    @Option(help: ArgumentHelp("Check the signed chain heads with this public key (FILE.pub of 'key generate').",
+                               valueName: "file"))
+    var publicKey: String?
+    @Option(help: ArgumentHelp("Also check every signed head in this witness file (needs --public-key).", valueName: "path"))
+    var witness: String?
     @Flag(name: .shortAndLong, help: "Print nothing when intact.") var quiet = false
 
+    func validate() throws {
+        if witness != nil && publicKey == nil {
+            throw ValidationError("--witness holds signed heads: it needs --public-key FILE.pub")
+        }
+    }
+
     func run() throws {
-        let report = try archive.openForReading().verify()
+        let check = try publicKey.map { path in
+            SignedHeadCheck(publicKey: try HeadPublicKey.load(path: path), witness: try witness.map { try WitnessFile.lines(path: $0) })
+        }
+        let report = try archive.openForReading().verify(signedHeads: check)
         guard let problem = report.firstProblem else {
             if !quiet {
-                print("intact: \(report.chainLength) archived records, chain head \(report.chainHead)")
+                let signed = check.map { " and the signed heads\($0.witness == nil ? "" : " (and the witness)") match" } ?? ""
+                print("intact\(signed): \(report.chainLength) archived records, chain head \(report.chainHead)")
                 for note in report.skipped { print("note: \(note)") }
             }
             return

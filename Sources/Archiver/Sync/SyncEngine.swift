@@ -40,7 +40,7 @@ public struct SyncEngine {
             throw SyncError.instanceMoved(name: options.instanceName, archived: archived, given: baseURL)
         }
         let instance = try archive.instanceID(name: options.instanceName, baseURL: baseURL)
-        try archive.markInterruptedRuns(instance: instance)
+        try witness(try archive.markInterruptedRuns(instance: instance, signer: options.signingKey, now: clock()))
         let streams = SyncStream.allCases.filter { options.streams.contains($0) }
         let run = try archive.beginRun(instance: instance, streams: streams.map(\.rawValue), startedAt: clock())
         // The client may serve several runs (the demo syncs twice): count this run's requests only.
@@ -64,15 +64,26 @@ public struct SyncEngine {
                 }
             }
             report.result = report.events.gap == nil ? .success : .gap
-            try archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
-                                  requests: requestsMade(), errors: [])
+            let signed = try archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
+                                               requests: requestsMade(), errors: [], signer: options.signingKey)
+            try witness(signed.map { [$0] } ?? [])
             return report
         } catch {
             report.result = .failed
-            try? archive.finishRun(run, result: .failed, finishedAt: clock(), counts: runCounts(report),
-                                   requests: requestsMade(), errors: [String(describing: error)])
+            if let signed = try? archive.finishRun(run, result: .failed, finishedAt: clock(), counts: runCounts(report),
+                                                   requests: requestsMade(), errors: [String(describing: error)],
+                                                   signer: options.signingKey) {
+                try? witness([signed])
+            }
             throw error
         }
+    }
+
+    /// Appends signed heads to the witness file, after the archive committed them: a witnessed head
+    /// the archive never stored would make `verify` fail an intact archive.
+    private func witness(_ heads: [SignedHead]) throws {
+        guard let file = options.witness else { return }
+        for head in heads { try file.append(head) }
     }
 
     /// Notifications tie on `creationTime` with no tie-breaker, like events, but they are few: the

@@ -39,6 +39,10 @@ public struct SyncOptions: Sendable {
     /// Accept a base URL other than the one archived for this instance name. Off by default: under
     /// one name, another server's stream state would make the walk stop at a foreign high-water mark.
     public var acceptMovedServer = false
+    /// Signs the chain head at the end of the run (and of runs a killed process left behind).
+    public var signingKey: HeadSigningKey?
+    /// Where each signed head is also appended (needs `signingKey`).
+    public var witness: WitnessFile?
     /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
     public var progress: (@Sendable (SyncProgress) -> Void)?
 
