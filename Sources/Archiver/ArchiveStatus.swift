@@ -65,6 +65,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var errors: [String]
     /// The chain head when the run ended (nil while running).
     public var chain: ChainAnchor?
+    /// Whether that head was signed (`sync --sign-key`).
+    public var signed: Bool
 }
 
 public struct TaskLogStatus: Sendable, Codable, Equatable {
@@ -96,7 +98,7 @@ extension Archive {
         }
     }
 
-    private static let runColumns = "id, streams, started_at, finished_at, result, counts, requests, errors, chain_length, chain_head"
+    private static let runColumns = "id, streams, started_at, finished_at, result, counts, requests, errors, chain_length, chain_head, head_signature IS NOT NULL"
 
     private func runSummary(_ row: Statement) -> RunSummary {
         let decoder = JSONDecoder()
@@ -106,7 +108,8 @@ extension Archive {
         return RunSummary(id: row.int64(at: 0), streams: row.string(at: 1).split(separator: ",").map(String.init),
                           startedAt: row.int64(at: 2), finishedAt: row.optionalInt64(at: 3),
                           result: RunResult(rawValue: row.string(at: 4)) ?? .failed, counts: counts,
-                          requests: row.int(at: 6), errors: errors, chain: chain)
+                          requests: row.int(at: 6), errors: errors, chain: chain,
+                          signed: row.int(at: 10) != 0)
     }
 
     private func instanceStatus(id: Int64, name: String, baseURL: String, ranges: [String: RecordedRanges]) throws

@@ -231,9 +231,9 @@ extension Archive {
         report.chainLength = head.length
         report.chainHead = head.link.hexString
         if report.problems.isEmpty, let beyond = anchors.keys.filter({ $0 > head.length }).min(), let claim = anchors[beyond]?.first {
-            let source = claim.source.map { " (its \($0))" } ?? ""
+            let source = claim.source.map { " (\($0))" } ?? ""
             report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: claim.run,
-                                         detail: "run \(claim.run) ended with \(beyond) chain records\(source) but the archive has \(head.length): newest records were deleted"))
+                                         detail: "run \(claim.run) ended with \(beyond) chain records\(source) but the archive has \(head.length): the newest records were deleted"))
         }
     }
 

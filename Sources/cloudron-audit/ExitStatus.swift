@@ -32,7 +32,7 @@ enum ExitStatus: Int32, CaseIterable {
     case protocolError = 76
     /// The token was rejected or lacks the permission (EX_NOPERM).
     case permissionDenied = 77
-    /// TLS verification, insecure http, token file permissions (EX_CONFIG).
+    /// TLS verification, insecure http, token or key file permissions, a file that is not a key (EX_CONFIG).
     case configuration = 78
 
     /// Classifies an error thrown anywhere below the CLI.

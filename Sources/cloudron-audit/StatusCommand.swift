@@ -46,7 +46,7 @@ enum StatusText {
             out += "\ninstance \(instance.name) (\(instance.baseURL))\n"
             if let run = instance.lastRun {
                 out += "  last sync: run \(run.id), \(run.result.rawValue), started \(time(run.startedAt))"
-                out += ", \(run.requests) requests\n"
+                out += ", \(run.requests) requests\(run.signed ? ", head signed" : "")\n"
                 for error in run.errors { out += "    error: \(error)\n" }
             } else {
                 out += "  last sync: never\n"

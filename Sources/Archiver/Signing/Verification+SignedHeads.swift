@@ -98,7 +98,7 @@ extension Archive {
                 problem(statement.run, "run \(statement.run) (witness line \(line.number)) is missing from the archive: runs were deleted")
             }
             claims.append(HeadClaim(run: statement.run, length: statement.length, head: head,
-                                    source: "signed head in the witness (line \(line.number))"))
+                                    source: "signed head in witness line \(line.number)"))
         }
         return claims
     }
