@@ -11,11 +11,14 @@ struct UpgradeTests {
         let db = try await makeDemoArchive(in: folder)
         let before = try await Command(["events", "--db", db, "--format", "ndjson"]).run()
         #expect(before.status == 0)
-        // Back to schema version 1, as version 0.1.0 wrote it: no events_by_creation index.
+        // Back to schema version 1, as version 0.1.0 wrote it: no events_by_creation index (0002), no signed
+        // heads in sync_runs (0003).
         do {
             let database = try Database(path: db, mode: .readWrite)
             try database.execute("""
-                DROP INDEX events_by_creation; DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1;
+                DROP INDEX events_by_creation;
+                ALTER TABLE sync_runs DROP COLUMN head_statement; ALTER TABLE sync_runs DROP COLUMN head_signature;
+                DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1;
                 """)
         }
         let after = try await Command(["events", "--db", db, "--format", "ndjson"]).run()
