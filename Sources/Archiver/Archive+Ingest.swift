@@ -1,4 +1,5 @@
 import Client
+import Foundation
 
 /// How one kind of versioned object (event, notification, task) maps onto its three tables:
 /// current state, versions, and the external-content FTS index over the current state.
@@ -168,14 +169,16 @@ extension Archive {
     // MARK: Task logs
 
     /// Finished tasks of the instance whose log is not archived yet, oldest first (their logs rotate
-    /// away first, after about 7 days).
-    public func tasksAwaitingLogs(instance: Int64) throws -> [String] {
+    /// away first, after about 7 days); logs that failed before come after the others, and only while
+    /// their first failure lies within `taskLogRetryWindow`.
+    public func tasksAwaitingLogs(instance: Int64, now: Int64 = Int64(Date().timeIntervalSince1970)) throws -> [String] {
         var ids: [String] = []
         try database.forEachRow("""
-            SELECT t.api_id FROM tasks t
+            SELECT t.api_id FROM tasks t LEFT JOIN task_log_failures f ON f.task_id = t.id
             WHERE t.instance_id = ? AND t.finished = 1 AND NOT EXISTS (SELECT 1 FROM task_logs l WHERE l.task_id = t.id)
-            ORDER BY t.creation_epoch, t.id
-            """, [.integer(instance)]) { ids.append($0.string(at: 0)) }
+              AND (f.task_id IS NULL OR f.first_try_at >= ?)
+            ORDER BY f.task_id IS NOT NULL, t.creation_epoch, t.id
+            """, [.integer(instance), .integer(now - Archive.taskLogRetryWindow)]) { ids.append($0.string(at: 0)) }
         return ids
     }
 
@@ -187,6 +190,7 @@ extension Archive {
                                                          [.integer(instance), .text(taskId)]) else {
                 throw SQLiteError(kind: .constraint, code: 0, message: "task \(taskId) is not in the archive", context: path)
             }
+            try database.run("DELETE FROM task_log_failures WHERE task_id = ?", [.integer(taskRowID)])
             let existing = try database.scalarInt("SELECT count(*) FROM task_logs WHERE task_id = ?", [.integer(taskRowID)]) ?? 0
             guard existing == 0 else { return }
             var head = try chainHead()

@@ -78,18 +78,22 @@ public final class Archive: @unchecked Sendable {
     /// with a `signer`, also the signed head, which is returned for a witness file.
     @discardableResult
     public func finishRun(_ run: Int64, result: RunResult, finishedAt: Int64, counts: RunCounts, requests: Int,
-                          errors: [String], signer: HeadSigningKey? = nil) throws -> SignedHead? {
+                          errors: [String], unavailableStreams: [UnavailableStream] = [],
+                          signer: HeadSigningKey? = nil) throws -> SignedHead? {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let countsJSON = String(decoding: try encoder.encode(counts), as: UTF8.self)
         let errorsJSON = String(decoding: try encoder.encode(errors.map { $0.replacingNewlines() }), as: UTF8.self)
+        let unavailableJSON = String(decoding: try encoder.encode(unavailableStreams.map {
+            UnavailableStream(stream: $0.stream, reason: $0.reason.replacingNewlines())
+        }), as: UTF8.self)
         return try transaction {
             let head = try chainHead()
             try database.run("""
                 UPDATE sync_runs SET finished_at = ?, result = ?, counts = ?, requests = ?, errors = ?,
-                    chain_length = ?, chain_head = ? WHERE id = ?
+                    chain_length = ?, chain_head = ?, unavailable_streams = ? WHERE id = ?
                 """, [.integer(finishedAt), .text(result.rawValue), .text(countsJSON), .integer(Int64(requests)),
-                      .text(errorsJSON), .integer(head.length), .blob(head.link), .integer(run)])
+                      .text(errorsJSON), .integer(head.length), .blob(head.link), .text(unavailableJSON), .integer(run)])
             guard database.changes == 1 else {
                 throw SQLiteError(kind: .other, code: 0, message: "no sync run \(run)", context: path)
             }

@@ -21,6 +21,7 @@ public enum ArchiveSchema {
         Migration(version: 1, fileName: "0001_initial.sql", sql: PackageResources._001_initial_sql),
         Migration(version: 2, fileName: "0002_events_by_time.sql", sql: PackageResources._002_events_by_time_sql),
         Migration(version: 3, fileName: "0003_signed_heads.sql", sql: PackageResources._003_signed_heads_sql),
+        Migration(version: 4, fileName: "0004_unavailable_parts.sql", sql: PackageResources._004_unavailable_parts_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

@@ -63,6 +63,8 @@ public struct RunSummary: Sendable, Codable, Equatable {
     public var counts: RunCounts?
     public var requests: Int
     public var errors: [String]
+    /// Streams the run could not sync at all (no such endpoint, or refused to the token).
+    public var unavailableStreams: [UnavailableStream]
     /// The chain head when the run ended (nil while running).
     public var chain: ChainAnchor?
     /// Whether that head was signed (`sync --sign-key`).
@@ -74,8 +76,10 @@ public struct TaskLogStatus: Sendable, Codable, Equatable {
     public var archived: Int
     public var rotated: Int
     public var lines: Int
-    /// Finished tasks whose log is not archived yet.
+    /// Finished tasks whose log is not archived yet and was never refused.
     public var awaiting: Int
+    /// Logs the server could not give (retried by later syncs until `givenUp`).
+    public var unavailable: [TaskLogFailure]
 }
 
 extension Archive {
@@ -98,17 +102,19 @@ extension Archive {
         }
     }
 
-    private static let runColumns = "id, streams, started_at, finished_at, result, counts, requests, errors, chain_length, chain_head, head_signature IS NOT NULL"
+    private static let runColumns = "id, streams, started_at, finished_at, result, counts, requests, errors, chain_length, "
+        + "chain_head, head_signature IS NOT NULL, unavailable_streams"
 
     private func runSummary(_ row: Statement) -> RunSummary {
         let decoder = JSONDecoder()
         let counts = row.optionalBytes(at: 5).flatMap { try? decoder.decode(RunCounts.self, from: Data($0)) }
         let errors = (try? decoder.decode([String].self, from: Data(row.bytes(at: 7)))) ?? []
         let chain = row.optionalInt64(at: 8).map { ChainAnchor(length: $0, head: row.bytes(at: 9).hexString) }
+        let unavailable = (try? decoder.decode([UnavailableStream].self, from: Data(row.bytes(at: 11)))) ?? []
         return RunSummary(id: row.int64(at: 0), streams: row.string(at: 1).split(separator: ",").map(String.init),
                           startedAt: row.int64(at: 2), finishedAt: row.optionalInt64(at: 3),
                           result: RunResult(rawValue: row.string(at: 4)) ?? .failed, counts: counts,
-                          requests: row.int(at: 6), errors: errors, chain: chain,
+                          requests: row.int(at: 6), errors: errors, unavailableStreams: unavailable, chain: chain,
                           signed: row.int(at: 10) != 0)
     }
 
@@ -152,7 +158,7 @@ extension Archive {
             streams.append(status)
         }
 
-        var taskLogs = TaskLogStatus(archived: 0, rotated: 0, lines: 0, awaiting: 0)
+        var taskLogs = TaskLogStatus(archived: 0, rotated: 0, lines: 0, awaiting: 0, unavailable: try taskLogFailures(instance: id))
         try database.forEachRow("""
             SELECT count(*), coalesce(sum(l.rotated), 0), coalesce(sum(l.line_count), 0)
             FROM task_logs l JOIN tasks t ON t.id = l.task_id WHERE t.instance_id = ?
@@ -161,7 +167,7 @@ extension Archive {
             taskLogs.rotated = row.int(at: 1)
             taskLogs.lines = row.int(at: 2)
         }
-        taskLogs.awaiting = try tasksAwaitingLogs(instance: id).count
+        taskLogs.awaiting = try tasksAwaitingLogs(instance: id).count - taskLogs.unavailable.filter { !$0.givenUp }.count
         return InstanceStatus(name: name, baseURL: baseURL, lastRun: lastRun, streams: streams, taskLogs: taskLogs)
     }
 }

@@ -10,8 +10,9 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
     case unreachable(hostAndPort: String, reason: String, transient: Bool)
     /// Certificate or pinned-key verification failed, or the TLS handshake did.
     case tls(url: String, reason: String)
-    /// 401.
-    case tokenRejected(url: String)
+    /// 401, with the server's message: box 9 answers "No such token" both to an unknown token and to a
+    /// known one on an endpoint it may not read.
+    case tokenRejected(url: String, message: String?)
     /// 403, with the server's message.
     case forbidden(url: String, message: String?)
     /// 404.
@@ -84,9 +85,17 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             return "cannot reach \(hostAndPort) (\(reason)) — check --url/CLOUDRON_DOMAIN and the network"
         case .tls(let url, let reason):
             return "TLS verification failed for \(url) (\(reason)) — pass --cacert FILE for a private CA, or check the pinned key"
-        case .tokenRejected(let url):
+        case .tokenRejected(let url, let message):
+            if message == "No such token" {
+                return "401 from \(url): No such token — the server does not know this token, or (Cloudron 9) does not let "
+                    + "it read this endpoint: use a read-only API token of an admin or owner (CLOUDRON_TOKEN, --token-file or --token)"
+            }
             return "401 from \(url): token rejected — check the API token (CLOUDRON_TOKEN, --token-file or --token)"
         case .forbidden(let url, let message):
+            if message == "Missing required scope" {
+                return "403 from \(url): Missing required scope — not an admin token: create a read-only API token "
+                    + "as an admin or owner of the Cloudron"
+            }
             return "403 from \(url): \(message ?? "forbidden") — the token needs admin rights for this endpoint"
         case .notFound(let url):
             return "404 from \(url): not found — check the id, or whether this server version has the endpoint"
@@ -115,6 +124,26 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             return "retries exhausted after \(attempts) attempts: \(last.description)"
         }
     }
+
+    /// Whether the failure belongs to one request's answer (its status, size, body or time) rather than
+    /// to the server as a whole (unreachable, TLS, configuration, redirects): a sync can record that one
+    /// object as unavailable and go on with the others.
+    public var concernsOneRequest: Bool {
+        switch self {
+        case .tokenRejected, .forbidden, .notFound, .badRequest, .rateLimited, .serverError, .unexpectedStatus,
+             .malformedResponse, .responseTooLarge:
+            return true
+        case .unreachable(_, let reason, _):
+            // libcurl's own request timeout (see CloudronClient.interpret): box is slow on this one answer.
+            return reason.hasPrefix(ClientError.timedOutReason)
+        case .retriesExhausted(_, let last):
+            return last.concernsOneRequest
+        case .invalidConfiguration, .insecureHTTP, .tls, .redirectRefused, .transport:
+            return false
+        }
+    }
+
+    static let timedOutReason = "timed out"
 
     static func seconds(_ value: Double) -> String {
         value == value.rounded() ? "\(Int(value)) s" : "\(value) s"

@@ -239,7 +239,7 @@ public final class CloudronClient: Sendable {
         case 1, 3: return .invalidConfiguration("libcurl cannot use \(url) (\(message)) — check --url")
         case 5, 6: return .unreachable(hostAndPort: base.hostAndPort, reason: "DNS lookup failed: \(message)", transient: false)
         case 7: return .unreachable(hostAndPort: base.hostAndPort, reason: Self.connectReason(outcome), transient: true)
-        case 28: return .unreachable(hostAndPort: base.hostAndPort, reason: "timed out: \(message)", transient: true)
+        case 28: return .unreachable(hostAndPort: base.hostAndPort, reason: "\(ClientError.timedOutReason): \(message)", transient: true)
         case 52: return .unreachable(hostAndPort: base.hostAndPort, reason: "connection closed with no answer", transient: true)
         case 55, 56: return .unreachable(hostAndPort: base.hostAndPort, reason: "connection dropped: \(message)", transient: true)
         case 18: return .malformedResponse(url: url, reason: "body cut short (\(message))", html: false, transient: true)
@@ -259,7 +259,7 @@ public final class CloudronClient: Sendable {
         case 300..<400:
             return .redirectRefused(url: url, status: status, locationHost: outcome.redirectURL.flatMap(Self.host(of:)))
         case 400: return .badRequest(url: url, message: serverMessage(outcome))
-        case 401: return .tokenRejected(url: url)
+        case 401: return .tokenRejected(url: url, message: serverMessage(outcome))
         case 403: return .forbidden(url: url, message: serverMessage(outcome))
         case 404: return .notFound(url: url)
         case 429: return .rateLimited(url: url, retryAfter: outcome.retryAfter)

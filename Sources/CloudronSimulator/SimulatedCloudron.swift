@@ -8,7 +8,7 @@ import FlyingSocks
 ///
 /// Serves the event log, notifications, tasks, task logs, profile and status with box's paging,
 /// tie, upsert and pruning behaviour (see `shared/cloudron-api.md`). Control endpoints under
-/// `/_sim/` (`truth`, `dynamics`, `clock`, `prune`, `requests`) need no Cloudron token: the
+/// `/_sim/` (`truth`, `dynamics`, `faults`, `clock`, `prune`, `requests`) need no Cloudron token: the
 /// server binds 127.0.0.1 only, so only local processes reach them.
 public final class SimulatedCloudron: Sendable {
     private let core: SimulatorCore
@@ -29,7 +29,8 @@ public final class SimulatedCloudron: Sendable {
                                 handler: SimulatorHTTPHandler(core: core))
         let task = Task { try await server.run() }
         do {
-            try await server.waitUntilListening(timeout: 10)
+            // Generous: on a loaded machine (parallel test suites) binding can take well over 10 s.
+            try await server.waitUntilListening(timeout: 60)
         } catch {
             task.cancel()
             throw error
@@ -47,6 +48,11 @@ public final class SimulatedCloudron: Sendable {
         guard let (server, task) = await running.take() else { return }
         await server.stop(timeout: 1)
         task.cancel()
+    }
+
+    /// Sets the per-object and per-endpoint failures in force (also `POST /_sim/faults`).
+    public func setFaults(_ faults: SimulatorFaults) async {
+        core.currentFaults = faults
     }
 
     /// Changes what moves and what fails, effective from the next request. Also `POST /_sim/dynamics`.

@@ -23,6 +23,8 @@ public struct SimulatorConfiguration: Sendable {
     public var maxPerPage: Int?
     /// What changes while a client pages.
     public var dynamics: SimulatorDynamics
+    /// Objects and endpoints that fail while the rest works.
+    public var faults = SimulatorFaults.none
 
     public init(seed: UInt64 = 1,
                 eventCount: Int = 5000,

@@ -32,6 +32,7 @@ enum ChaosOutcome: Sendable, Equatable {
 final class SimulatorCore: @unchecked Sendable {
     private let lock = NSLock()
     private var state: ServerState
+    private var faults: SimulatorFaults
     let adminToken: String
     let readonlyToken: String
     let jsonUnauthorizedBody: Bool
@@ -39,6 +40,7 @@ final class SimulatorCore: @unchecked Sendable {
 
     init(configuration: SimulatorConfiguration) {
         state = ServerState(configuration: configuration)
+        faults = configuration.faults
         adminToken = configuration.adminToken
         readonlyToken = configuration.readonlyToken
         jsonUnauthorizedBody = configuration.jsonUnauthorizedBody
@@ -49,6 +51,11 @@ final class SimulatorCore: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return try body(&state)
+    }
+
+    var currentFaults: SimulatorFaults {
+        get { lock.lock(); defer { lock.unlock() }; return faults }
+        set { lock.lock(); defer { lock.unlock() }; faults = newValue }
     }
 
     // MARK: - Chaos
@@ -128,6 +135,11 @@ final class SimulatorCore: @unchecked Sendable {
         default:
             if jsonUnauthorizedBody { return .error(401, "Unauthorized", "No such token") }
             return SimulatedResponse(status: 401, contentType: "text/plain; charset=utf-8", body: Array("Unauthorized".utf8))
+        }
+        let faults = currentFaults
+        if let answer = faults.override(template: template) { return answer }
+        if template == "/api/v1/tasks/{id}/logs", let fault = faults.taskLogs[rest[1]] {
+            return SimulatorFaults.taskLog(fault, taskId: rest[1])
         }
         if method != "GET" && method != "HEAD" {
             guard access == .admin else { return .error(403, "Forbidden", "Token has read-only scope") }
@@ -314,6 +326,14 @@ final class SimulatorCore: @unchecked Sendable {
         case ("POST", "/_sim/prune"):
             let pruned: Int = withState { $0.prune() }
             return encoded(["pruned": pruned])
+        case ("GET", "/_sim/faults"):
+            return encoded(currentFaults)
+        case ("POST", "/_sim/faults"):
+            guard let faults = try? JSONDecoder().decode(SimulatorFaults.self, from: body) else {
+                return .error(400, "Bad Request", "body must be a SimulatorFaults JSON object")
+            }
+            currentFaults = faults
+            return encoded(faults)
         case ("GET", "/_sim/requests"):
             return encoded(withState { $0.requestCounts })
         default:

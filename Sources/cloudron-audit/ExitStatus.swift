@@ -12,6 +12,8 @@ enum ExitStatus: Int32, CaseIterable {
     case verificationFailed = 1
     /// `sync` finished, but the server had pruned events before they could be archived (a gap).
     case gapDetected = 3
+    /// `sync` could sync none of the selected streams: each endpoint is missing (404) or refused.
+    case nothingSynced = 4
     /// Bad arguments, times, zones, formats, search syntax (EX_USAGE).
     case usage = 64
     /// The archive is not SQLite, truncated, corrupt, or from a newer cloudron-audit (EX_DATAERR).
@@ -67,6 +69,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .lockFile(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             case .tieGroupUnreadable: return .temporaryFailure
             case .pageSizeCapped: return .protocolError
+            case .noStreamAvailable: return .nothingSynced
             }
         case let error as SigningError:
             switch error {

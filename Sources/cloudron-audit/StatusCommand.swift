@@ -48,6 +48,7 @@ enum StatusText {
                 out += "  last sync: run \(run.id), \(run.result.rawValue), started \(time(run.startedAt))"
                 out += ", \(run.requests) requests\(run.signed ? ", head signed" : "")\n"
                 for error in run.errors { out += "    error: \(error)\n" }
+                for stream in run.unavailableStreams { out += "    not synced: \(stream.stream): \(stream.reason)\n" }
             } else {
                 out += "  last sync: never\n"
             }
@@ -63,7 +64,14 @@ enum StatusText {
                     out += "    GAP: \(time(gap.from)) → \(time(gap.to)): \(gap.reason) (found by run \(gap.run))\n"
                 }
             }
-            out += "  task logs: \(instance.taskLogs.archived) archived, \(instance.taskLogs.rotated) already rotated, \(instance.taskLogs.lines) lines\n"
+            let logs = instance.taskLogs
+            out += "  task logs: \(logs.archived) archived, \(logs.rotated) already rotated, \(logs.lines) lines"
+            out += logs.unavailable.isEmpty ? "\n" : ", \(logs.unavailable.count) unavailable:\n"
+            for failure in logs.unavailable {
+                let retry = failure.givenUp ? "given up" : "asked again next sync"
+                out += "    task \(failure.taskId): \(failure.reason) (\(failure.attempts) attempts, first \(time(failure.firstTry)), "
+                    + "last \(time(failure.lastTry)); \(retry))\n"
+            }
         }
         return out
     }

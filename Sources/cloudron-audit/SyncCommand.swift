@@ -84,6 +84,10 @@ struct SyncCommand: AsyncParsableCommand {
         if let progress { options.progress = { progress.update($0) } }
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()
+        // Even under --quiet: an endpoint the server lacks or refuses is worth one line per run.
+        for line in SyncSummary.unavailableLines(report, instance: options.instanceName) {
+            StandardError.line("cloudron-audit: warning: " + line)
+        }
         if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }
         if let gap = report.events.gap {
             throw CommandFailure(status: .gapDetected, description: SyncSummary.gapLine(gap, instance: options.instanceName))

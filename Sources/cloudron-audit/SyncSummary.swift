@@ -9,8 +9,16 @@ enum SyncSummary {
         parts.append("notifications \(describe(report.notifications))")
         parts.append("tasks \(describe(report.tasks))")
         if report.taskLogsStored > 0 { parts.append("task logs \(report.taskLogsStored)") }
+        if report.taskLogsFailed > 0 {
+            parts.append("\(report.taskLogsFailed) task logs unavailable (see status; asked again next time)")
+        }
         let requests = report.listRequests.values.reduce(0, +)
         return parts.joined(separator: "; ") + " (\(requests) list requests)"
+    }
+
+    /// One line per selected stream that could not be synced.
+    static func unavailableLines(_ report: SyncReport, instance: String) -> [String] {
+        report.unavailableStreams.map { "\(instance): \($0.stream) not synced: \($0.reason)" }
     }
 
     static func gapLine(_ gap: ClosedRange<Int64>, instance: String) -> String {

@@ -18,6 +18,7 @@ struct FakeCloudron: AsyncParsableCommand {
         Controls need no token (the server binds 127.0.0.1 only):
           GET /_sim/truth            current objects, every version, pruned ids
           GET|POST /_sim/dynamics    read or set what moves and fails (JSON)
+          GET|POST /_sim/faults      read or set failing task logs and missing or refused streams (JSON)
           GET /_sim/clock            the simulated now
           POST /_sim/clock?advance=SECONDS
           POST /_sim/prune           run the retention job now

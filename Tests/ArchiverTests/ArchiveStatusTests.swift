@@ -43,7 +43,7 @@ import Testing
         let instance = try #require(status.instances.first)
         #expect(instance.name == "my.example.org" && instance.baseURL == "https://my.example.org")
         #expect(instance.lastRun?.id == killed && instance.lastRun?.result == .interrupted)
-        #expect(instance.taskLogs == TaskLogStatus(archived: 2, rotated: 1, lines: 2, awaiting: 0))
+        #expect(instance.taskLogs == TaskLogStatus(archived: 2, rotated: 1, lines: 2, awaiting: 0, unavailable: []))
 
         let events = try #require(instance.streams.first { $0.name == "eventlog" })
         #expect(events.objects == 2 && events.versions == 3)

@@ -130,9 +130,11 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
         for auth in [AuthStyle.bearerHeader, .queryParameter] {
             let client = try fixture.client(token: "wrong-token-\(jsonBody)", auth: auth)
             let error = try await #require(throws: ClientError.self) { try await client.eventPage(page: 1, perPage: 10) }
-            guard case .tokenRejected(let url) = error else { Issue.record("got \(error)"); continue }
+            guard case .tokenRejected(let url, let message) = error else { Issue.record("got \(error)"); continue }
             #expect(url == fixture.url + "/api/v1/eventlog?page=1&per_page=10")
-            #expect(error.description == "401 from \(url): token rejected — check the API token (CLOUDRON_TOKEN, --token-file or --token)")
+            #expect(message == (jsonBody ? "No such token" : "Unauthorized"))
+            #expect(error.description.hasPrefix(jsonBody ? "401 from \(url): No such token — the server does not know this token"
+                                                         : "401 from \(url): token rejected — check the API token"))
             #expect(!error.isRetryable && client.statistics().requestsSent == 1)
             // status does not check the token; profile does.
             #expect(try await client.status().version != nil)

@@ -145,14 +145,15 @@ final class CannedServer: @unchecked Sendable {
 }
 
 /// A Cloudron-looking canned server: `/api/v1/cloudron/status` and the notification and task lists
-/// answer like a healthy empty server, so a scenario can break exactly one thing (the event log).
+/// answer like a healthy empty server (or with `lists` when given), so a scenario can break exactly one
+/// thing (the event log).
 enum CloudronShapes {
-    static func answer(eventLog: CannedAnswer) -> @Sendable (String) -> CannedAnswer {
+    static func answer(eventLog: CannedAnswer, lists: CannedAnswer? = nil) -> @Sendable (String) -> CannedAnswer {
         { head in
             let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
             if path.hasPrefix("/api/v1/cloudron/status") { return .json(#"{"version":"9.0.15"}"#) }
-            if path.hasPrefix("/api/v1/notifications") { return .json(#"{"notifications":[]}"#) }
-            if path.hasPrefix("/api/v1/tasks") { return .json(#"{"tasks":[]}"#) }
+            if path.hasPrefix("/api/v1/notifications") { return lists ?? .json(#"{"notifications":[]}"#) }
+            if path.hasPrefix("/api/v1/tasks") { return lists ?? .json(#"{"tasks":[]}"#) }
             return eventLog
         }
     }

@@ -1,4 +1,5 @@
 import Archiver
+import Client
 import CloudronSimulator
 import Foundation
 import Testing
@@ -81,6 +82,140 @@ struct RobustnessTests {
         truth = await setup.simulator.truth()
         #expect(try Self.archived(setup.db, table: "notifications") == Self.current(truth.notifications))
         #expect(try Self.archived(setup.db, table: "tasks") == Self.current(truth.tasks))
+        try await Self.expectVerifyClean(setup)
+    }
+
+    /// Archived task logs, task id → raw lines, read with plain SQL.
+    static func archivedLogs(_ db: String) throws -> [String: [String]] {
+        var logs: [String: [String]] = [:]
+        try Archive(path: db, mode: .readOnly).database.forEachRow("""
+            SELECT t.api_id, l.raw FROM task_logs g JOIN tasks t ON t.id = g.task_id
+            LEFT JOIN task_log_lines l ON l.log_id = g.id ORDER BY t.api_id, l.line_no
+            """) { row in
+            logs[row.string(at: 0), default: []] += row.optionalString(at: 1).map { [$0] } ?? []
+        }
+        return logs
+    }
+
+    static func statusJSON(_ setup: Setup) async throws -> [String: Any] {
+        let status = try await setup.run(["status", "--format", "json"])
+        #expect(status.status == 0, "status: \(status.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(status.stdout.utf8))
+        return try #require((object as? [String: Any])?["instances"] as? [[String: Any]]).first ?? [:]
+    }
+
+    @Test("Task logs answering 424, 500, oversized or timing out are recorded per task, shown by status, asked again, and never block the others")
+    func failingTaskLogs() async throws {
+        let setup = try await Setup.start(SimulatorConfiguration(seed: 32, eventCount: 4000))
+        defer { Task { await setup.finish() } }
+        // The oldest finished tasks whose logs still exist come first in the sync's order: the faults
+        // sit exactly where they would block everything behind them.
+        let truth = await setup.simulator.truth()
+        let finished = truth.tasks.filter { !$0.json.contains("\"active\":true") && !$0.json.contains("\"pending\":true") }
+            .filter { truth.now - $0.epochSeconds < 6 * 86_400 }
+            .sorted { ($0.epochSeconds, Int($0.id) ?? 0) < ($1.epochSeconds, Int($1.id) ?? 0) }
+        #expect(finished.count >= 8, "too few finished tasks with a log; the test proves nothing")
+        let faults = Dictionary(uniqueKeysWithValues: zip(finished.prefix(4).map(\.id), TaskLogFault.allCases))
+        await setup.simulator.setFaults(SimulatorFaults(taskLogs: faults))
+
+        let first = try await setup.sync(["--task-logs"])
+        #expect(first.status == 0 && first.stderr.isEmpty, "sync: \(first.status) \(first.stderr)")
+        let client = try CloudronClient(configuration: try ClientConfiguration(
+            baseURL: setup.url, token: APIToken(setup.simulator.readonlyToken)))
+        var logs = try Self.archivedLogs(setup.db)
+        #expect(Set(logs.keys).isDisjoint(with: faults.keys))
+        for task in finished.dropFirst(4) {
+            let served = try await client.taskLogs(taskId: task.id, lines: -1).map { String(decoding: $0.raw, as: UTF8.self) }
+            #expect(logs[task.id] == served, "task \(task.id)'s log")
+        }
+
+        // status names each unavailable log with its reason.
+        let text = try await setup.run(["status"])
+        #expect(text.stdout.contains("4 unavailable:"), "status: \(text.stdout)")
+        for (id, fault) in faults {
+            let hint = switch fault {
+            case .failedDependency: "424"
+            case .internalError: "500"
+            case .oversized: "exceeds"
+            case .timedOut: "Response timeout"
+            }
+            let line = text.stdout.split(separator: "\n").first { $0.contains("task \(id): ") }
+            #expect(line?.contains(hint) == true && line?.contains("1 attempts") == true, "status line for task \(id): \(line ?? "none")")
+        }
+        var json = try await Self.statusJSON(setup)
+        var unavailable = ((json["taskLogs"] as? [String: Any])?["unavailable"] as? [[String: Any]]) ?? []
+        #expect(Set(unavailable.compactMap { $0["taskId"] as? String }) == Set(faults.keys))
+
+        // Asked again by the next sync, still failing: one more attempt each.
+        #expect(try await setup.sync(["--task-logs"]).status == 0)
+        json = try await Self.statusJSON(setup)
+        unavailable = ((json["taskLogs"] as? [String: Any])?["unavailable"] as? [[String: Any]]) ?? []
+        #expect(unavailable.count == 4 && unavailable.allSatisfy { $0["attempts"] as? Int == 2 })
+
+        // The server recovers: the next sync archives the four logs whole, and the failures are gone.
+        await setup.simulator.setFaults(.none)
+        #expect(try await setup.sync(["--task-logs"]).status == 0)
+        logs = try Self.archivedLogs(setup.db)
+        for id in faults.keys {
+            let served = try await client.taskLogs(taskId: id, lines: -1).map { String(decoding: $0.raw, as: UTF8.self) }
+            #expect(!served.isEmpty && logs[id] == served, "task \(id)'s log after the server recovered")
+        }
+        json = try await Self.statusJSON(setup)
+        #expect(((json["taskLogs"] as? [String: Any])?["unavailable"] as? [Any])?.isEmpty == true)
+        try await Self.expectVerifyClean(setup)
+    }
+
+    @Test("Streams the server lacks (404) or refuses (403, 401 No such token) are skipped with one warning line each; the rest is synced")
+    func unavailableStreams() async throws {
+        let setup = try await Setup.start(SimulatorConfiguration(seed: 33, eventCount: 800))
+        defer { Task { await setup.finish() } }
+        let truth = await setup.simulator.truth()
+
+        // A server from before late 2018: no notifications, no tasks.
+        await setup.simulator.setFaults(SimulatorFaults(missingStreams: ["notifications", "tasks"]))
+        let old = try await setup.sync()
+        #expect(old.status == 0, "sync: \(old.stderr)")
+        #expect(old.errorLines.count == 2, "one line per missing stream: \(old.stderr)")
+        #expect(old.errorLines.contains { $0.contains("notifications not synced") && $0.contains("404") })
+        #expect(old.errorLines.contains { $0.contains("tasks not synced") && $0.contains("404") })
+        #expect(try Self.archived(setup.db, table: "events") == Self.current(truth.events))
+        let json = try await Self.statusJSON(setup)
+        let run = try #require(json["lastRun"] as? [String: Any])
+        let recorded = (run["unavailableStreams"] as? [[String: Any]])?.compactMap { $0["stream"] as? String }
+        #expect(recorded == ["notifications", "tasks"])
+        #expect(run["result"] as? String == "success")
+        let text = try await setup.run(["status"])
+        #expect(text.stdout.contains("not synced: notifications: 404"), "status: \(text.stdout)")
+
+        // A token refused one stream: 403 Missing required scope, and box 9's 401 No such token.
+        await setup.simulator.setFaults(SimulatorFaults(forbiddenStreams: ["tasks"], unauthorizedStreams: ["notifications"]))
+        let refused = try await setup.sync()
+        #expect(refused.status == 0, "sync: \(refused.stderr)")
+        #expect(refused.errorLines.count == 2, "\(refused.stderr)")
+        #expect(refused.errorLines.contains { $0.contains("tasks not synced") && $0.contains("Missing required scope")
+            && $0.contains("admin or owner") })
+        #expect(refused.errorLines.contains { $0.contains("notifications not synced") && $0.contains("No such token")
+            && $0.contains("admin or owner") })
+
+        // Nothing at all: a distinct exit code when every stream is missing; a token refused everywhere is 77.
+        await setup.simulator.setFaults(SimulatorFaults(missingStreams: ["eventlog", "notifications", "tasks"]))
+        let nothing = try await setup.sync()
+        #expect(nothing.status == 4 && nothing.errorLines.count == 1 && nothing.stderr.contains("nothing synced"),
+                "\(nothing.status) \(nothing.stderr)")
+        await setup.simulator.setFaults(SimulatorFaults(forbiddenStreams: ["eventlog", "notifications", "tasks"]))
+        let forbidden = try await setup.sync()
+        #expect(forbidden.status == 77 && forbidden.errorLines.count == 1 && forbidden.stderr.contains("Missing required scope"),
+                "\(forbidden.status) \(forbidden.stderr)")
+
+        // The server gains the endpoints: everything is archived, and verify is clean throughout.
+        try await Self.expectVerifyClean(setup)
+        await setup.simulator.setFaults(.none)
+        let recovered = try await setup.sync()
+        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)")
+        let now = await setup.simulator.truth()
+        #expect(try Self.archived(setup.db, table: "notifications") == Self.current(now.notifications))
+        #expect(try Self.archived(setup.db, table: "tasks") == Self.current(now.tasks))
+        #expect(try Self.archived(setup.db, table: "events") == Self.current(now.events))
         try await Self.expectVerifyClean(setup)
     }
 }

@@ -9,6 +9,10 @@ public struct SyncReport: Sendable {
     public var notifications = IngestCounts()
     public var tasks = IngestCounts()
     public var taskLogsStored = 0
+    /// Task logs this run asked for in vain (recorded per task in the archive, asked again later).
+    public var taskLogsFailed = 0
+    /// Selected streams the server does not have or refuses to this token; the others were synced.
+    public var unavailableStreams: [UnavailableStream] = []
     /// List requests per stream, as the streams' page readers counted them.
     public var listRequests: [SyncStream: Int] = [:]
 }
@@ -48,30 +52,34 @@ public struct SyncEngine {
         func requestsMade() -> Int { client.statistics().requestsSent - requestsBefore }
         var report = SyncReport(run: run, result: .running)
         do {
-            if options.streams.contains(.eventlog) {
-                var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
-                                                options: options, clock: clock)
-                defer { report.listRequests[.eventlog] = eventLog.listRequests }
-                report.events = try await eventLog.sync()
-            }
-            if options.streams.contains(.notifications) {
-                report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
-            }
-            if options.streams.contains(.tasks) {
-                report.tasks = try await syncTasks(instance: instance, run: run, report: &report)
-                if options.taskLogs {
-                    report.taskLogsStored = try await syncTaskLogs(instance: instance, run: run)
+            var refusals: [ClientError] = []
+            for stream in streams {
+                do {
+                    try await sync(stream, instance: instance, run: run, report: &report)
+                } catch let error as ClientError where Self.meansStreamUnavailable(error) {
+                    report.unavailableStreams.append(UnavailableStream(stream: stream.rawValue, reason: error.description))
+                    refusals.append(error)
                 }
+            }
+            if !streams.isEmpty, refusals.count == streams.count {
+                // A token refused everywhere is a wrong token, and says so; otherwise this is not (or not
+                // for this token) a Cloudron with any of the streams asked for.
+                if let first = refusals.first, refusals.allSatisfy({ $0.category == .tokenRejected || $0.category == .forbidden }) {
+                    throw first
+                }
+                throw SyncError.noStreamAvailable(report.unavailableStreams)
             }
             report.result = report.events.gap == nil ? .success : .gap
             let signed = try archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
-                                               requests: requestsMade(), errors: [], signer: options.signingKey)
+                                               requests: requestsMade(), errors: [],
+                                               unavailableStreams: report.unavailableStreams, signer: options.signingKey)
             try witness(signed.map { [$0] } ?? [])
             return report
         } catch {
             report.result = .failed
             if let signed = try? archive.finishRun(run, result: .failed, finishedAt: clock(), counts: runCounts(report),
                                                    requests: requestsMade(), errors: [String(describing: error)],
+                                                   unavailableStreams: report.unavailableStreams,
                                                    signer: options.signingKey) {
                 try? witness([signed])
             }
@@ -84,6 +92,29 @@ public struct SyncEngine {
     private func witness(_ heads: [SignedHead]) throws {
         guard let file = options.witness else { return }
         for head in heads { try file.append(head) }
+    }
+
+    private func sync(_ stream: SyncStream, instance: Int64, run: Int64, report: inout SyncReport) async throws {
+        switch stream {
+        case .eventlog:
+            var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
+                                            options: options, clock: clock)
+            defer { report.listRequests[.eventlog] = eventLog.listRequests }
+            report.events = try await eventLog.sync()
+        case .notifications:
+            report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
+        case .tasks:
+            report.tasks = try await syncTasks(instance: instance, run: run, report: &report)
+            if options.taskLogs {
+                (report.taskLogsStored, report.taskLogsFailed) = try await syncTaskLogs(instance: instance, run: run)
+            }
+        }
+    }
+
+    /// A stream the server does not have (404: servers before late 2018 have no notifications or tasks)
+    /// or does not let this token read (403; 401 "No such token" on box 9 to a token valid elsewhere).
+    static func meansStreamUnavailable(_ error: ClientError) -> Bool {
+        [.notFound, .forbidden, .tokenRejected].contains(error.category)
     }
 
     /// Notifications tie on `creationTime` with no tie-breaker, like events, but they are few: the
@@ -149,22 +180,29 @@ public struct SyncEngine {
     }
 
     /// Each finished task's log is archived once; an empty answer means it already rotated away,
-    /// which the archive records so that it is not asked for again.
-    private func syncTaskLogs(instance: Int64, run: Int64) async throws -> Int {
-        var stored = 0
-        for taskId in try archive.tasksAwaitingLogs(instance: instance) {
+    /// which the archive records so that it is not asked for again. A log the server cannot give (box
+    /// answers 424 or 500 for one task, a log can exceed the size cap or box's request timeout) is
+    /// recorded for that task and asked again by later runs: it never stops the other logs.
+    private func syncTaskLogs(instance: Int64, run: Int64) async throws -> (stored: Int, failed: Int) {
+        var stored = 0, failed = 0
+        for taskId in try archive.tasksAwaitingLogs(instance: instance, now: clock()) {
             let lines: [TaskLogLine]
             do {
                 lines = try await client.taskLogs(taskId: taskId, lines: SyncEngine.wholeLogLines)
             } catch let error as ClientError where error.category == .notFound {
                 lines = []
+            } catch let error as ClientError where error.concernsOneRequest {
+                try archive.recordTaskLogFailure(instance: instance, taskId: taskId, reason: error.description,
+                                                 run: run, at: clock())
+                failed += 1
+                continue
             }
             try archive.transaction {
                 try archive.storeTaskLog(instance: instance, taskId: taskId, lines: lines, run: run, seenAt: clock())
             }
             stored += 1
         }
-        return stored
+        return (stored, failed)
     }
 
     /// Box answers the last 10 lines unless asked for more (`lines=-1` meant "all" only in 2019):

@@ -15,6 +15,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     case instanceMoved(name: String, archived: String, given: String)
     /// The server answered fewer rows than asked, yet had more: it caps `per_page`.
     case pageSizeCapped(stream: SyncStream, served: Int, asked: Int)
+    /// Not one of the selected streams could be synced: each endpoint is missing or refused.
+    case noStreamAvailable([UnavailableStream])
     /// A group of objects sharing one second could not be read whole in one request.
     case tieGroupUnreadable(stream: SyncStream, second: Int64)
 
@@ -32,6 +34,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
         case .pageSizeCapped(let stream, let served, let asked):
             return "the server answered \(served) \(stream.objectsName) for per_page=\(asked) but has more: "
                 + (stream == .eventlog ? "run sync with --page-size \(served)" : "its page size changed while it was read; run sync again")
+        case .noStreamAvailable(let streams):
+            return "nothing synced: " + streams.map { "\($0.stream): \($0.reason)" }.joined(separator: "; ")
         case .tieGroupUnreadable(let stream, let second):
             return "the \(stream.objectsName) of second \(second) kept moving while being read; run sync again"
         }
