@@ -83,6 +83,7 @@ struct TaskRecord: Sendable {
     var ts: Int64
     var resultJSON: String
     var success: Bool
+    /// Kept in box's table, but no answer carries it (2019's list picks its fields without `args`).
     let argsJSON: String
     /// Whether this task will end in an error when it finishes under `taskProgress`.
     let failsWhenDone: Bool
@@ -107,7 +108,6 @@ struct TaskRecord: Sendable {
         j.field("creationTime", CloudronTime.iso(time)); j.field("ts", CloudronTime.iso(ts))
         j.field("result", rawText: resultJSON)
         if !legacy { j.field("success", bool: success) }
-        j.field("args", rawText: argsJSON)
         j.raw("}")
         json = j.bytes
     }

@@ -253,12 +253,25 @@ struct ServerState {
         return body
     }
 
-    static func lowercasedContains(_ haystack: ArraySlice<UInt8>, _ needle: String) -> Bool {
-        String(decoding: haystack, as: UTF8.self).lowercased().contains(needle)
+    /// Box's `search`: `LIKE '%term%'` under a binary collation, so case-sensitive, and `_` (one
+    /// character) and `%` (any run) in the term are wildcards.
+    static func likeContains(_ haystack: ArraySlice<UInt8>, _ term: String) -> Bool {
+        let text = Array(String(decoding: haystack, as: UTF8.self).unicodeScalars)
+        let pattern = Array(term.unicodeScalars)
+        // Matches pattern[p...] at text[t...] as a prefix (the trailing `%` of '%term%').
+        func matches(_ t: Int, _ p: Int) -> Bool {
+            if p == pattern.count { return true }
+            switch pattern[p] {
+            case "%": return (t...text.count).contains { matches($0, p + 1) }
+            case "_": return t < text.count && matches(t + 1, p + 1)
+            default: return t < text.count && text[t] == pattern[p] && matches(t + 1, p + 1)
+            }
+        }
+        return (0...text.count).contains { matches($0, 0) }
     }
 
     mutating func eventPage(page: Int, perPage: Int, actions: [String], search: String?) -> [UInt8] {
-        let needle = search?.lowercased()
+        let needle = search
         var rows: [[UInt8]] = []
         if actions.isEmpty, needle == nil || needle == "" {
             let n = events.count
@@ -271,7 +284,7 @@ struct ServerState {
                 let event = events[i]
                 if !actions.isEmpty, !actions.contains(where: { event.action.contains($0) }) { continue }
                 if let needle, !needle.isEmpty,
-                   !(Self.lowercasedContains(event.sourceBytes, needle) || Self.lowercasedContains(event.dataBytes, needle)) { continue }
+                   !(Self.likeContains(event.sourceBytes, needle) || Self.likeContains(event.dataBytes, needle)) { continue }
                 matches.append(i)
             }
             let picked = pageIndices(count: matches.count, page: page, perPage: perPage,
@@ -428,8 +441,11 @@ struct ServerState {
         guard !alerts.isEmpty else { return }
         let index = requestRandom.pick(alerts)
         notifications[index].time = now
-        notifications[index].acknowledged = false
-        notifications[index].message = "\(notifications[index].title): checked again at \(CloudronTime.iso(now)), \"still\" an issue."
+        // Box rewrites an alert with `acknowledged = !message`: a cleared alert has an empty message.
+        let cleared = requestRandom.chance(0.3)
+        notifications[index].message = cleared ? ""
+            : "\(notifications[index].title): checked again at \(CloudronTime.iso(now)), \"still\" an issue."
+        notifications[index].acknowledged = notifications[index].message.isEmpty
         recordNotification(at: index)
     }
 
@@ -491,7 +507,17 @@ struct ServerState {
             if i == 1 { message += "\n  continued line" }
             messages.append((micros, message))
         }
-        let selected = lines < 0 ? messages[...] : messages.suffix(lines)
+        // Box's log reader turns every physical line of the file into one object, taking the text up to
+        // the first space for the timestamp: a message that contained a newline continues on lines with
+        // timestamp 0 that lose their first word (or, indented, their first space).
+        var physical: [(Int64, String)] = []
+        for (micros, message) in messages {
+            for (index, line) in message.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let rest = line.firstIndex(of: " ").map { String(line[line.index(after: $0)...]) } ?? ""
+                physical.append(index == 0 ? (micros, String(line)) : (0, rest))
+            }
+        }
+        let selected = lines < 0 ? physical[...] : physical.suffix(lines)
         var out = JSONText(capacity: 200 * selected.count)
         for (micros, message) in selected {
             if json {

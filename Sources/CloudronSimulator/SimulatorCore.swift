@@ -196,7 +196,7 @@ final class SimulatorCore: @unchecked Sendable {
     private func event(id: String) -> SimulatedResponse {
         withState { s in
             guard let record = s.events.last(where: { $0.id == id }) else {
-                return .error(404, "Not Found", "Event not found")
+                return .error(404, "Not Found", "no such eventlog")
             }
             return .json(200, legacy2019 ? Self.wrap("event", record.json) : record.json)
         }
@@ -223,7 +223,7 @@ final class SimulatorCore: @unchecked Sendable {
     private func notification(id: String) -> SimulatedResponse {
         withState { s in
             guard let note = s.notifications.first(where: { String($0.id) == id }) else {
-                return .error(404, "Not Found", "Notification not found")
+                return .error(404, "Not Found", "No such notification")
             }
             return .json(200, legacy2019 ? Self.wrap("notification", note.json) : note.json)
         }
@@ -236,7 +236,7 @@ final class SimulatorCore: @unchecked Sendable {
         }
         return withState { s in
             guard let numeric = Int(id), s.setAcknowledged(id: numeric, request.acknowledged) else {
-                return .error(404, "Not Found", "Notification not found")
+                return .error(404, "Not Found", "No such notification")
             }
             return SimulatedResponse(status: 204, contentType: "application/json; charset=utf-8", body: [])
         }

@@ -125,8 +125,12 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
                     && versions.last?.epochSeconds ?? 0 > versions[0].epochSeconds
             }
             #expect(!rewritten.isEmpty)
+            // Box rewrites an alert with `acknowledged = !message`: a cleared alert is empty and acknowledged.
             for versions in rewritten {
-                #expect(versions.last?.json.contains(#""acknowledged":false"#) == true || versions.count > 2)
+                for (previous, version) in zip(versions, versions.dropFirst()) where version.epochSeconds > previous.epochSeconds {
+                    let cleared = version.json.contains(#""message":"""#)
+                    #expect(version.json.contains(#""acknowledged":\#(cleared)"#), "\(version.json)")
+                }
             }
         }
     }

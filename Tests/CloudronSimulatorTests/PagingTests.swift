@@ -117,11 +117,18 @@ private func eventRows(_ url: String, page: Int, perPage: Int) async throws -> [
             }
             #expect(rows.count == expected.count)
 
-            // search: case-insensitive over source and data only.
-            let found = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=5000&search=%C3%98YVIND", headers: admin)
+            // search: case-sensitive (box's table has a binary collation) over source and data only.
+            let found = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=5000&search=%C3%98yvind", headers: admin)
                 .list("eventlogs")
             #expect(!found.isEmpty)
-            #expect(found.allSatisfy { (try? JSONSerialization.data(withJSONObject: $0)).map { String(decoding: $0, as: UTF8.self).lowercased().contains("øyvind") } ?? false })
+            #expect(found.allSatisfy { (try? JSONSerialization.data(withJSONObject: $0)).map { String(decoding: $0, as: UTF8.self).contains("Øyvind") } ?? false })
+            let otherCase = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=5000&search=%C3%98YVIND", headers: admin)
+                .list("eventlogs")
+            #expect(otherCase.isEmpty, "search is case-sensitive")
+            // `_` and `%` in the term are LIKE wildcards: "_yvind" matches "Øyvind" (one character, two bytes).
+            let wildcard = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=5000&search=_yvind%20%C3%98de", headers: admin)
+                .list("eventlogs")
+            #expect(wildcard.count == found.filter { (try? JSONSerialization.data(withJSONObject: $0)).map { String(decoding: $0, as: UTF8.self).contains("Øyvind Øde") } ?? false }.count && !wildcard.isEmpty)
             let byAction = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=5000&search=user.login", headers: admin)
                 .list("eventlogs")
             #expect(byAction.isEmpty, "the action column is not searched")
