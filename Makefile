@@ -1,13 +1,21 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
 SWIFT ?= swift
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev sqlite3
+# The HTML report's tests render it in a real browser and read the PDF's pages.
+TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl
 BIN := .build/debug
 
-.PHONY: deps build test demo sim bench clean
+.PHONY: deps test-deps install-debs build test demo sim bench clean
 
 # Installs Debian's -dev packages for the system-library targets, only when missing.
 deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+	@$(MAKE) --no-print-directory install-debs PACKAGES="$(DEB_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory install-debs PACKAGES="$(TEST_DEB_PACKAGES)"
+
+install-debs:
+	@missing=""; for p in $(PACKAGES); do \
 	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
@@ -18,7 +26,7 @@ deps:
 build: deps
 	$(SWIFT) build
 
-test: build
+test: build test-deps
 	$(SWIFT) test
 
 # The main job: the built-in simulator, a first sync into demo.db, and its status.
@@ -35,11 +43,7 @@ sim: build
 BENCH_SCRATCH := .build-bench
 BENCH_DEBS := ripgrep jq curl sqlite3 time
 bench: deps
-	@missing=""; for p in $(BENCH_DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing:$$missing"; SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
-	fi
+	@$(MAKE) --no-print-directory install-debs PACKAGES="$(BENCH_DEBS)"
 	@[ -x $(BENCH_SCRATCH)/venv/bin/sqlite-utils ] || { \
 	  python3 -m venv $(BENCH_SCRATCH)/venv && $(BENCH_SCRATCH)/venv/bin/pip install -q sqlite-utils; }
 	# Static Swift runtime: as a release would ship it, and a few ms less to start every command (B3).

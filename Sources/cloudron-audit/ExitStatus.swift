@@ -20,7 +20,7 @@ enum ExitStatus: Int32, CaseIterable {
     case badArchive = 65
     /// The archive or an input file does not exist (EX_NOINPUT).
     case noInput = 66
-    /// The server cannot be reached: DNS, refused, timeout (EX_UNAVAILABLE).
+    /// The server cannot be reached: DNS, refused, timeout; `--pdf` without a working Chromium (EX_UNAVAILABLE).
     case unavailable = 69
     /// Internal error (EX_SOFTWARE).
     case software = 70
@@ -78,6 +78,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .missingFile: return .noInput
             case .cannotWrite(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             }
+        case is PDFError: return .unavailable
         case is QueryInputError: return .usage
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
         case let error as CommandFailure: return error.status
@@ -117,7 +118,7 @@ enum ExitStatus: Int32, CaseIterable {
 
     private static func isOwnError(_ error: Error) -> Bool {
         error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
-            || error is OutputError || error is CommandFailure || error is SigningError
+            || error is OutputError || error is CommandFailure || error is SigningError || error is PDFError
     }
 
     /// Messages may quote server text; keep them to one line whatever it holds.

@@ -17,6 +17,7 @@ struct ReportCommand: ParsableCommand {
           cloudron-audit report login-sessions --db audit.db --gap 45m --user alice
           cloudron-audit report --all --db audit.db --since 24h --output-dir reports/$(date +%F) --formats csv,json
           cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --sign-key /etc/cloudron-audit/head.key
+          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --html --pdf   # index.html, report.pdf
         """
     )
 
@@ -42,6 +43,10 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Formats for --all, comma-separated.", valueName: "csv,json"))
     var formats = "csv,json"
     @OptionGroup var signing: SigningOptions
+    @Flag(help: "With --all, also write index.html: the bundle as one self-contained page with charts.")
+    var html = false
+    @Flag(help: "With --all, also print index.html to report.pdf with headless Chromium (implies --html).")
+    var pdf = false
 
     func validate() throws {
         let modes = [list, all, name != nil].filter { $0 }.count
@@ -52,6 +57,7 @@ struct ReportCommand: ParsableCommand {
         if !all && outputDir != nil { throw ValidationError("--output-dir goes with --all") }
         if all && output.output != nil { throw ValidationError("--all writes into --output-dir, not --output") }
         if !all && signing.signKey != nil { throw ValidationError("--sign-key signs the manifest of --all") }
+        if !all && (html || pdf) { throw ValidationError("--html and --pdf go with --all") }
     }
 
     func run() throws {
@@ -74,12 +80,20 @@ struct ReportCommand: ParsableCommand {
             let export = try ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
                                           zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
             let session = try archive.openForReading()
-            let manifest = try export.run(on: session, outputDirectory: outputDir,
-                                          now: Int64(Date().timeIntervalSince1970))
+            let now = Int64(Date().timeIntervalSince1970)
+            let manifest = try export.run(on: session, outputDirectory: outputDir, now: now)
             if let signingKey { try ManifestSignature.write(directory: outputDir, key: signingKey) }
+            if html || pdf {
+                try HTMLReport.write(export: export, manifest: manifest, session: session, directory: outputDir, now: now)
+            }
             let files = manifest.reports.reduce(0) { $0 + $1.files.count }
             let signature = signingKey == nil ? "" : " (signed: \(ManifestSignature.fileName))"
-            print("\(manifest.reports.count) reports, \(files) files and manifest.json\(signature) written to \(outputDir)")
+            let page = html || pdf ? ", \(HTMLReport.fileName)" : ""
+            print("\(manifest.reports.count) reports, \(files) files, manifest.json\(signature)\(page) written to \(outputDir)")
+            if pdf {
+                try PDFPrinter.print(directory: outputDir)
+                print("\(PDFPrinter.fileName) printed")
+            }
             return
         }
         guard let name else { return }
