@@ -1,77 +1,46 @@
 import Client
 import Foundation
 
-/// How one kind of versioned object (event, notification, task) maps onto its three tables:
-/// current state, versions, and the external-content FTS index over the current state.
-struct VersionedKind: Sendable {
-    let table: ChainTable
-    let currentTable: String
-    let parentColumn: String
-    let ftsTable: String
-    /// Current-state columns besides id, instance_id, api_id and version.
-    let columns: [String]
-    /// The subset of `columns` that the FTS table indexes, in its column order.
-    let ftsColumns: [String]
+/// The statements that store objects of one kind, built once per kind from its tables and
+/// current-state columns (the SQL text is also the key of the connection's statement cache).
+struct IngestStatements: Sendable {
+    let kind: ObjectKind
+    let lookup: String
+    let insertCurrent: String
+    let updateCurrent: String
+    let oldFTSValues: String
+    let ftsDelete: String
+    let ftsInsert: String
+    let insertVersion: String
 
-    // The hot statements, built once (they are also the keys of the statement cache).
-    let lookupSQL: String
-    let insertCurrentSQL: String
-    let updateCurrentSQL: String
-    let oldFTSValuesSQL: String
-    let ftsDeleteSQL: String
-    let ftsInsertSQL: String
-    let insertVersionSQL: String
-
-    init(table: ChainTable, currentTable: String, parentColumn: String, ftsTable: String, columns: [String],
-         ftsColumns: [String]) {
-        self.table = table
-        self.currentTable = currentTable
-        self.parentColumn = parentColumn
-        self.ftsTable = ftsTable
-        self.columns = columns
-        self.ftsColumns = ftsColumns
-        let ftsList = ftsColumns.joined(separator: ", ")
-        let ftsPlaceholders = String(repeating: ", ?", count: ftsColumns.count)
-        lookupSQL = """
-            SELECT c.id, c.version, v.content_hash FROM \(currentTable) c
-            JOIN \(table.rawValue) v ON v.\(parentColumn) = c.id AND v.version = c.version
+    init(_ kind: ObjectKind) {
+        self.kind = kind
+        let (current, versions, parent, fts) = (kind.currentTable, kind.versionTable, kind.parentColumn, kind.ftsTable)
+        let columns = kind.currentStateColumns
+        let ftsList = kind.searchableColumns.joined(separator: ", ")
+        let ftsPlaceholders = String(repeating: ", ?", count: kind.searchableColumns.count)
+        lookup = """
+            SELECT c.id, c.version, v.content_hash FROM \(current) c
+            JOIN \(versions) v ON v.\(parent) = c.id AND v.version = c.version
             WHERE c.instance_id = ? AND c.api_id = ?
             """
-        insertCurrentSQL = "INSERT INTO \(currentTable)(instance_id, api_id, version, \(columns.joined(separator: ", "))) "
+        insertCurrent = "INSERT INTO \(current)(instance_id, api_id, version, \(columns.joined(separator: ", "))) "
             + "VALUES (?, ?, ?\(String(repeating: ", ?", count: columns.count)))"
-        updateCurrentSQL = "UPDATE \(currentTable) SET version = ?, \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
-        oldFTSValuesSQL = "SELECT \(ftsList) FROM \(currentTable) WHERE id = ?"
-        ftsDeleteSQL = "INSERT INTO \(ftsTable)(\(ftsTable), rowid, \(ftsList)) VALUES ('delete', ?\(ftsPlaceholders))"
-        ftsInsertSQL = "INSERT INTO \(ftsTable)(rowid, \(ftsList)) VALUES (?\(ftsPlaceholders))"
-        insertVersionSQL = """
-            INSERT INTO \(table.rawValue)(id, \(parentColumn), version, raw, content_hash, creation_epoch, first_seen_at, run_id, chain_link)
+        updateCurrent = "UPDATE \(current) SET version = ?, \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
+        oldFTSValues = "SELECT \(ftsList) FROM \(current) WHERE id = ?"
+        ftsDelete = "INSERT INTO \(fts)(\(fts), rowid, \(ftsList)) VALUES ('delete', ?\(ftsPlaceholders))"
+        ftsInsert = "INSERT INTO \(fts)(rowid, \(ftsList)) VALUES (?\(ftsPlaceholders))"
+        insertVersion = """
+            INSERT INTO \(versions)(id, \(parent), version, raw, content_hash, creation_epoch, first_seen_at, run_id, chain_link)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """
     }
 
-    static let events = VersionedKind(
-        table: .eventVersions, currentTable: "events", parentColumn: "event_id", ftsTable: "events_fts",
-        columns: ["action", "creation_epoch", "source_text", "data_text"],
-        ftsColumns: ["action", "source_text", "data_text"])
-    static let notifications = VersionedKind(
-        table: .notificationVersions, currentTable: "notifications", parentColumn: "notification_id",
-        ftsTable: "notifications_fts",
-        columns: ["event_api_id", "title", "message", "creation_epoch", "acknowledged"],
-        ftsColumns: ["title", "message"])
-    static let tasks = VersionedKind(
-        table: .taskVersions, currentTable: "tasks", parentColumn: "task_id", ftsTable: "tasks_fts",
-        columns: ["type", "message", "error_message", "percent", "active", "pending", "success", "finished", "creation_epoch"],
-        ftsColumns: ["type", "message", "error_message"])
-}
+    private static let byKind = Dictionary(uniqueKeysWithValues: ObjectKind.allCases.map { ($0, IngestStatements($0)) })
 
-/// One object ready to ingest: its key, raw JSON and how to compute its current-state columns
-/// (only done for new or changed content: an unchanged row costs one lookup and one hash).
-struct IngestItem {
-    var apiID: String
-    var raw: [UInt8]
-    var creationEpoch: Int64
-    /// Values for `VersionedKind.columns`.
-    var columns: () -> [String: SQLValue]
+    static func of(_ kind: ObjectKind) -> IngestStatements {
+        byKind[kind] ?? IngestStatements(kind)
+    }
 }
 
 extension Archive {
@@ -79,47 +48,33 @@ extension Archive {
     /// (a `user.login` upserted in place) gets a new version; the same content again writes nothing.
     /// Joins the caller's transaction (as a savepoint) so a page and its stream state commit together.
     public func ingest(events: [Event], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
-        try ingest(kind: .events, instance: instance, run: run, seenAt: seenAt, items: events.lazy.map { event in
-            IngestItem(apiID: event.id, raw: event.raw, creationEpoch: event.epochSeconds) {
-                let text = SearchText.event(event.raw)
-                return ["action": .text(event.action), "creation_epoch": .integer(event.epochSeconds),
-                        "source_text": .text(text.source), "data_text": .text(text.data)]
-            }
-        })
+        try ingest(events, instance: instance, run: run, seenAt: seenAt)
     }
 
     /// Archives notifications; an acknowledgement or an alert rewritten in place is a new version.
     public func ingest(notifications: [Client.Notification], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
-        try ingest(kind: .notifications, instance: instance, run: run, seenAt: seenAt, items: notifications.lazy.map { item in
-            IngestItem(apiID: item.id, raw: item.raw, creationEpoch: item.epochSeconds) {
-                ["event_api_id": item.eventId.map { .text($0) } ?? .null, "title": .text(item.title),
-                 "message": .text(RawField.scalar("message", in: item.raw) ?? ""),
-                 "creation_epoch": .integer(item.epochSeconds), "acknowledged": .integer(item.acknowledged ? 1 : 0)]
-            }
-        })
+        try ingest(notifications, instance: instance, run: run, seenAt: seenAt)
     }
 
     /// Archives tasks; every progress update seen is a new version.
     public func ingest(tasks: [CloudronTask], instance: Int64, run: Int64, seenAt: Int64) throws -> IngestCounts {
-        try ingest(kind: .tasks, instance: instance, run: run, seenAt: seenAt, items: tasks.lazy.map { task in
-            IngestItem(apiID: task.id, raw: task.raw, creationEpoch: task.epochSeconds) {
-                ["type": .text(task.type), "message": .text(task.message ?? ""),
-                 "error_message": .text(task.errorMessage ?? ""), "percent": .integer(Int64(task.percent)),
-                 "active": .integer(task.active ? 1 : 0), "pending": task.pending.map { .integer($0 ? 1 : 0) } ?? .null,
-                 "success": task.success.map { .integer($0 ? 1 : 0) } ?? .null,
-                 "finished": .integer(task.isFinished ? 1 : 0), "creation_epoch": .integer(task.epochSeconds)]
-            }
-        })
+        try ingest(tasks, instance: instance, run: run, seenAt: seenAt)
     }
 
-    private func ingest<Items: Sequence<IngestItem>>(kind: VersionedKind, instance: Int64, run: Int64, seenAt: Int64,
-                                                   items: Items) throws -> IngestCounts {
-        try transaction {
+    /// The current-state columns are computed only for new or changed content: an unchanged object
+    /// costs one lookup and one hash.
+    private func ingest<Object: ArchivableObject>(_ objects: [Object], instance: Int64, run: Int64,
+                                                  seenAt: Int64) throws -> IngestCounts {
+        let kind = Object.kind
+        let sql = IngestStatements.of(kind)
+        let searchable = Object.columns.map(\.searchable)
+        let searchableCount = Int32(searchable.filter { $0 }.count)
+        return try transaction {
             var head = try chainHead()
             var counts = IngestCounts()
-            for item in items {
+            for item in objects {
                 let hash = ContentHash.of(item.raw)
-                let known = try database.withStatement(kind.lookupSQL) { lookup -> (id: Int64, version: Int64, hash: [UInt8])? in
+                let known = try database.withStatement(sql.lookup) { lookup -> (id: Int64, version: Int64, hash: [UInt8])? in
                     try lookup.bind(instance, at: 1)
                     try lookup.bind(item.apiID, at: 2)
                     guard try lookup.step() else { return nil }
@@ -129,37 +84,35 @@ extension Archive {
                     counts.unchanged += 1
                     continue
                 }
-                let columns = item.columns()
+                let values = item.currentStateValues
                 let rowID: Int64
                 let version: Int64
                 if let known {
                     rowID = known.id
                     version = known.version + 1
                     // External-content FTS: the old row is removed with the values it was indexed with.
-                    try database.withStatement(kind.oldFTSValuesSQL) { old in
+                    try database.withStatement(sql.oldFTSValues) { old in
                         try old.bind(rowID, at: 1)
                         guard try old.step() else { return }
-                        let values = (0 ..< Int32(kind.ftsColumns.count)).map { old.value(at: $0) }
-                        try database.run(kind.ftsDeleteSQL, [.integer(rowID)] + values)
+                        let indexed = (0 ..< searchableCount).map { old.value(at: $0) }
+                        try database.run(sql.ftsDelete, [.integer(rowID)] + indexed)
                     }
-                    try database.run(kind.updateCurrentSQL,
-                                     [.integer(version)] + kind.columns.map { columns[$0] ?? .null } + [.integer(rowID)])
+                    try database.run(sql.updateCurrent, [.integer(version)] + values + [.integer(rowID)])
                     counts.changed += 1
                 } else {
                     version = 1
-                    try database.run(kind.insertCurrentSQL, [.integer(instance), .text(item.apiID), .integer(1)]
-                                     + kind.columns.map { columns[$0] ?? .null })
+                    try database.run(sql.insertCurrent, [.integer(instance), .text(item.apiID), .integer(1)] + values)
                     rowID = database.lastInsertRowID
                     counts.inserted += 1
                 }
-                try database.run(kind.ftsInsertSQL, [.integer(rowID)] + kind.ftsColumns.map { columns[$0] ?? .null })
-                let record = VersionRecord(table: kind.table, id: head.length + 1, parentID: rowID, instanceID: instance,
+                try database.run(sql.ftsInsert, [.integer(rowID)] + zip(values, searchable).compactMap { $1 ? $0 : nil })
+                let record = VersionRecord(kind: kind, id: head.length + 1, parentID: rowID, instanceID: instance,
                                            apiID: item.apiID, version: version, raw: item.raw, contentHash: hash,
-                                           creationEpoch: item.creationEpoch, firstSeenAt: seenAt, runID: run)
+                                           creationEpoch: item.epochSeconds, firstSeenAt: seenAt, runID: run)
                 let link = head.append(record.canonical)
-                try database.run(kind.insertVersionSQL, [
+                try database.run(sql.insertVersion, [
                     .integer(link.sequence), .integer(rowID), .integer(version), .textBytes(item.raw), .blob(hash),
-                    .integer(item.creationEpoch), .integer(seenAt), .integer(run), .blob(link.link),
+                    .integer(item.epochSeconds), .integer(seenAt), .integer(run), .blob(link.link),
                 ])
             }
             return counts

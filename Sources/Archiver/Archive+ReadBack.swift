@@ -14,31 +14,17 @@ public struct ArchivedObject: Sendable, Equatable {
     public var raw: [UInt8]
 }
 
-/// The kinds of versioned objects the archive holds.
-public enum ArchivedKind: String, Sendable, CaseIterable {
-    case events, notifications, tasks
-
-    var versioned: VersionedKind {
-        switch self {
-        case .events: .events
-        case .notifications: .notifications
-        case .tasks: .tasks
-        }
-    }
-}
-
 extension Archive {
     /// Calls `body` for each archived object, oldest creation first (ties by API id), with only the
     /// current version or, with `history`, every version (oldest version first).
     /// `instance` restricts to one instance by name.
-    public func forEachObject(_ kind: ArchivedKind, history: Bool = false, instance: String? = nil,
+    public func forEachObject(_ kind: ObjectKind, history: Bool = false, instance: String? = nil,
                               _ body: (ArchivedObject) throws -> Void) throws {
-        let k = kind.versioned
         let sql = """
             SELECT i.name, c.api_id, v.version, v.version = c.version, v.creation_epoch, v.first_seen_at, v.raw
-            FROM \(k.currentTable) c
+            FROM \(kind.currentTable) c
             JOIN instances i ON i.id = c.instance_id
-            JOIN \(k.table.rawValue) v ON v.\(k.parentColumn) = c.id \(history ? "" : "AND v.version = c.version")
+            JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id \(history ? "" : "AND v.version = c.version")
             WHERE ?1 IS NULL OR i.name = ?1
             ORDER BY c.creation_epoch, c.api_id, i.name, v.version
             """

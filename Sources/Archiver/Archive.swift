@@ -211,7 +211,7 @@ public final class Archive: @unchecked Sendable {
     func chainHead() throws -> ChainHead {
         var best = ChainHead.genesis
         for table in ChainTable.allCases {
-            try database.forEachRow("SELECT id, chain_link FROM \(table.rawValue) ORDER BY id DESC LIMIT 1") { row in
+            try database.forEachRow("SELECT id, chain_link FROM \(table.name) ORDER BY id DESC LIMIT 1") { row in
                 let id = row.int64(at: 0)
                 if id > best.length { best = ChainHead(length: id, link: row.bytes(at: 1)) }
             }

@@ -124,7 +124,7 @@ extension Archive {
         try database.forEachRow("SELECT \(Self.runColumns) FROM sync_runs WHERE instance_id = ? ORDER BY id DESC LIMIT 1",
                                 [.integer(id)]) { lastRun = runSummary($0) }
 
-        var streamNames = ArchiveStream.all
+        var streamNames = ObjectKind.allCases.map(\.streamName)
         try database.forEachRow("""
             SELECT stream FROM coverage WHERE instance_id = ?1 UNION SELECT stream FROM gaps WHERE instance_id = ?1
             UNION SELECT stream FROM stream_state WHERE instance_id = ?1 ORDER BY 1
@@ -132,16 +132,14 @@ extension Archive {
             let stream = row.string(at: 0)
             if !streamNames.contains(stream) { streamNames.append(stream) }
         }
-        let kinds: [String: VersionedKind] = [ArchiveStream.eventlog: .events, ArchiveStream.notifications: .notifications,
-                                              ArchiveStream.tasks: .tasks]
         var streams: [StreamStatus] = []
         for stream in streamNames {
             var status = StreamStatus(name: stream, objects: 0, versions: 0, oldest: nil, newest: nil, lastRun: nil,
                                       coverage: ranges[stream]?.coverage ?? [], gaps: ranges[stream]?.gaps ?? [])
-            if let kind = kinds[stream] {
+            if let kind = ObjectKind(streamName: stream) {
                 try database.forEachRow("""
                     SELECT count(*), min(creation_epoch), max(creation_epoch),
-                           (SELECT count(*) FROM \(kind.table.rawValue) v JOIN \(kind.currentTable) c ON c.id = v.\(kind.parentColumn)
+                           (SELECT count(*) FROM \(kind.versionTable) v JOIN \(kind.currentTable) c ON c.id = v.\(kind.parentColumn)
                             WHERE c.instance_id = ?1)
                     FROM \(kind.currentTable) WHERE instance_id = ?1
                     """, [.integer(id)]) { row in

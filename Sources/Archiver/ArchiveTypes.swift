@@ -39,11 +39,3 @@ public struct RunCounts: Sendable, Equatable, Codable {
 
     public mutating func add(_ counts: IngestCounts, to stream: String) { self[stream] += counts }
 }
-
-/// The stream names the archive knows how to count (the CLI's `--streams` values).
-public enum ArchiveStream {
-    public static let eventlog = "eventlog"
-    public static let notifications = "notifications"
-    public static let tasks = "tasks"
-    public static let all = [eventlog, notifications, tasks]
-}

@@ -1,6 +1,6 @@
 /// One row of a version table, as the chain hashes it.
 struct VersionRecord {
-    var table: ChainTable
+    var kind: ObjectKind
     /// The row's id: its chain sequence number.
     var id: Int64
     /// The current-state row it belongs to (events.id, notifications.id, tasks.id).
@@ -15,7 +15,7 @@ struct VersionRecord {
     var runID: Int64
 
     var canonical: CanonicalRecord {
-        var record = CanonicalRecord(table: table.rawValue)
+        var record = CanonicalRecord(table: kind.versionTable)
         record.append(id)
         record.append(parentID)
         record.append(instanceID)
@@ -51,7 +51,7 @@ struct TaskLogRecord {
     var lines: [Line]
 
     var canonical: CanonicalRecord {
-        var record = CanonicalRecord(table: ChainTable.taskLogs.rawValue)
+        var record = CanonicalRecord(table: ChainTable.taskLogs.name)
         record.append(id)
         record.append(taskRowID)
         record.append(instanceID)

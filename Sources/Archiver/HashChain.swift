@@ -105,11 +105,3 @@ extension Array where Element == UInt8 {
         return String(decoding: out, as: UTF8.self)
     }
 }
-
-/// The tables that hold chain records.
-enum ChainTable: String, CaseIterable, Sendable {
-    case eventVersions = "event_versions"
-    case notificationVersions = "notification_versions"
-    case taskVersions = "task_versions"
-    case taskLogs = "task_logs"
-}

@@ -24,26 +24,14 @@ enum SearchText {
         }
         return String(decoding: text, as: UTF8.self)
     }
-
-    /// The searchable text of an event's `source` and `data`.
-    static func event(_ raw: [UInt8]) -> (source: String, data: String) {
-        // One validating pass for both members (a body that does not parse indexes nothing, as before).
-        let members = (try? RawJSON.values(forKeys: ["source", "data"], in: raw)) ?? [nil, nil]
-        return (values(of: members[0]), values(of: members[1]))
-    }
 }
 
-/// Top-level fields read back from raw JSON (notification `message`, `verify`'s cross-checks).
+/// Top-level fields read from raw JSON that the Client's models do not decode (a notification's `message`).
 enum RawField {
     /// The top-level member `key` when it is a string, number or boolean (as text); nil otherwise.
     static func scalar(_ key: String, in raw: [UInt8]) -> String? {
         guard let slice = try? RawJSON.value(forKey: key, in: raw), let first = slice.first,
               first != UInt8(ascii: "{"), first != UInt8(ascii: "[") else { return nil }
         return RawJSON.scalarValues(in: slice).first
-    }
-
-    /// The top-level member `key` as raw bytes (for nested objects).
-    static func json(_ key: String, in raw: [UInt8]) -> [UInt8]? {
-        (try? RawJSON.value(forKey: key, in: raw)).flatMap { $0.map { Array($0) } }
     }
 }

@@ -90,8 +90,6 @@ extension Archive {
         }
     }
 
-    private static let ftsTables = ["events_fts", "notifications_fts", "tasks_fts"]
-
     /// FTS5's integrity-check is an INSERT, which a read-only connection refuses; in read-only mode
     /// it runs on a second, read-write connection that executes nothing else.
     private func checkFullText(into report: inout VerificationReport) {
@@ -106,7 +104,7 @@ extension Archive {
                 return
             }
         }
-        for table in Self.ftsTables {
+        for table in ObjectKind.allCases.map(\.ftsTable) {
             do {
                 try connection.execute("INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 1)")
             } catch let error as SQLiteError where error.kind != .notADatabase {
@@ -139,16 +137,11 @@ extension Archive {
                     """)
                 lines = try database.prepare(
                     "SELECT line_no, timestamp_us, message, raw FROM task_log_lines WHERE log_id = ? ORDER BY line_no")
-            default:
-                let (parentTable, parentColumn) = switch table {
-                case .eventVersions: ("events", "event_id")
-                case .notificationVersions: ("notifications", "notification_id")
-                default: ("tasks", "task_id")
-                }
+            case .versions(let kind):
                 statement = try database.prepare("""
-                    SELECT v.id, v.\(parentColumn), p.instance_id, p.api_id, v.version, v.raw, v.content_hash,
+                    SELECT v.id, v.\(kind.parentColumn), p.instance_id, p.api_id, v.version, v.raw, v.content_hash,
                            v.creation_epoch, v.first_seen_at, v.run_id, v.chain_link
-                    FROM \(table.rawValue) v LEFT JOIN \(parentTable) p ON p.id = v.\(parentColumn) ORDER BY v.id
+                    FROM \(kind.versionTable) v LEFT JOIN \(kind.currentTable) p ON p.id = v.\(kind.parentColumn) ORDER BY v.id
                     """)
                 lines = nil
             }
@@ -159,7 +152,12 @@ extension Archive {
             guard try statement.step() else { current = nil; return }
             let s = statement
             let apiID = s.string(at: 3)
-            if let lines {
+            if case .versions(let kind) = table {
+                let record = VersionRecord(kind: kind, id: s.int64(at: 0), parentID: s.int64(at: 1), instanceID: s.int64(at: 2),
+                                           apiID: apiID, version: s.int64(at: 4), raw: s.bytes(at: 5), contentHash: s.bytes(at: 6),
+                                           creationEpoch: s.int64(at: 7), firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9))
+                current = (record.id, record.canonical, s.bytes(at: 10), apiID)
+            } else if let lines {
                 let logID = s.int64(at: 0)
                 try lines.bind(logID, at: 1)
                 var logLines: [TaskLogRecord.Line] = []
@@ -172,11 +170,6 @@ extension Archive {
                                            rotated: s.int64(at: 4), lineCount: s.int64(at: 5), contentHash: s.bytes(at: 6),
                                            firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8), lines: logLines)
                 current = (logID, record.canonical, s.bytes(at: 9), apiID)
-            } else {
-                let record = VersionRecord(table: table, id: s.int64(at: 0), parentID: s.int64(at: 1), instanceID: s.int64(at: 2),
-                                           apiID: apiID, version: s.int64(at: 4), raw: s.bytes(at: 5), contentHash: s.bytes(at: 6),
-                                           creationEpoch: s.int64(at: 7), firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9))
-                current = (record.id, record.canonical, s.bytes(at: 10), apiID)
             }
         }
     }
@@ -210,7 +203,7 @@ extension Archive {
             }
             guard let next = candidate, let record = next.current else { break }
             let expected = head.length + 1
-            let place = (table: next.table.rawValue, rowid: record.sequence, apiID: record.apiID)
+            let place = (table: next.table.name, rowid: record.sequence, apiID: record.apiID)
             if record.sequence != expected {
                 let detail = record.sequence > expected
                     ? "chain record \(expected) is missing (deleted or renumbered) before this one"
@@ -239,39 +232,22 @@ extension Archive {
 
     // MARK: Current state
 
-    /// Columns of a current-state table whose value follows from its latest version's raw JSON.
-    private struct CurrentStateRule: Sendable {
-        let kind: VersionedKind
-        let columns: [String]
-        let expected: @Sendable ([UInt8]) -> [String?]
-    }
-
-    private static let currentStateRules: [CurrentStateRule] = [
-        CurrentStateRule(kind: .events, columns: ["action", "source_text", "data_text"]) { raw in
-            let text = SearchText.event(raw)
-            return [RawField.scalar("action", in: raw) ?? "", text.source, text.data]
-        },
-        CurrentStateRule(kind: .notifications, columns: ["title", "message", "event_api_id", "acknowledged"]) { raw in
-            [RawField.scalar("title", in: raw) ?? "", RawField.scalar("message", in: raw) ?? "",
-             RawField.scalar("eventId", in: raw), RawField.scalar("acknowledged", in: raw) == "true" ? "1" : "0"]
-        },
-        CurrentStateRule(kind: .tasks, columns: ["type", "message", "active"]) { raw in
-            [RawField.scalar("type", in: raw) ?? "", RawField.scalar("message", in: raw) ?? "",
-             RawField.scalar("active", in: raw) == "true" ? "1" : "0"]
-        },
-    ]
-
+    /// Checks each current-state row against its latest version: that it points at the latest version,
+    /// and that every current-state column equals what the kind's derivation computes from that
+    /// version's raw JSON (`ArchivableObject.columns`, the list ingest stored them with). The first
+    /// differing column of a row is named.
     private func checkCurrentState(into report: inout VerificationReport) throws {
-        for rule in Self.currentStateRules {
-            let kind = rule.kind
+        for kind in ObjectKind.allCases {
+            let columns = kind.currentStateColumns
             let statement = try database.prepare("""
-                SELECT c.id, c.api_id, c.version, c.creation_epoch, v.raw, v.creation_epoch,
-                       (SELECT max(m.version) FROM \(kind.table.rawValue) m WHERE m.\(kind.parentColumn) = c.id),
-                       \(rule.columns.map { "c.\($0)" }.joined(separator: ", "))
+                SELECT c.id, c.api_id, c.version, v.raw,
+                       (SELECT max(m.version) FROM \(kind.versionTable) m WHERE m.\(kind.parentColumn) = c.id),
+                       \(columns.map { "c.\($0)" }.joined(separator: ", "))
                 FROM \(kind.currentTable) c
-                LEFT JOIN \(kind.table.rawValue) v ON v.\(kind.parentColumn) = c.id AND v.version = c.version
+                LEFT JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id AND v.version = c.version
                 ORDER BY c.id
                 """)
+            let firstColumn: Int32 = 5
             while try statement.step() {
                 let rowid = statement.int64(at: 0)
                 let apiID = statement.string(at: 1)
@@ -279,15 +255,18 @@ extension Archive {
                     report.problems.append(.init(check: .currentState, table: kind.currentTable, rowid: rowid, apiID: apiID,
                                                  detail: detail))
                 }
-                if statement.isNull(at: 4) { fail("its current version \(statement.int64(at: 2)) does not exist"); continue }
-                if statement.optionalInt64(at: 6) != statement.int64(at: 2) {
-                    fail("points at version \(statement.int64(at: 2)), but the latest is \(statement.int64(at: 6))"); continue
+                if statement.isNull(at: 3) { fail("its current version \(statement.int64(at: 2)) does not exist"); continue }
+                if statement.optionalInt64(at: 4) != statement.int64(at: 2) {
+                    fail("points at version \(statement.int64(at: 2)), but the latest is \(statement.int64(at: 4))"); continue
                 }
-                if statement.int64(at: 3) != statement.int64(at: 5) { fail("creation time differs from its latest version"); continue }
-                let raw = statement.bytes(at: 4)
-                if let rawID = RawField.scalar("id", in: raw), rawID != apiID { fail("id differs from its latest version"); continue }
-                let expected = rule.expected(raw)
-                for (offset, column) in rule.columns.enumerated() where statement.optionalString(at: Int32(7 + offset)) != expected[offset] {
+                let raw = statement.bytes(at: 3)
+                let object: any ArchivableObject
+                do { object = try kind.objectType.init(json: raw) } catch {
+                    fail("its latest version's JSON cannot be read: \(error)"); continue
+                }
+                if object.apiID != apiID { fail("id differs from its latest version"); continue }
+                for (offset, (column, expected)) in zip(columns, object.currentStateValues).enumerated()
+                where statement.value(at: firstColumn + Int32(offset)) != expected {
                     fail("\(column) differs from its latest version")
                     break
                 }

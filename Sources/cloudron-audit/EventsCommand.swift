@@ -68,7 +68,7 @@ struct SearchCommand: ParsableCommand {
         let zone = try output.zone()
         let match = raw ? try FTSQuery(raw: query) : try FTSQuery(words: query)
         let search = try SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
-                                     scopes: try SearchScope.parseList(scopes))
+                                     scopes: try SearchQuery.parseScopes(scopes))
         let session = try archive.openForReading()
         _ = try output.write { writer in try search.run(on: session, into: &writer) }
     }

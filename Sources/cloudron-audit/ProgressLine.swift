@@ -16,7 +16,7 @@ final class ProgressLine: @unchecked Sendable {
         lastDraw = now
         let rate = progress.elapsedSeconds > 0 ? Int(Double(progress.objects) / progress.elapsedSeconds) : 0
         let elapsed = Int(progress.elapsedSeconds)
-        let text = "\(progress.stream.rawValue): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
+        let text = "\(progress.stream.streamName): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
             + String(format: "%d:%02d", elapsed / 60, elapsed % 60)
         FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
         drawn = true

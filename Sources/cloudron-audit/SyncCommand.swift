@@ -63,8 +63,8 @@ struct SyncCommand: AsyncParsableCommand {
         }
     }
 
-    private func parsedStreams() throws -> Set<SyncStream> {
-        do { return try SyncStream.parseList(streams) } catch let error as SyncError {
+    private func parsedStreams() throws -> Set<ObjectKind> {
+        do { return try SyncOptions.parseStreams(streams) } catch let error as SyncError {
             throw ValidationError(error.description)
         }
     }

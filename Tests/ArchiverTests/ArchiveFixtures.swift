@@ -101,7 +101,7 @@ struct ArchiveUnderTest {
     init(path: String) throws {
         archive = try Archive(path: path)
         instance = try archive.instanceID(name: "my.example.org", baseURL: "https://my.example.org")
-        run = try archive.beginRun(instance: instance, streams: ArchiveStream.all, startedAt: Fixture.baseEpoch)
+        run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: Fixture.baseEpoch)
     }
 
     /// Two events (one of them changed later: two versions), a notification with two versions, a

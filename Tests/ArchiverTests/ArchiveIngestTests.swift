@@ -60,8 +60,8 @@ import Testing
         let folder = try TemporaryFolder()
         let t = try ArchiveUnderTest(path: folder.path("a.db"))
         // Whitespace, key order, escapes and an unknown field: all kept byte for byte.
-        let raw = Array(#"{ "id":"ev-odd","action":"app.future.thing", "creationTime":"2026-11-18T08:26:40.000Z","source":{"username":"z\u00fcrich\n"},"data":{"x":[1,2.50,true,null]},"new":{} }"#.utf8)
-        let event = Event(id: "ev-odd", action: "app.future.thing", creationTime: "2026-11-18T08:26:40.000Z",
+        let raw = Array(#"{ "id":"ev-odd","action":"app.future.thing", "creationTime":"2026-11-18T11:06:40.000Z","source":{"username":"z\u00fcrich\n"},"data":{"x":[1,2.50,true,null]},"new":{} }"#.utf8)
+        let event = Event(id: "ev-odd", action: "app.future.thing", creationTime: "2026-11-18T11:06:40.000Z",
                           epochSeconds: Fixture.baseEpoch, raw: raw)
         _ = try t.archive.ingest(events: [event], instance: t.instance, run: t.run, seenAt: 1)
         let stored = try t.archive.database.withStatement("SELECT raw FROM event_versions") { s in

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Client
 @testable import Archiver
 
 /// One edit made behind the archive's back, with SQL as a user of `sqlite3` would, and the chain
@@ -10,6 +11,13 @@ struct Tampering: Sendable, CustomTestStringConvertible {
     let rowid: Int64
     let apiID: String
     var testDescription: String { sql }
+}
+
+/// One current-state column of one table, altered by `everyCurrentStateColumnIsVerified`.
+struct CurrentStateColumnCase: Sendable, CustomTestStringConvertible {
+    let table: String
+    let column: String
+    var testDescription: String { "\(table).\(column)" }
 }
 
 @Suite struct ArchiveVerifyTests {
@@ -146,6 +154,71 @@ struct Tampering: Sendable, CustomTestStringConvertible {
         let problems = try Archive(path: second, mode: .readOnly).verify().problems
         #expect(problems.map(\.check) == [.currentState, .currentState])
         #expect(problems.map(\.apiID) == ["ev-2", "7"])
+    }
+
+    /// Every column of every current-state table (as the schema has it, not as the derivation lists it),
+    /// except the keys and the version pointer, each altered in turn in the first row of its table.
+    static let currentStateColumns: [CurrentStateColumnCase] = {
+        guard let folder = try? TemporaryFolder(), let archive = try? Archive(path: folder.path("schema.db")) else { return [] }
+        return ObjectKind.allCases.flatMap { kind in
+            var columns: [String] = []
+            try? archive.database.forEachRow("SELECT name FROM pragma_table_info('\(kind.currentTable)') ORDER BY cid") { row in
+                let name = row.string(at: 0)
+                if !["id", "instance_id", "api_id", "version"].contains(name) { columns.append(name) }
+            }
+            return columns.map { CurrentStateColumnCase(table: kind.currentTable, column: $0) }
+        }
+    }()
+
+    @Test func everyCurrentStateTableHasColumnsToCheck() {
+        #expect(Set(Self.currentStateColumns.map(\.table)) == ["events", "notifications", "tasks"])
+        #expect(Self.currentStateColumns.count == 18)
+    }
+
+    @Test(arguments: currentStateColumns)
+    func everyCurrentStateColumnIsVerified(_ target: CurrentStateColumnCase) throws {
+        let folder = try TemporaryFolder()
+        let path = try makeArchive(folder)
+        let (table, column) = (target.table, target.column)
+        // A different value of whatever type the column holds (NULL becomes 0).
+        try tamper(path, """
+            UPDATE \(table) SET \(column) = CASE typeof(\(column)) WHEN 'integer' THEN \(column) + 1
+                WHEN 'text' THEN \(column) || ' (altered)' ELSE 0 END
+            WHERE id = (SELECT min(id) FROM \(table))
+            """)
+        let problems = try Archive(path: path, mode: .readOnly).verify().problems
+        #expect(problems.contains { $0.check == .currentState && $0.table == table && $0.detail == "\(column) differs from its latest version" },
+                "\(problems)")
+        #expect(!problems.contains { $0.check == .chain || $0.check == .integrity })
+    }
+
+    @Test func nonStringFieldsVerifyAsTheyWereIngested() throws {
+        let folder = try TemporaryFolder()
+        let t = try ArchiveUnderTest(path: folder.path("a.db"))
+        let notification = try Client.Notification(json: Array("""
+            {"id":"9","eventId":17,"title":true,"message":false,"creationTime":"2026-11-18T11:06:40.000Z","acknowledged":"yes"}
+            """.utf8))
+        let task = try CloudronTask(json: Array("""
+            {"id":501,"type":7,"percent":"55","message":true,"active":1,"pending":null,"success":"true","error":"boom",
+             "creationTime":"2026-11-18T11:06:40.000Z"}
+            """.utf8))
+        _ = try t.archive.ingest(notifications: [notification], instance: t.instance, run: t.run, seenAt: 1)
+        _ = try t.archive.ingest(tasks: [task], instance: t.instance, run: t.run, seenAt: 1)
+        // Hand-derived: a boolean title or task message is no text (""), a number is its text; a notification's
+        // message is any scalar as text; booleans other than true/false are false; pending null stays NULL.
+        let notificationRow = try t.archive.database.withStatement(
+            "SELECT event_api_id, title, message, acknowledged FROM notifications") { s in
+            try s.step() ? [s.value(at: 0), s.value(at: 1), s.value(at: 2), s.value(at: 3)] : []
+        }
+        #expect(notificationRow == [.text("17"), .text(""), .text("false"), .integer(0)])
+        let taskRow = try t.archive.database.withStatement(
+            "SELECT api_id, type, message, error_message, percent, active, pending, success, finished FROM tasks") { s in
+            try s.step() ? (0 ..< 9).map { s.value(at: $0) } : []
+        }
+        #expect(taskRow == [.text("501"), .text("7"), .text(""), .text("boom"), .integer(55), .integer(0), .null, .null,
+                            .integer(1)])
+        let report = try t.archive.verify()
+        #expect(report.isIntact, "\(report.problems)")
     }
 
     @Test func orphanedRowsFailTheIntegrityCheck() throws {

@@ -122,12 +122,12 @@ struct SignedHeadTests {
         let newest = try #require(try database.scalarInt("SELECT max(id) FROM event_versions"))
         var chainLength: Int64 = 0
         for table in ChainTable.allCases {
-            chainLength = max(chainLength, try database.scalarInt("SELECT coalesce(max(id), 0) FROM \(table.rawValue)") ?? 0)
+            chainLength = max(chainLength, try database.scalarInt("SELECT coalesce(max(id), 0) FROM \(table.name)") ?? 0)
         }
         guard newest == chainLength else { throw TestFailure("the newest chain record is not an event version") }
         var previous: [UInt8] = ChainHead.genesis.link
         for table in ChainTable.allCases {
-            try database.forEachRow("SELECT chain_link FROM \(table.rawValue) WHERE id = ?", [.integer(newest - 1)]) {
+            try database.forEachRow("SELECT chain_link FROM \(table.name) WHERE id = ?", [.integer(newest - 1)]) {
                 previous = $0.bytes(at: 0)
             }
         }
@@ -140,7 +140,7 @@ struct SignedHeadTests {
             // What an intruder would hide: who did it and from where.
             raw = raw.replacingOccurrences(of: "\"source\":{", with: "\"source\":{\"forged\":\"yes\",")
             let bytes = Array(raw.utf8)
-            record = VersionRecord(table: .eventVersions, id: newest, parentID: row.int64(at: 0), instanceID: row.int64(at: 1),
+            record = VersionRecord(kind: .events, id: newest, parentID: row.int64(at: 0), instanceID: row.int64(at: 1),
                                    apiID: row.string(at: 2), version: row.int64(at: 3), raw: bytes,
                                    contentHash: ContentHash.of(bytes), creationEpoch: row.int64(at: 5),
                                    firstSeenAt: row.int64(at: 6), runID: row.int64(at: 7))
@@ -150,12 +150,13 @@ struct SignedHeadTests {
             throw TestFailure("the newest event has no source to rewrite")
         }
         let link = ChainHead.link(previous: previous, record: forged.canonical)
-        let text = SearchText.event(forged.raw)
+        let columns = ObjectKind.events.currentStateColumns
+        let values = try ObjectKind.events.objectType.init(json: forged.raw).currentStateValues
         try database.transaction {
             try database.run("UPDATE event_versions SET raw = ?, content_hash = ?, chain_link = ? WHERE id = ?",
                              [.textBytes(forged.raw), .blob(forged.contentHash), .blob(link), .integer(newest)])
-            try database.run("UPDATE events SET source_text = ?, data_text = ? WHERE id = ?",
-                             [.text(text.source), .text(text.data), .integer(forged.parentID)])
+            try database.run("UPDATE events SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
+                             values + [.integer(forged.parentID)])
             try database.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
             try database.run("UPDATE sync_runs SET chain_head = ? WHERE chain_length = ?", [.blob(link), .integer(newest)])
             if alsoStripSignature {

@@ -14,7 +14,7 @@ import Testing
         do {
             let archive = try Archive(path: path)
             let main = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-            let run = try archive.beginRun(instance: main, streams: ArchiveStream.all, startedAt: fixtureDay + 99_000)
+            let run = try archive.beginRun(instance: main, streams: ObjectKind.allCases.map(\.streamName), startedAt: fixtureDay + 99_000)
             let late = FixtureEvent(id: "e99-late", action: "user.logout", epoch: fixtureDay + 98_000,
                                     source: "{\"username\":\"alice\"}", data: "{}")
             _ = try archive.ingest(events: [late.event], instance: main, run: run, seenAt: fixtureDay + 99_000)

@@ -100,7 +100,7 @@ private func makeReportArchive(_ directory: TemporaryDirectory) throws -> ReadSe
     do {
         let archive = try Archive(path: path)
         let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-        let run = try archive.beginRun(instance: instance, streams: ArchiveStream.all, startedAt: t0 + 100_000)
+        let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 100_000)
         _ = try archive.ingest(events: reportEvents.map(\.event), instance: instance, run: run, seenAt: t0 + 100_000)
         _ = try archive.ingest(events: reportUpserts.map(\.event), instance: instance, run: run, seenAt: t0 + 100_100)
         _ = try archive.ingest(tasks: reportTasks, instance: instance, run: run, seenAt: t0 + 100_000)

@@ -78,7 +78,7 @@ private func keys(_ rows: [[String: Any]]) -> [String] {
     @Test func notificationsAndTasksToo() throws {
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
-        let scopes = try SearchScope.parseList("events,notifications,tasks")
+        let scopes = try SearchQuery.parseScopes("events,notifications,tasks")
         let rows = try search(SearchQuery(query: try FTSQuery(words: "wiki"), scopes: scopes), database)
         let found = keys(rows)
         #expect(found.contains("notification:main/2"))
@@ -87,7 +87,7 @@ private func keys(_ rows: [[String: Any]]) -> [String] {
         let chat = try search(SearchQuery(query: try FTSQuery(words: "chat"), scopes: [.notifications]), database)
         #expect(keys(chat) == ["notification:main/1"])
         #expect(chat.first?["summary"] as? String == "App chat is down")
-        #expect(throws: QueryInputError.self) { try SearchScope.parseList("events,logs") }
+        #expect(throws: QueryInputError.self) { try SearchQuery.parseScopes("events,logs") }
         #expect(throws: QueryInputError.self) {
             try search(SearchQuery(query: try FTSQuery(words: "x"), filter: EventFilter(user: "bob"), scopes: scopes), database)
         }

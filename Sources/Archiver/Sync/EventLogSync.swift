@@ -38,7 +38,7 @@ struct EventLogSync {
         self.run = run
         self.options = options
         var state = EventStreamState()
-        if let bytes = try archive.streamState(instance: instance, stream: SyncStream.eventlog.rawValue) {
+        if let bytes = try archive.streamState(instance: instance, stream: ObjectKind.events.streamName) {
             state = try JSONDecoder().decode(EventStreamState.self, from: Data(bytes))
         }
         previousHighWater = state.highWater
@@ -47,7 +47,7 @@ struct EventLogSync {
         walk = NewestFirstWalk(reader: .events(client), clock: clock, progress: options.progress) { events in
             try archive.transaction {
                 let counts = try archive.ingest(events: events, instance: instance, run: run, seenAt: clock())
-                try archive.saveStreamState(instance: instance, stream: SyncStream.eventlog.rawValue,
+                try archive.saveStreamState(instance: instance, stream: ObjectKind.events.streamName,
                                             state: Array(unchangedState))
                 return counts
             }
@@ -89,13 +89,13 @@ struct EventLogSync {
         let finalState = EventStreamState(highWater: [previousHighWater, finalTop].compactMap { $0 }.max())
         try archive.transaction {
             if let gap {
-                try archive.recordGap(instance: instance, stream: SyncStream.eventlog.rawValue, from: gap.lowerBound,
+                try archive.recordGap(instance: instance, stream: ObjectKind.events.streamName, from: gap.lowerBound,
                                       to: gap.upperBound, reason: "pruned by the server before it was archived", run: run)
             }
             if let from = coveredFrom, let to = finalTop, from <= to {
-                try archive.addCoverage(instance: instance, stream: SyncStream.eventlog.rawValue, from: from, to: to, run: run)
+                try archive.addCoverage(instance: instance, stream: ObjectKind.events.streamName, from: from, to: to, run: run)
             }
-            try archive.saveStreamState(instance: instance, stream: SyncStream.eventlog.rawValue,
+            try archive.saveStreamState(instance: instance, stream: ObjectKind.events.streamName,
                                         state: Array(try JSONEncoder().encode(finalState)))
         }
         return EventLogOutcome(counts: walk.counts, walks: walk.passes, gap: gap)

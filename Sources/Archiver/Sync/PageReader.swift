@@ -15,7 +15,7 @@ extension CloudronTask: ListedObject {}
 struct PageReader<Item: ListedObject> {
     typealias Fetch = @Sendable (_ page: Int, _ perPage: Int) async throws -> [Item]
 
-    let stream: SyncStream
+    let stream: ObjectKind
     private let fetch: Fetch
     /// List requests sent, prefetches included.
     private(set) var requests = 0
@@ -23,7 +23,7 @@ struct PageReader<Item: ListedObject> {
     private(set) var servedPageSize: Int?
     private var prefetched: (page: Int, perPage: Int, answer: Task<[Item], any Error>)?
 
-    init(stream: SyncStream, fetch: @escaping Fetch) {
+    init(stream: ObjectKind, fetch: @escaping Fetch) {
         self.stream = stream
         self.fetch = fetch
     }
@@ -98,7 +98,7 @@ struct PageReader<Item: ListedObject> {
 
 extension PageReader where Item == Event {
     static func events(_ client: CloudronClient) -> Self {
-        Self(stream: .eventlog) { try await client.eventPage(page: $0, perPage: $1).events }
+        Self(stream: .events) { try await client.eventPage(page: $0, perPage: $1).events }
     }
 }
 

@@ -14,7 +14,7 @@ public struct SyncReport: Sendable {
     /// Selected streams the server does not have or refuses to this token; the others were synced.
     public var unavailableStreams: [UnavailableStream] = []
     /// List requests per stream, as the streams' page readers counted them.
-    public var listRequests: [SyncStream: Int] = [:]
+    public var listRequests: [ObjectKind: Int] = [:]
 }
 
 /// Runs one sync of one Cloudron server into an archive: the event log losslessly, then
@@ -45,8 +45,8 @@ public struct SyncEngine {
         }
         let instance = try archive.instanceID(name: options.instanceName, baseURL: baseURL)
         try witness(try archive.markInterruptedRuns(instance: instance, signer: options.signingKey, now: clock()))
-        let streams = SyncStream.allCases.filter { options.streams.contains($0) }
-        let run = try archive.beginRun(instance: instance, streams: streams.map(\.rawValue), startedAt: clock())
+        let streams = ObjectKind.allCases.filter { options.streams.contains($0) }
+        let run = try archive.beginRun(instance: instance, streams: streams.map(\.streamName), startedAt: clock())
         // The client may serve several runs (the demo syncs twice): count this run's requests only.
         let requestsBefore = client.statistics().requestsSent
         func requestsMade() -> Int { client.statistics().requestsSent - requestsBefore }
@@ -57,7 +57,7 @@ public struct SyncEngine {
                 do {
                     try await sync(stream, instance: instance, run: run, report: &report)
                 } catch let error as ClientError where Self.meansStreamUnavailable(error) {
-                    report.unavailableStreams.append(UnavailableStream(stream: stream.rawValue, reason: error.description))
+                    report.unavailableStreams.append(UnavailableStream(stream: stream.streamName, reason: error.description))
                     refusals.append(error)
                 }
             }
@@ -94,12 +94,12 @@ public struct SyncEngine {
         for head in heads { try file.append(head) }
     }
 
-    private func sync(_ stream: SyncStream, instance: Int64, run: Int64, report: inout SyncReport) async throws {
+    private func sync(_ stream: ObjectKind, instance: Int64, run: Int64, report: inout SyncReport) async throws {
         switch stream {
-        case .eventlog:
+        case .events:
             var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
                                             options: options, clock: clock)
-            defer { report.listRequests[.eventlog] = eventLog.listRequests }
+            defer { report.listRequests[.events] = eventLog.listRequests }
             report.events = try await eventLog.sync()
         case .notifications:
             report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
@@ -211,9 +211,9 @@ public struct SyncEngine {
 
     private func runCounts(_ report: SyncReport) -> RunCounts {
         var counts = RunCounts()
-        counts.add(report.events.counts, to: SyncStream.eventlog.rawValue)
-        counts.add(report.notifications, to: SyncStream.notifications.rawValue)
-        counts.add(report.tasks, to: SyncStream.tasks.rawValue)
+        counts.add(report.events.counts, to: ObjectKind.events.streamName)
+        counts.add(report.notifications, to: ObjectKind.notifications.streamName)
+        counts.add(report.tasks, to: ObjectKind.tasks.streamName)
         return counts
     }
 }

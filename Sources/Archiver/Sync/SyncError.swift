@@ -14,11 +14,11 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     /// The instance name is already used by a server at another URL.
     case instanceMoved(name: String, archived: String, given: String)
     /// The server answered fewer rows than asked, yet had more: it caps `per_page`.
-    case pageSizeCapped(stream: SyncStream, served: Int, asked: Int)
+    case pageSizeCapped(stream: ObjectKind, served: Int, asked: Int)
     /// Not one of the selected streams could be synced: each endpoint is missing or refused.
     case noStreamAvailable([UnavailableStream])
     /// A group of objects sharing one second could not be read whole in one request.
-    case tieGroupUnreadable(stream: SyncStream, second: Int64)
+    case tieGroupUnreadable(stream: ObjectKind, second: Int64)
 
     public var description: String {
         switch self {
@@ -32,12 +32,12 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
             return "instance \(name) in this archive is \(archived), not \(given): pass --instance NAME for another server, "
                 + "or --moved if this server changed its address"
         case .pageSizeCapped(let stream, let served, let asked):
-            return "the server answered \(served) \(stream.objectsName) for per_page=\(asked) but has more: "
-                + (stream == .eventlog ? "run sync with --page-size \(served)" : "its page size changed while it was read; run sync again")
+            return "the server answered \(served) \(stream.name) for per_page=\(asked) but has more: "
+                + (stream == .events ? "run sync with --page-size \(served)" : "its page size changed while it was read; run sync again")
         case .noStreamAvailable(let streams):
             return "nothing synced: " + streams.map { "\($0.stream): \($0.reason)" }.joined(separator: "; ")
         case .tieGroupUnreadable(let stream, let second):
-            return "the \(stream.objectsName) of second \(second) kept moving while being read; run sync again"
+            return "the \(stream.name) of second \(second) kept moving while being read; run sync again"
         }
     }
 }

@@ -1,31 +1,11 @@
 import Client
 
-/// The three things a Cloudron keeps that cloudron-audit archives.
-public enum SyncStream: String, CaseIterable, Sendable, Codable {
-    case eventlog, notifications, tasks
-
-    /// What the stream holds, for messages: "events", "notifications", "tasks".
-    public var objectsName: String { self == .eventlog ? "events" : rawValue }
-
-    /// Parses `--streams eventlog,notifications,tasks`.
-    public static func parseList(_ text: String) throws -> Set<SyncStream> {
-        var streams = Set<SyncStream>()
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = part.trimmingCharacters(in: .whitespaces)
-            guard let stream = SyncStream(rawValue: name) else {
-                throw SyncError.invalidOption("unknown stream '\(name)': use a comma list of eventlog, notifications, tasks")
-            }
-            streams.insert(stream)
-        }
-        return streams
-    }
-}
-
 /// What one `sync` run does.
 public struct SyncOptions: Sendable {
     /// The archive's name for this server (several servers share one archive).
     public var instanceName: String
-    public var streams: Set<SyncStream>
+    /// The kinds to sync, named by their stream names on the command line.
+    public var streams: Set<ObjectKind>
     /// Archive each finished task's log once (logs rotate away after about 7 days).
     public var taskLogs: Bool
     /// Page size for walks whose depth is unknown (the first sync's backfill).
@@ -46,7 +26,7 @@ public struct SyncOptions: Sendable {
     /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
     public var progress: (@Sendable (SyncProgress) -> Void)?
 
-    public init(instanceName: String, streams: Set<SyncStream> = Set(SyncStream.allCases), taskLogs: Bool = false,
+    public init(instanceName: String, streams: Set<ObjectKind> = Set(ObjectKind.allCases), taskLogs: Bool = false,
                 pageSize: Int = 500, marginSeconds: Int64 = 25 * 3600, maxRewalks: Int = 4,
                 progress: (@Sendable (SyncProgress) -> Void)? = nil) {
         self.instanceName = instanceName
@@ -57,11 +37,24 @@ public struct SyncOptions: Sendable {
         self.maxRewalks = maxRewalks
         self.progress = progress
     }
+
+    /// Parses `--streams eventlog,notifications,tasks`.
+    public static func parseStreams(_ text: String) throws -> Set<ObjectKind> {
+        var streams = Set<ObjectKind>()
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let stream = ObjectKind(streamName: name) else {
+                throw SyncError.invalidOption("unknown stream '\(name)': use a comma list of eventlog, notifications, tasks")
+            }
+            streams.insert(stream)
+        }
+        return streams
+    }
 }
 
 /// A snapshot of a running sync, for progress lines.
 public struct SyncProgress: Sendable {
-    public var stream: SyncStream
+    public var stream: ObjectKind
     public var objects: Int
     public var pages: Int
     public var elapsedSeconds: Double

@@ -1,28 +1,6 @@
 import Foundation
 import Archiver
 
-/// What `search --in` can cover.
-public enum SearchScope: String, Sendable, CaseIterable {
-    case events
-    case notifications
-    case tasks
-
-    /// `events,notifications,tasks` (any subset, any order).
-    /// - Throws: `QueryInputError` naming the accepted values.
-    public static func parseList(_ text: String) throws -> Set<SearchScope> {
-        var scopes = Set<SearchScope>()
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = item.trimmingCharacters(in: .whitespaces).lowercased()
-            guard let scope = SearchScope(rawValue: name) else {
-                throw QueryInputError("invalid --in value \(TimeExpression.quoted(String(item))): use a comma-separated "
-                                      + "list of events, notifications and tasks")
-            }
-            scopes.insert(scope)
-        }
-        return scopes
-    }
-}
-
 /// `search QUERY [filters] [--rank] [--raw] [--in events,notifications,tasks]`: full-text search.
 ///
 /// Columns (one shape for every scope): `kind` (event, notification or task), `id` (the API id),
@@ -36,11 +14,12 @@ public struct SearchQuery: Sendable {
     public let query: FTSQuery
     public let filter: EventFilter
     public let rankByRelevance: Bool
-    public let scopes: Set<SearchScope>
+    /// The kinds searched (`--in`).
+    public let scopes: Set<ObjectKind>
 
     /// - Throws: `QueryInputError` for an invalid filter, no scope, or an event filter with other scopes.
     public init(query: FTSQuery, filter: EventFilter = EventFilter(), rankByRelevance: Bool = false,
-                scopes: Set<SearchScope> = [.events]) throws {
+                scopes: Set<ObjectKind> = [.events]) throws {
         try filter.validate()
         guard !scopes.isEmpty else { throw QueryInputError("--in needs at least one of events, notifications, tasks") }
         if scopes != [.events] { try filter.requireNoEventOnlyFilters(for: "notifications and tasks") }
@@ -48,6 +27,20 @@ public struct SearchQuery: Sendable {
         self.filter = filter
         self.rankByRelevance = rankByRelevance
         self.scopes = scopes
+    }
+
+    /// Parses `--in events,notifications,tasks` (any subset, any order).
+    /// - Throws: `QueryInputError` naming the accepted values.
+    public static func parseScopes(_ text: String) throws -> Set<ObjectKind> {
+        var scopes = Set<ObjectKind>()
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let scope = ObjectKind(name: item.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                throw QueryInputError("invalid --in value \(TimeExpression.quoted(String(item))): use a comma-separated "
+                                      + "list of events, notifications and tasks")
+            }
+            scopes.insert(scope)
+        }
+        return scopes
     }
 
     public static let columns = ["kind", "id", "creationTime", "instance", "summary", "snippet", "object"].map(Column.init)
@@ -60,32 +53,21 @@ public struct SearchQuery: Sendable {
         var arms: [SQLFragment] = []
         let match = SQLValue.text(query.matchExpression)
         let marks = "'«', '»', '…', 12"
-        if scopes.contains(.events) {
-            let condition = filter.eventCondition()
+        for kind in ObjectKind.allCases where scopes.contains(kind) {
+            // Events take every filter; the other kinds only time and instance (checked above).
+            let (alias, condition) = kind == .events
+                ? ("e", filter.eventCondition())
+                : ("o", SQLFragment.and(filter.timeConditions(column: "o.creation_epoch")
+                                        + (filter.instance.map { [SQLFragment("i.name = ?", [.text($0)])] } ?? [])))
+            let (fts, current, versions) = (kind.ftsTable, kind.currentTable, kind.versionTable)
             arms.append(SQLFragment("""
-                SELECT 'event' AS kind, e.api_id AS api_id, e.creation_epoch AS epoch, i.name AS instance,
-                       e.action AS summary, snippet(events_fts, -1, \(marks)) AS snippet, v.raw AS raw,
-                       bm25(events_fts) AS score, e.id AS row_id
-                FROM events_fts JOIN events e ON e.id = events_fts.rowid
-                JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
-                JOIN instances i ON i.id = e.instance_id
-                WHERE events_fts MATCH ? AND \(condition.sql)
-                """, [match] + condition.values))
-        }
-        for (scope, table, summary) in [(SearchScope.notifications, "notifications", "title"), (.tasks, "tasks", "type")]
-        where scopes.contains(scope) {
-            let singular = String(table.dropLast())
-            var conditions = filter.timeConditions(column: "o.creation_epoch")
-            if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
-            let condition = SQLFragment.and(conditions)
-            arms.append(SQLFragment("""
-                SELECT '\(singular)' AS kind, o.api_id AS api_id, o.creation_epoch AS epoch, i.name AS instance,
-                       o.\(summary) AS summary, snippet(\(table)_fts, -1, \(marks)) AS snippet, v.raw AS raw,
-                       bm25(\(table)_fts) AS score, o.id AS row_id
-                FROM \(table)_fts JOIN \(table) o ON o.id = \(table)_fts.rowid
-                JOIN \(singular)_versions v ON v.\(singular)_id = o.id AND v.version = o.version
-                JOIN instances i ON i.id = o.instance_id
-                WHERE \(table)_fts MATCH ? AND \(condition.sql)
+                SELECT '\(kind.singular)' AS kind, \(alias).api_id AS api_id, \(alias).creation_epoch AS epoch, i.name AS instance,
+                       \(alias).\(kind.summaryColumn) AS summary, snippet(\(fts), -1, \(marks)) AS snippet, v.raw AS raw,
+                       bm25(\(fts)) AS score, \(alias).id AS row_id
+                FROM \(fts) JOIN \(current) \(alias) ON \(alias).id = \(fts).rowid
+                JOIN \(versions) v ON v.\(kind.parentColumn) = \(alias).id AND v.version = \(alias).version
+                JOIN instances i ON i.id = \(alias).instance_id
+                WHERE \(fts) MATCH ? AND \(condition.sql)
                 """, [match] + condition.values))
         }
         let direction = filter.order == .newest ? "DESC" : "ASC"
