@@ -93,15 +93,20 @@ enum ContentHash {
     static func of(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 }
 
-extension Array where Element == UInt8 {
-    var hexString: String {
+/// Lower-case hex, as chain heads, file digests and blobs are printed.
+public enum Hex {
+    public static func string(_ bytes: some Sequence<UInt8>) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
-        out.reserveCapacity(count * 2)
-        for byte in self {
+        out.reserveCapacity(bytes.underestimatedCount * 2)
+        for byte in bytes {
             out.append(digits[Int(byte >> 4)])
             out.append(digits[Int(byte & 0x0F)])
         }
         return String(decoding: out, as: UTF8.self)
     }
+}
+
+extension Array where Element == UInt8 {
+    var hexString: String { Hex.string(self) }
 }

@@ -87,7 +87,7 @@ final class CurlConnection: @unchecked Sendable {
         set(CURLOPT_CONNECTTIMEOUT_MS, Int(configuration.connectTimeout * 1000), "CONNECTTIMEOUT_MS")
         set(CURLOPT_TIMEOUT_MS, Int(configuration.requestTimeout * 1000), "TIMEOUT_MS")
         set(CURLOPT_HTTPGET, 1, "HTTPGET")
-        set(CURLOPT_USERAGENT, "cloudron-audit/\(ClientVersion.current)", "USERAGENT")
+        set(CURLOPT_USERAGENT, "cloudron-audit/\(CloudronAuditVersion.current)", "USERAGENT")
         set(CURLOPT_ACCEPT_ENCODING, "", "ACCEPT_ENCODING")
         if ccurl_setopt_offt(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maxResponseBytes)) != CURLE_OK {
             failures.append("MAXFILESIZE_LARGE")
@@ -153,9 +153,4 @@ final class CurlConnection: @unchecked Sendable {
                            redirectURL: redirect.map { String(cString: $0) },
                            retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded, osErrno: osErrno)
     }
-}
-
-public enum ClientVersion {
-    /// Sent as `User-Agent: cloudron-audit/<version>`.
-    public static let current = "0.1.0"
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Client
 import Foundation
 import Logging
 
@@ -50,8 +51,4 @@ struct CloudronAudit: AsyncParsableCommand {
                       ReportCommand.self,
                       NotificationsCommand.self, TasksCommand.self, KeyCommand.self, DemoCommand.self]
     )
-}
-
-enum CloudronAuditVersion {
-    static let current = "0.1.0"
 }

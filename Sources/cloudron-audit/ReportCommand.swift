@@ -1,5 +1,6 @@
 import Archiver
 import ArgumentParser
+import Client
 import Foundation
 import Query
 

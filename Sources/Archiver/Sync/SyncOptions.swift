@@ -11,7 +11,9 @@ public struct SyncOptions: Sendable {
     /// Page size for walks whose depth is unknown (the first sync's backfill).
     public var pageSize: Int
     /// How far below the last completed walk's newest event a walk must read before it may stop.
-    /// The issue asks for at least a day; an hour more absorbs clock skew between runs.
+    /// At least a day, to catch same-day login upserts (box rewrites a `user.login` row of the same day in
+    /// place, shifting the rows around its old place; see shared/cloudron-api.md); an hour more absorbs
+    /// clock skew between runs.
     public var marginSeconds: Int64
     /// How many extra walks from page 1 a run makes while page 1 keeps moving (new events,
     /// login upserts). Rows arriving after the last walk are picked up by the next run.
@@ -40,15 +42,12 @@ public struct SyncOptions: Sendable {
 
     /// Parses `--streams eventlog,notifications,tasks`.
     public static func parseStreams(_ text: String) throws -> Set<ObjectKind> {
-        var streams = Set<ObjectKind>()
-        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let name = part.trimmingCharacters(in: .whitespaces)
+        Set(try CommaList.parse(text) { name in
             guard let stream = ObjectKind(streamName: name) else {
                 throw SyncError.invalidOption("unknown stream '\(name)': use a comma list of eventlog, notifications, tasks")
             }
-            streams.insert(stream)
-        }
-        return streams
+            return stream
+        })
     }
 }
 

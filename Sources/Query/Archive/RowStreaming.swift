@@ -54,7 +54,7 @@ extension Statement {
         case .real(let value): return .real(value)
         case .text(let value): return .text(value)
         case .textBytes(let bytes): return .text(String(decoding: bytes, as: UTF8.self))
-        case .blob(let bytes): return .text(bytes.map { String(format: "%02x", $0) }.joined())
+        case .blob(let bytes): return .text(Hex.string(bytes))
         case .null: return .null
         }
     }

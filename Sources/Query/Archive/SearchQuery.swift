@@ -32,15 +32,13 @@ public struct SearchQuery: Sendable {
     /// Parses `--in events,notifications,tasks` (any subset, any order).
     /// - Throws: `QueryInputError` naming the accepted values.
     public static func parseScopes(_ text: String) throws -> Set<ObjectKind> {
-        var scopes = Set<ObjectKind>()
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            guard let scope = ObjectKind(name: item.trimmingCharacters(in: .whitespaces).lowercased()) else {
-                throw QueryInputError("invalid --in value \(TimeExpression.quoted(String(item))): use a comma-separated "
+        Set(try CommaList.parse(text) { name in
+            guard let scope = ObjectKind(name: name.lowercased()) else {
+                throw QueryInputError("invalid --in value \(TimeExpression.quoted(name)): use a comma-separated "
                                       + "list of events, notifications and tasks")
             }
-            scopes.insert(scope)
-        }
-        return scopes
+            return scope
+        })
     }
 
     public static let columns = ["kind", "id", "creationTime", "instance", "summary", "snippet", "object"].map(Column.init)

@@ -34,9 +34,8 @@ public struct ReportExport: Sendable {
     /// Parses `--formats csv,json`.
     public static func parseFormats(_ text: String) throws -> [OutputFormat] {
         var formats: [OutputFormat] = []
-        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let format = try OutputFormat(parsing: String(item))
-            if !formats.contains(format) { formats.append(format) }
+        for format in try CommaList.parse(text, OutputFormat.init(parsing:)) where !formats.contains(format) {
+            formats.append(format)
         }
         return formats
     }
@@ -131,7 +130,7 @@ public struct ReportExport: Sendable {
         while let chunk = try handle.read(upToCount: 65_536), !chunk.isEmpty {
             hasher.update(data: chunk)
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.string(hasher.finalize())
     }
 
 }
