@@ -1,8 +1,9 @@
 // The objects a Cloudron server returns, as the rest of cloudron-audit sees them.
 //
 // Each model keeps the object's raw JSON bytes exactly as received next to the few decoded
-// fields that the archive indexes: re-encoding every object is 3-10x slower (measured), and an
-// audit archive must keep what the server said, unknown fields and actions included.
+// fields that the archive indexes: re-encoding every object would cost several times its decoding
+// (Benchmarks/NOTES.md), and an audit archive must keep what the server said, unknown fields and
+// actions included.
 // Ids are normalised to strings: task ids arrive as "412" in lists and as 295 elsewhere.
 
 /// One event-log row.

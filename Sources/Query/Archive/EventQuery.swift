@@ -53,7 +53,7 @@ public struct EventQuery: Sendable {
         // JSON by id, in that order. The versions (several KB each) are joined in the first phase only when
         // a text filter needs them, so `events --limit 50` does not read every event's JSON to sort it; and
         // reading them one by one instead of in a join keeps SQLite from sorting the whole export's raw
-        // JSON again (a join gets a temporary B-tree of every row, GBs for a million events, BENCHMARKS.md B5).
+        // JSON again (a join puts every row's JSON in a temporary B-tree; figures in Benchmarks/NOTES.md, B5).
         // Both statements read the session's one snapshot.
         let needsRaw = history || filter.user != nil || filter.app != nil || filter.ip != nil
         let pickJoin = needsRaw
