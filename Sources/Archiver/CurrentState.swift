@@ -20,7 +20,7 @@ struct CurrentStateColumn<Fields>: Sendable {
 }
 
 /// An object of one of the archived kinds, as the Client decodes it.
-protocol ArchivableObject: Sendable {
+protocol ArchivableObject: ListedObject {
     /// What the columns read from the object, found once per object: a decoded model's fields are at
     /// hand, but a member of the raw JSON costs a pass over it, which several columns should share.
     associatedtype Fields
@@ -33,7 +33,6 @@ protocol ArchivableObject: Sendable {
     init(json: [UInt8]) throws
 
     var apiID: String { get }
-    var epochSeconds: Int64 { get }
     /// The object's JSON exactly as received.
     var raw: [UInt8] { get }
     var fields: Fields { get }
@@ -48,11 +47,6 @@ extension ArchivableObject {
 
     static var currentStateColumns: [String] { columns.map(\.name) }
     static var searchableColumns: [String] { columns.filter(\.searchable).map(\.name) }
-
-    /// The values of `columns` for the object in an archived version's JSON.
-    static func currentStateValues(json: [UInt8]) throws -> [SQLValue] {
-        try Self(json: json).currentStateValues
-    }
 }
 
 extension ArchivableObject where Fields == Self {

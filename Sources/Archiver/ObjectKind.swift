@@ -3,7 +3,7 @@ import Client
 /// The kinds of object a Cloudron keeps that cloudron-audit archives, and everything the archive and
 /// its users call each one: the stream name of `sync --streams`, stream state, coverage and runs; the
 /// tables; the full-text index; the column a search hit is summarised by; and the current-state columns
-/// (whose values `CurrentStateDerivation` computes, for ingest and for `verify` alike).
+/// (whose derivation, `ArchivableObject.columns`, ingest and `verify` share).
 ///
 /// Each kind has a current-state table (one row per API id: what queries and search read), a version
 /// table (every distinct content seen for that id, raw JSON as received; a chain table), and an
