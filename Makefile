@@ -1,8 +1,10 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
 SWIFT ?= swift
 DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev sqlite3
-# The HTML report's tests render it in a real browser and read the PDF's pages.
-TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl
+# What the tests run besides the binary: the HTML report's tests render it in a real browser and read the
+# PDF's pages; openssl serves TLS and checks signatures; python3 with zoneinfo/tzdata, csv and venv is the
+# independent oracle (and installs Datasette from PyPI in a venv under .build); bash checks the completion.
+TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash
 BIN := .build/debug
 
 .PHONY: deps test-deps install-debs build test demo sim bench clean
@@ -26,8 +28,14 @@ install-debs:
 build: deps
 	$(SWIFT) build
 
+# Every test; then scripts/test-accounting.py lists each skip and known issue, fails on one that
+# Tests/allowed-skips.txt does not allow, and repeats the test runner's closing line.
+TEST_EVENTS := .build/test-events.jsonl
 test: build test-deps
-	$(SWIFT) test
+	@rm -f $(TEST_EVENTS)
+	@status=0; $(SWIFT) test --event-stream-output-path $(TEST_EVENTS) --event-stream-version 0 || status=$$?; \
+	python3 scripts/test-accounting.py $(TEST_EVENTS) Tests/allowed-skips.txt || status=1; \
+	exit $$status
 
 # The main job: the built-in simulator, a first sync into demo.db, and its status.
 demo: build

@@ -1,11 +1,11 @@
 import Testing
 import Foundation
+import TestSupport
 @testable import Client
 
 /// TLS against `openssl s_server` on loopback with a throwaway self-signed certificate: verification is
 /// always on, `--cacert` makes a private CA work, and a wrong pinned key fails even with a trusted chain.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl")))
-struct TLSTests {
+@Suite struct TLSTests {
     final class TLSServer {
         let directory: URL
         let port: UInt16
@@ -88,7 +88,8 @@ struct TLSTests {
         return try CloudronClient(configuration: configuration)
     }
 
-    @Test func verificationPrivateCAAndPinning() async throws {
+    @Test(Prerequisite.openssl.trait) func verificationPrivateCAAndPinning() async throws {
+        try Prerequisite.openssl.require()
         let server = try TLSServer()
         defer { server.stop() }
 

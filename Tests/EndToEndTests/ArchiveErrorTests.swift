@@ -261,6 +261,34 @@ struct ArchiveErrorTests {
         }
     }
 
+    /// /dev/full fails every write with ENOSPC: a full disk that needs no privileges, so exit 74 is tested
+    /// on every machine (the tmpfs tests above need root).
+    @Test("--output /dev/full and stdout on /dev/full: exit 74 naming the space, one line",
+          arguments: [["events", "--format", "json"], ["events", "--format", "csv"], ["search", "login", "--format", "table"],
+                      ["report", "logins", "--format", "ndjson"]])
+    func outputOnDevFull(_ command: [String]) async throws {
+        let db = try await SharedArchive.get()
+        let named = try await Command(command + ["--db", db, "--output", "/dev/full"]).run()
+        expectFailure(named, exit: 74, naming: ["no space left"])
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Binary.path("cloudron-audit"))
+        process.arguments = command + ["--db", db]
+        let full = try #require(FileHandle(forWritingAtPath: "/dev/full"))
+        defer { try? full.close() }
+        let errors = Pipe()
+        process.standardOutput = full
+        process.standardError = errors
+        process.standardInput = FileHandle.nullDevice
+        let noOutput = Pipe()
+        try noOutput.fileHandleForWriting.close()   // stdout goes to /dev/full: this pipe only ends at once
+        let collected = OutputCollector(out: noOutput, err: errors)
+        try await ChildProcess.run(process)
+        let stderr = await collected.finish().1
+        expectFailure(CommandResult(status: process.terminationStatus, stdout: "", stderr: stderr), exit: 74,
+                      naming: ["no space left"])
+    }
+
     @Test("--output onto a full disk: exit 74, no partial file left behind",
           .enabled(if: TmpfsMount.isAvailable, "needs root and mount(8) for a tiny tmpfs"))
     func outputOnFullDisk() async throws {

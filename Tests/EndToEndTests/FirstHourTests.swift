@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 
 /// What a new user meets first: help with examples for every command, shell completion, and an
 /// archive that Datasette opens with its full-text search detected.
@@ -49,9 +50,11 @@ struct FirstHourTests {
         #expect(result.stdout.contains("--since") && result.stdout.contains("--token-file"))
     }
 
-    @Test("bash accepts the bash completion script",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: "/bin/bash"), "needs /bin/bash"))
+    static let bash = Prerequisite.executable("/bin/bash", package: "bash")
+
+    @Test("bash accepts the bash completion script", bash.trait)
     func bashParsesCompletion() async throws {
+        try Self.bash.require()
         let script = try await Command(["--generate-completion-script", "bash"]).run().stdout
         let folder = try ScratchFolder()
         defer { folder.remove() }
@@ -80,22 +83,13 @@ struct FirstHourTests {
 
     static var script: String { packageRoot + "/scripts/datasette-check.sh" }
 
-    /// python3 with the venv module: what the script needs before it can try PyPI.
-    static let pythonVenvAvailable: Bool = {
-        let probe = Process()
-        probe.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        probe.arguments = ["python3", "-c", "import venv, ensurepip"]
-        probe.standardOutput = FileHandle.nullDevice
-        probe.standardError = FileHandle.nullDevice
-        guard (try? probe.run()) != nil else { return false }
-        probe.waitUntilExit()
-        return probe.terminationStatus == 0
-    }()
+    /// python3 with the venv module: what the script needs before it can install from PyPI.
+    static let pythonVenv = Prerequisite.python("import venv, ensurepip", packages: "python3 python3-venv")
 
     @Test("Datasette (in a venv under .build) sees events_fts as the full-text table of events and finds rows with it",
-          .enabled(if: pythonVenvAvailable, "needs python3 with the venv and ensurepip modules"),
-          .timeLimit(.minutes(5)))
+          pythonVenv.trait, .timeLimit(.minutes(5)))
     func datasetteDetectsFTS() async throws {
+        try Self.pythonVenv.require()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [Self.script]
@@ -111,10 +105,13 @@ struct FirstHourTests {
         try await ChildProcess.run(process)
         let (stdout, stderr) = await collected.finish()
         if process.terminationStatus == 2 {
-            // The script's documented "cannot install from PyPI" status: recorded visibly, not passed silently.
+            // The script's documented "cannot install from PyPI" status. Under CI that is a failure (the
+            // check did not run); elsewhere a known issue, which make test fails on unless allow-listed.
             let reason = stdout.split(separator: "\n").last(where: { $0.hasPrefix("SKIP") }) ?? "no reason printed"
-            withKnownIssue("Datasette check skipped: \(reason)") {
-                Issue.record("\(reason)")
+            if Prerequisite.underCI {
+                Issue.record("Datasette check could not run under CI: \(reason)")
+            } else {
+                withKnownIssue("Datasette check skipped: \(reason)") { Issue.record("\(reason)") }
             }
             return
         }

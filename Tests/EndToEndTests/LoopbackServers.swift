@@ -163,7 +163,6 @@ enum CloudronShapes {
 /// it answers any request with an HTML status page: enough to tell "TLS failed" from "TLS passed".
 final class SelfSignedTLSServer {
     static let openssl = "/usr/bin/openssl"
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: openssl) }
 
     let folder: ScratchFolder
     let port: UInt16

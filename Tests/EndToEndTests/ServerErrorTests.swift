@@ -1,6 +1,7 @@
 import Archiver
 import Foundation
 import Testing
+import TestSupport
 
 /// A server that is not there, not a Cloudron, or not willing, met through the binary. Each failing
 /// sync runs against an archive that already holds a good sync of the same instance: the failure
@@ -224,8 +225,9 @@ struct ServerErrorTests {
     }
 
     @Test("TLS with a self-signed certificate: exit 78 naming --cacert; with --cacert the handshake passes",
-          .enabled(if: SelfSignedTLSServer.isAvailable, "needs /usr/bin/openssl for s_server"))
+          Prerequisite.openssl.trait)
     func selfSignedCertificate() async throws {
+        try Prerequisite.openssl.require()
         let server = try await SelfSignedTLSServer()
         defer { server.stop() }
         let folder = try ScratchFolder()
