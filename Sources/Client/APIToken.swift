@@ -24,10 +24,12 @@ public struct APIToken: Sendable, Hashable, CustomStringConvertible, CustomDebug
         secret = trimmed
     }
 
-    /// The token in `CLOUDRON_TOKEN`, or nil when the variable is unset.
-    public static func fromEnvironment() throws -> APIToken? {
-        guard let pointer = getenv("CLOUDRON_TOKEN") else { return nil }
-        return try APIToken(String(cString: pointer))
+    /// The token in `CLOUDRON_TOKEN`, or nil when the variable is unset. `environment` stands in for
+    /// the process's own (read by default), so a test need not change process-wide state.
+    public static func fromEnvironment(_ environment: [String: String]? = nil) throws -> APIToken? {
+        let value = environment.map { $0["CLOUDRON_TOKEN"] } ?? getenv("CLOUDRON_TOKEN").map { String(cString: $0) }
+        guard let value else { return nil }
+        return try APIToken(value)
     }
 
     /// Reads a token file; one that group or others can read is refused (see `SecretFile`): an API

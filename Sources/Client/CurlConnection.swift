@@ -1,5 +1,10 @@
 import CCurl
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `curl_global_init` must run once per process before any easy handle exists.
 private let curlGlobalInit: Void = {
@@ -89,6 +94,7 @@ final class CurlConnection: @unchecked Sendable {
         set(CURLOPT_HTTPGET, 1, "HTTPGET")
         set(CURLOPT_USERAGENT, "cloudron-audit/\(CloudronAuditVersion.current)", "USERAGENT")
         set(CURLOPT_ACCEPT_ENCODING, "", "ACCEPT_ENCODING")
+        set(CURLOPT_NOPROXY, Self.noProxy(inherited: getenv("no_proxy") ?? getenv("NO_PROXY")), "NOPROXY")
         if ccurl_setopt_offt(handle, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(configuration.maxResponseBytes)) != CURLE_OK {
             failures.append("MAXFILESIZE_LARGE")
         }
@@ -108,6 +114,16 @@ final class CurlConnection: @unchecked Sendable {
             throw ClientError.invalidConfiguration(
                 "this libcurl rejects options \(failures.joined(separator: ", ")) — libcurl 7.85 or newer is needed")
         }
+    }
+
+    /// Loopback never goes through a proxy: an `http_proxy`/`ALL_PROXY` in the environment would
+    /// otherwise receive a local server's traffic and its token. CURLOPT_NOPROXY replaces the
+    /// environment's `no_proxy` (read as libcurl reads it), so that list is kept in front.
+    static func noProxy(inherited: UnsafeMutablePointer<CChar>?) -> String {
+        let loopback = "localhost,127.0.0.0/8,::1"
+        let list = inherited.map { String(cString: $0) }?.trimmingWhitespace() ?? ""
+        if list.isEmpty { return loopback }
+        return list == "*" ? list : list + "," + loopback
     }
 
     deinit {

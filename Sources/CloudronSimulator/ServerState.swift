@@ -13,7 +13,8 @@ struct ServerState {
     var contentRandom: SeededRandom
     /// Drives tie shuffles and chaos: a fresh order on every request.
     var requestRandom: SeededRandom
-    /// Simulated now = real now + offset.
+    let clock: SimulatorClock
+    /// Simulated now = the clock's now + offset.
     var clockOffset: Int64 = 0
 
     /// Ascending by time (oldest first) so new rows append; served newest first.
@@ -32,13 +33,14 @@ struct ServerState {
 
     var requestCounts: [String: Int] = [:]
 
-    var now: Int64 { Int64(Date().timeIntervalSince1970.rounded(.down)) + clockOffset }
+    var now: Int64 { clock.now + clockOffset }
     var legacyUserId: String? { legacy2019 ? cast.admin.id : nil }
 
     init(configuration: SimulatorConfiguration) {
         legacy2019 = configuration.legacy2019
         maxPerPage = configuration.maxPerPage
         dynamics = configuration.dynamics
+        clock = configuration.clock
         var rng = SeededRandom(seed: configuration.seed)
         cast = SampleCast(rng: &rng)
         contentRandom = SeededRandom(seed: configuration.seed ^ 0xC0FF_EE00_D15E_A5E5)

@@ -1,6 +1,8 @@
 // What a simulated Cloudron serves and how it misbehaves. Everything that moves is off by default,
 // so a test opts into exactly the trouble it wants to meet.
 
+import Foundation
+
 /// How the simulated server is built: its data (deterministic from `seed`), its tokens, and the
 /// server generation it imitates.
 public struct SimulatorConfiguration: Sendable {
@@ -25,6 +27,8 @@ public struct SimulatorConfiguration: Sendable {
     public var dynamics: SimulatorDynamics
     /// Objects and endpoints that fail while the rest works.
     public var faults = SimulatorFaults.none
+    /// Where the simulated now comes from (the wall clock unless a test fixes it).
+    public var clock: SimulatorClock
 
     public init(seed: UInt64 = 1,
                 eventCount: Int = 5000,
@@ -33,7 +37,8 @@ public struct SimulatorConfiguration: Sendable {
                 legacy2019: Bool = false,
                 jsonUnauthorizedBody: Bool = false,
                 maxPerPage: Int? = nil,
-                dynamics: SimulatorDynamics = .quiet) {
+                dynamics: SimulatorDynamics = .quiet,
+                clock: SimulatorClock = .wall) {
         self.seed = seed
         self.eventCount = max(0, eventCount)
         self.adminToken = adminToken
@@ -42,6 +47,23 @@ public struct SimulatorConfiguration: Sendable {
         self.jsonUnauthorizedBody = jsonUnauthorizedBody
         self.maxPerPage = maxPerPage
         self.dynamics = dynamics
+        self.clock = clock
+    }
+}
+
+/// The simulated server's clock. `.wall` runs with real time, as a server does; `.fixed` stands still
+/// except when a test advances it (`advanceClock`, `POST /_sim/clock`), so a test's expected times are
+/// exact and a run cannot straddle UTC midnight (box's login upsert keys on the day).
+public enum SimulatorClock: Sendable, Equatable {
+    case wall
+    /// Unix seconds.
+    case fixed(epochSeconds: Int64)
+
+    var now: Int64 {
+        switch self {
+        case .wall: Int64(Date().timeIntervalSince1970.rounded(.down))
+        case .fixed(let epochSeconds): epochSeconds
+        }
     }
 }
 

@@ -83,11 +83,11 @@ import Foundation
         #expect(throws: ClientError.self) { try APIToken.fromFile(path + ".missing") }
     }
 
+    /// Through an environment dictionary: setenv would change every test running in this process.
     @Test func tokenFromEnvironment() throws {
-        setenv("CLOUDRON_TOKEN", " env-token \n", 1)
-        #expect(try APIToken.fromEnvironment()?.secret == "env-token")
-        unsetenv("CLOUDRON_TOKEN")
-        #expect(try APIToken.fromEnvironment() == nil)
+        #expect(try APIToken.fromEnvironment(["CLOUDRON_TOKEN": " env-token \n", "HOME": "/root"])?.secret == "env-token")
+        #expect(try APIToken.fromEnvironment(["HOME": "/root"]) == nil)
+        #expect(throws: ClientError.self) { try APIToken.fromEnvironment(["CLOUDRON_TOKEN": " \n"]) }
     }
 
     @Test func retryDelaysUseFullJitterAndCapRetryAfter() {

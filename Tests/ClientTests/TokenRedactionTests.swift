@@ -78,7 +78,7 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
         // Connection refused, unknown host, bad URLs, insecure http, bad token file.
         let closed = try CannedHTTPServer(status: "200 OK", body: [])
         closed.stop()
-        for url in [closed.url, "https://no-such-host.invalid"] {
+        for url in [closed.url, "https://\(TransportTests.unresolvableHost)"] {
             for auth in [AuthStyle.bearerHeader, .queryParameter] {
                 do { _ = try await Self.client(url, auth).status() } catch let error as ClientError {
                     categories.insert(error.category)

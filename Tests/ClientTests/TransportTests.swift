@@ -103,14 +103,19 @@ import Foundation
         #expect(error.category == .unreachable)
     }
 
+    /// A host name whose first label is 64 characters, one more than DNS allows (RFC 1035): the resolver
+    /// refuses it without sending a query, so the test meets "unknown host" without depending on the
+    /// machine's DNS (a slow or absent one turned this into a timeout).
+    static let unresolvableHost = String(repeating: "x", count: 64) + ".invalid"
+
     @Test func unknownHostIsUnreachableWithoutRetry() async throws {
-        var configuration = try ClientConfiguration(baseURL: "https://no-such-host.invalid", token: APIToken(Self.secret))
+        var configuration = try ClientConfiguration(baseURL: "https://\(Self.unresolvableHost)", token: APIToken(Self.secret))
         configuration.retry = RetryPolicy(maxAttempts: 3, baseDelay: 0.01)
         let error = try await #require(throws: ClientError.self) {
             try await CloudronClient(configuration: configuration).status()
         }
         guard case .unreachable(let hostAndPort, _, false) = error else { Issue.record("got \(error)"); return }
-        #expect(hostAndPort == "no-such-host.invalid:443")
+        #expect(hostAndPort == "\(Self.unresolvableHost):443")
         #expect(error.description.contains("check --url/CLOUDRON_DOMAIN"))
     }
 }

@@ -3,10 +3,12 @@ import Testing
 @testable import CloudronSimulator
 
 private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
+/// 2026-11-20T12:00:00Z: a fixed clock, so expected times are exact and no run straddles UTC midnight.
+private let noon: Int64 = 1_795_176_000
 
 @Suite struct DynamicsTests {
     @Test func loginUpsertKeepsItsIdAndJumpsToTheTop() async throws {
-        try await withSimulator(SimulatorConfiguration(seed: 8, eventCount: 400)) { sim, url in
+        try await withSimulator(SimulatorConfiguration(seed: 8, eventCount: 400, clock: .fixed(epochSeconds: noon))) { sim, url in
             let before = await sim.truth()
             await sim.setDynamics(SimulatorDynamics(loginUpsertsPerListRequest: 1))
             let page = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=10", headers: admin).list("eventlogs")
@@ -16,8 +18,8 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
             let (id, versions) = try #require(changed.first)
             #expect(before.events.contains { $0.id == id })
             #expect(versions[0].json == before.events.first { $0.id == id }?.json)
-            #expect(versions[1].epochSeconds >= versions[0].epochSeconds)
-            #expect(versions[1].epochSeconds == after.events[0].epochSeconds, "the upserted row is at the top")
+            #expect(versions[0].epochSeconds < noon && versions[1].epochSeconds == noon, "rewritten with creationTime = now")
+            #expect(after.events[0].epochSeconds == noon, "the upserted row is at the top")
             #expect(after.events.count == before.events.count, "an upsert adds no row")
             let topTime = try #require(page.first?["creationTime"] as? String)
             let served = try #require(page.first { $0["id"] as? String == id })
@@ -32,7 +34,7 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
 
     @Test func newEventsAppearAtTheTopAndTruthHoldsEveryVersionServed() async throws {
         let dynamics = SimulatorDynamics(newEventsPerListRequest: 3, loginUpsertsPerListRequest: 1)
-        try await withSimulator(SimulatorConfiguration(seed: 12, eventCount: 300, dynamics: dynamics)) { sim, url in
+        try await withSimulator(SimulatorConfiguration(seed: 12, eventCount: 300, dynamics: dynamics, clock: .fixed(epochSeconds: noon))) { sim, url in
             let initialIds = Set(await sim.truth().events.map(\.id))
             var served: [String: Set<String>] = [:]
             for page in 1...6 {
@@ -64,20 +66,20 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
     }
 
     @Test func pruningRemovesOldEventsAndTheirNotifications() async throws {
-        try await withSimulator(SimulatorConfiguration(seed: 21, eventCount: 3000)) { sim, url in
+        try await withSimulator(SimulatorConfiguration(seed: 21, eventCount: 3000, clock: .fixed(epochSeconds: noon))) { sim, url in
             let before = await sim.truth()
             await sim.advanceClock(seconds: 3 * 86_400)
             await sim.setDynamics(SimulatorDynamics(retentionPruning: true))
             let page = try await RawHTTP.get(url, "/api/v1/eventlog?per_page=100000", headers: admin).list("eventlogs")
             let after = await sim.truth()
+            #expect(after.now == noon + 3 * 86_400)
             let cutoff = after.now - 10 * 86_400
             let expectedGone = after.prunedEventIds
             #expect(expectedGone.count > 300, "about 2 of 9 days were pruned")
             let times = Dictionary(uniqueKeysWithValues: before.events.map { ($0.id, $0.epochSeconds) })
             #expect(expectedGone.allSatisfy { (times[$0] ?? .max) < cutoff })
             #expect(page.count == before.events.count - expectedGone.count)
-            // The clock may tick between the prune and this check: allow a few seconds.
-            #expect(after.events.allSatisfy { $0.epochSeconds >= cutoff - 5 })
+            #expect(after.events.allSatisfy { $0.epochSeconds >= cutoff })
             let linked = before.notifications.filter { note in expectedGone.contains { note.json.contains($0) } }.map(\.id)
             #expect(!linked.isEmpty)
             #expect(Set(after.deletedNotificationIds) == Set(linked))
@@ -90,7 +92,7 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
     }
 
     @Test func controlEndpointsDriveTheSameState() async throws {
-        try await withSimulator(SimulatorConfiguration(seed: 22, eventCount: 2000)) { sim, url in
+        try await withSimulator(SimulatorConfiguration(seed: 22, eventCount: 2000, clock: .fixed(epochSeconds: noon))) { sim, url in
             let dynamics = try await RawHTTP.request(url, method: "POST", target: "/_sim/dynamics",
                                                      body: Array(#"{"newEventsPerListRequest":2}"#.utf8))
             #expect(dynamics.status == 200)
@@ -98,8 +100,7 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
             let clock = try await RawHTTP.request(url, method: "POST", target: "/_sim/clock?advance=172800")
             let now = try #require(try clock.json()["now"] as? Int)
             let simulatedNow = await sim.now()
-            #expect(abs(Int64(now) - simulatedNow) <= 2, "the clock runs on between the two reads")
-            #expect(abs(simulatedNow - Int64(Date().timeIntervalSince1970) - 172_800) <= 2)
+            #expect(Int64(now) == noon + 172_800 && simulatedNow == noon + 172_800)
             let pruned = try await RawHTTP.request(url, method: "POST", target: "/_sim/prune").json()
             #expect((pruned["pruned"] as? Int ?? 0) > 0)
             let truth = try JSONDecoder().decode(SimulatorTruth.self, from: Data(try await RawHTTP.get(url, "/_sim/truth").body))
@@ -113,7 +114,7 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
 
     @Test func alertsAreRewrittenAndAcksToggle() async throws {
         let dynamics = SimulatorDynamics(alertRewrites: true, ackToggles: true)
-        try await withSimulator(SimulatorConfiguration(seed: 23, eventCount: 500, dynamics: dynamics)) { sim, url in
+        try await withSimulator(SimulatorConfiguration(seed: 23, eventCount: 500, dynamics: dynamics, clock: .fixed(epochSeconds: noon))) { sim, url in
             let before = await sim.truth()
             for _ in 0..<4 { _ = try await RawHTTP.get(url, "/api/v1/notifications?per_page=1000", headers: admin) }
             let after = await sim.truth()
@@ -137,7 +138,8 @@ private let admin = ["Authorization": "Bearer sim-admin-token-0123456789abcdef"]
 
     @Test func runningTasksProgressToAnEnd() async throws {
         try await withSimulator(SimulatorConfiguration(seed: 24, eventCount: 1000,
-                                                       dynamics: SimulatorDynamics(taskProgress: true))) { sim, url in
+                                                       dynamics: SimulatorDynamics(taskProgress: true),
+                                                       clock: .fixed(epochSeconds: noon))) { sim, url in
             let running = await sim.truth().tasks.filter { $0.json.contains(#""active":true"#) || $0.json.contains(#""pending":true"#) }
             try #require(!running.isEmpty)
             var percents: [Int] = []

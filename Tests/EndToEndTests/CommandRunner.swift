@@ -35,17 +35,27 @@ struct Command {
     var arguments: [String]
     var environment: [String: String] = [:]
     var currentDirectory: String?
+    /// The child's umask (octal, e.g. "000"), set by /bin/sh before it execs the binary: umask is
+    /// process-wide, and changing the test process's own would leak into every test running beside.
+    var umask: String?
 
-    init(_ arguments: [String], environment: [String: String] = [:], binary: String = "cloudron-audit") {
+    init(_ arguments: [String], environment: [String: String] = [:], binary: String = "cloudron-audit",
+         umask: String? = nil) {
         executable = Binary.path(binary)
         self.arguments = arguments
         self.environment = environment
+        self.umask = umask
     }
 
     func makeProcess(stdout: Pipe, stderr: Pipe) -> Process {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        if let umask {
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "umask \(umask) && exec \"$0\" \"$@\"", executable] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = arguments
+        }
         var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"]
         for (key, value) in environment { env[key] = value }
         process.environment = env

@@ -24,11 +24,9 @@ struct FileSafetyTests {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let db = folder.file("audit.db")
-        // A permissive umask, as in a careless cron environment; the child inherits it.
-        let old = umask(0)
-        defer { umask(old) }
+        // A permissive umask, as in a careless cron environment.
         let sync = try await Command(["sync", "--url", url, "--db", db, "--quiet"],
-                               environment: ["CLOUDRON_TOKEN": simulator.readonlyToken]).run()
+                                     environment: ["CLOUDRON_TOKEN": simulator.readonlyToken], umask: "000").run()
         await simulator.stop()
         #expect(sync.status == 0, "stderr: \(sync.stderr)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
@@ -43,15 +41,13 @@ struct FileSafetyTests {
         let db = try await SharedArchive.get()
         let folder = try ScratchFolder()
         defer { folder.remove() }
-        let old = umask(0)
-        defer { umask(old) }
         for (command, name) in [(["events", "--format", "csv"], "events.csv"), (["report", "logins", "--format", "json"], "logins.json"),
                                 (["notifications", "--format", "ndjson"], "n.ndjson"), (["tasks", "--format", "table"], "t.txt")] {
-            let result = try await Command(command + ["--db", db, "--output", folder.file(name)]).run()
+            let result = try await Command(command + ["--db", db, "--output", folder.file(name)], umask: "000").run()
             #expect(result.status == 0, "\(command): \(result.stderr)")
             #expect(Self.mode(folder.file(name)) == 0o600, "\(name): \(String(Self.mode(folder.file(name)) ?? -1, radix: 8))")
         }
-        let all = try await Command(["report", "--all", "--db", db, "--output-dir", folder.file("reports")]).run()
+        let all = try await Command(["report", "--all", "--db", db, "--output-dir", folder.file("reports")], umask: "000").run()
         #expect(all.status == 0, "report --all: \(all.stderr)")
         #expect(Self.mode(folder.file("reports")) == 0o700)
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.file("reports"))

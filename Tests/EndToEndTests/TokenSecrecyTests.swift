@@ -156,4 +156,28 @@ struct TokenSecrecyTests {
         expectOneErrorLine(empty, naming: ["empty"])
         #expect([64, 78].contains(empty.status))
     }
+
+    @Test("a proxy in the environment (http_proxy, https_proxy, ALL_PROXY) never sees loopback traffic or the token",
+          arguments: [[:], ["no_proxy": "intranet.example"], ["NO_PROXY": "*.example, 10.0.0.0/8"]])
+    func loopbackBypassesProxy(_ noProxy: [String: String]) async throws {
+        // A listening "proxy" that would answer anything: a proxied sync would run and archive nothing.
+        let proxy = try CannedServer(always: .json(#"{"eventlogs":[],"notifications":[],"tasks":[]}"#))
+        defer { proxy.stop() }
+        let simulator = try await FakeCloudronProcess(["--seed", "53", "--events", "120", "--readonly-token", Self.secret])
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        var environment = ["CLOUDRON_TOKEN": Self.secret]
+        for name in ["http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"] { environment[name] = proxy.url }
+        environment.merge(noProxy) { _, new in new }
+
+        let db = folder.file("audit.db")
+        for url in [simulator.url, simulator.url.replacingOccurrences(of: "127.0.0.1", with: "localhost")] {
+            let sync = try await Command(["sync", "--url", url, "--db", db, "--instance", "local", "--moved", "--quiet"],
+                                         environment: environment).run()
+            #expect(sync.status == 0, "\(url): \(sync.stderr)")
+        }
+        #expect(proxy.requests.isEmpty, "the proxy was sent: \(proxy.requests)")
+        #expect(try SyncCrashTests.archivedEvents(db) == (try await simulator.currentEvents()))
+        await simulator.stop()
+    }
 }

@@ -13,11 +13,14 @@ private var allCurrent: [(event: FixtureEvent, instance: String)] {
     mainCurrent.map { ($0, "main") } + otherInstanceEvents.map { ($0, "other") }
 }
 
-/// Newest first, ties by archive insertion order reversed (the fixture's list order per instance).
-private func newestFirst(_ rows: [(event: FixtureEvent, instance: String)]) -> [String] {
-    rows.enumerated().sorted { a, b in
-        a.element.event.epoch != b.element.event.epoch ? a.element.event.epoch > b.element.event.epoch : a.offset > b.offset
+/// The expected order, computed from the fixture alone: by time, ties by archive insertion order (the
+/// order `rows` lists them in, as the fixture ingests them: main's list, then other's; an upsert keeps
+/// its row), all of it reversed for newest first.
+private func expectedOrder(_ rows: [(event: FixtureEvent, instance: String)], newestFirst: Bool) -> [String] {
+    let oldestFirst = rows.enumerated().sorted { a, b in
+        a.element.event.epoch != b.element.event.epoch ? a.element.event.epoch < b.element.event.epoch : a.offset < b.offset
     }.map { "\($0.element.instance)/\($0.element.event.id)" }
+    return newestFirst ? oldestFirst.reversed() : oldestFirst
 }
 
 private func ids(_ objects: [[String: Any]]) -> [String] {
@@ -69,13 +72,11 @@ private func run(_ query: EventQuery, _ database: ReadSession) throws -> [[Strin
     @Test func defaultOrderIsNewestFirstAndOldestReverses() throws {
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
-        let newest = ids(try run(EventQuery(), database))
-        #expect(newest.count == allCurrent.count)
-        // Times never increase; the independent sort agrees on the time sequence.
-        let epochs = newest.compactMap { id in allCurrent.first { "\($0.instance)/\($0.event.id)" == id }?.event.epoch }
-        #expect(epochs == epochs.sorted(by: >))
-        let oldest = ids(try run(EventQuery(filter: EventFilter(order: .oldest)), database))
-        #expect(oldest == newest.reversed())
+        // The fixture has a tie (e03 and e04 in one second), so the tie rule is part of the expectation.
+        #expect(allCurrent.filter { $0.event.epoch == fixtureDay + 300 }.count == 2)
+        #expect(ids(try run(EventQuery(), database)) == expectedOrder(allCurrent, newestFirst: true))
+        #expect(ids(try run(EventQuery(filter: EventFilter(order: .oldest)), database))
+                == expectedOrder(allCurrent, newestFirst: false))
     }
 
     @Test func actionPatternsAreExactOrGlob() throws {
@@ -144,8 +145,14 @@ private func run(_ query: EventQuery, _ database: ReadSession) throws -> [[Strin
                 == ["main/e04-update-wiki", "main/e05-login-bob"])                       // not 10.0.0.12
         let other = ids(try run(EventQuery(filter: EventFilter(instance: "other")), database))
         #expect(Set(other) == ["other/o01-login-alice", "other/e03-up-wiki"])
-        let limited = ids(try run(EventQuery(filter: EventFilter(limit: 3)), database))
-        #expect(limited == Array(ids(try run(EventQuery(), database)).prefix(3)))
+        #expect(ids(try run(EventQuery(filter: EventFilter(limit: 3)), database))
+                == Array(expectedOrder(allCurrent, newestFirst: true).prefix(3)))
+        // A limit that cuts through the tied second takes the row inserted first.
+        let main = allCurrent.filter { $0.instance == "main" }
+        #expect(ids(try run(EventQuery(filter: EventFilter(instance: "main", limit: 2, order: .oldest)), database))
+                == ["main/e02-install-wiki", "main/e03-up-wiki"])
+        #expect(ids(try run(EventQuery(filter: EventFilter(instance: "main", limit: 2, order: .oldest)), database))
+                == Array(expectedOrder(main, newestFirst: false).prefix(2)))
         #expect(ids(try run(EventQuery(filter: EventFilter(instance: "nope")), database)).isEmpty)
     }
 
@@ -171,9 +178,9 @@ private func run(_ query: EventQuery, _ database: ReadSession) throws -> [[Strin
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
         let query = try EventQuery(filter: EventFilter(order: .oldest), around: ("e05-login-bob", 100))
         let found = ids(try run(query, database))
-        let expected = mainCurrent.filter { abs($0.epoch - (fixtureDay + 400)) <= 100 }.sorted { $0.epoch < $1.epoch }
-        #expect(Set(found) == Set(expected.map { "main/\($0.id)" }))
-        #expect(found.first == "main/e03-up-wiki" || found.first == "main/e04-update-wiki")
+        let window = allCurrent.filter { $0.instance == "main" && abs($0.event.epoch - (fixtureDay + 400)) <= 100 }
+        #expect(window.count == 4)
+        #expect(found == expectedOrder(window, newestFirst: false))
         // e03-up-wiki exists on both instances: ambiguous without --instance.
         let ambiguous = #expect(throws: QueryInputError.self) {
             try run(EventQuery(around: ("e03-up-wiki", 60)), database)

@@ -133,10 +133,18 @@ private func layout(of path: String) throws -> [LineLayout] {
     @Test func fitShrinksTheWidestColumnsFirst() {
         #expect(TableWriter.fit([5, 50, 30], into: nil) == [5, 50, 30])
         #expect(TableWriter.fit([5, 50, 30], into: 100) == [5, 50, 30])
-        let fitted = TableWriter.fit([5, 50, 30], into: 44)
-        #expect(fitted.reduce(0, +) + 4 == 44)
-        #expect(fitted[0] == 5)
-        #expect(fitted == [5, 20, 15] || fitted == [5, 18, 17] || fitted[1] >= fitted[2])
+        // Worked by hand from the rule (two-space gaps; the largest common cap that fits; what is left
+        // over goes to the capped columns from the left):
+        // 44 - 4 = 40 wide; 5 + 2·17 = 39 fits, 5 + 2·18 = 41 does not; the spare 1 goes to column 2.
+        #expect(TableWriter.fit([5, 50, 30], into: 44) == [5, 18, 17])
+        // 30 - 4 = 26; 5 + 2·10 = 25; spare 1 to column 2.
+        #expect(TableWriter.fit([5, 50, 30], into: 30) == [5, 11, 10])
+        // 20 - 4 = 16; 3 + 6 + 6 = 15 (cap 6; 7 gives 17); spare 1 to the first capped column (40 → 7).
+        #expect(TableWriter.fit([3, 40, 8], into: 20) == [3, 7, 6])
+        // 10 - 4 = 6: every column is capped at 2, nothing left over.
+        #expect(TableWriter.fit([10, 10, 10], into: 10) == [2, 2, 2])
+        // Exactly fitting is not shrunk: 5 + 50 + 30 + 4 = 89.
+        #expect(TableWriter.fit([5, 50, 30], into: 89) == [5, 50, 30])
     }
 }
 

@@ -85,15 +85,17 @@ private let now: Int64 = 1_795_176_000
         }
     }
 
-    @Test func impossibleDateSaysWhy() {
+    @Test func impossibleDateSaysWhy() throws {
         #expect(throws: QueryInputError.self) { try TimeExpression.parse("2026-13-45", now: now, zone: utc) }
-        do {
-            _ = try TimeExpression.parse("2026-02-30", now: now, zone: utc)
-        } catch let error as QueryInputError {
-            #expect(error.message.contains("day 30 does not exist in 2026-02"))
-        } catch {
-            Issue.record("unexpected error \(error)")
+        for (text, why) in [("2026-02-30", "day 30 does not exist in 2026-02"), ("2026-02-29", "day 29 does not exist in 2026-02"),
+                            ("2026-04-31T10:00", "day 31 does not exist in 2026-04")] {
+            let error = try #require(throws: QueryInputError.self, "\(text) parsed") {
+                try TimeExpression.parse(text, now: now, zone: utc)
+            }
+            #expect(error.message.contains(why), "\(text): \(error.message)")
         }
+        // A leap year has the day: the refusal above is about the calendar, not the day number.
+        #expect(throws: Never.self) { try TimeExpression.parse("2028-02-29", now: now, zone: utc) }
     }
 
     @Test func hostileTextInTheMessageIsEscapedAndCapped() throws {
