@@ -58,11 +58,12 @@ let package = Package(
         .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query"],
                           path: "Benchmarks/cloudron-audit-bench"),
 
-        // What a test needs from the machine, and how a missing tool skips locally but fails under CI.
+        // Shared by the test targets: what a test needs from the machine (a missing tool skips locally
+        // but fails under CI), and a seeded random number generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator", "TestSupport"]),
         .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
-        .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator"]),
+        .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
         // Runs the built `cloudron-audit` binary as a user would (the dependency makes SwiftPM build it).
         .testTarget(name: "EndToEndTests", dependencies: ["cloudron-audit", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),

@@ -29,8 +29,9 @@ public final class SimulatedCloudron: Sendable {
                                 handler: SimulatorHTTPHandler(core: core))
         let task = Task { try await server.run() }
         do {
-            // Generous: on a loaded machine (parallel test suites) binding can take well over 10 s.
-            try await server.waitUntilListening(timeout: 60)
+            // Generous: this only bounds a start that is really broken. When a whole test suite starts at
+            // once on a loaded 2-core machine, the listener's task can wait tens of seconds for a thread.
+            try await server.waitUntilListening(timeout: 120)
         } catch {
             task.cancel()
             throw error

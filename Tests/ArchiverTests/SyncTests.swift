@@ -10,6 +10,10 @@ struct SyncTests {
     func firstSync() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 11, eventCount: 3000))
         defer { Task { await fixture.finish() } }
+        // In the truth: seconds whose events a 37-row page boundary splits (newest first, as served).
+        let epochs = await fixture.simulator.truth().events.map(\.epochSeconds).sorted(by: >)
+        let straddled = Set(stride(from: 37, to: epochs.count, by: 37).filter { epochs[$0 - 1] == epochs[$0] }.map { epochs[$0] })
+        #expect(straddled.count >= 5, "only \(straddled.count) tied seconds straddle a page boundary; the test proves little")
         let report = try await fixture.sync(pageSize: 37)
         #expect(report.result == .success)
         #expect(report.events.counts.inserted == 3000)
@@ -17,18 +21,30 @@ struct SyncTests {
         #expect(try Archive(path: fixture.archivePath, mode: .readOnly).verify().isIntact)
     }
 
-    @Test("With new events, login upserts, task and notification churn during the sync, one quiet sync converges")
+    @Test("With new events, login upserts, task and notification churn, each sync walks again and loses no event; one quiet sync converges")
     func convergenceUnderChurn() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 12, eventCount: 2500))
         defer { Task { await fixture.finish() } }
         await fixture.simulator.setDynamics(SimulatorDynamics(
             newEventsPerListRequest: 3, loginUpsertsPerListRequest: 2, alertRewrites: true, ackToggles: true,
             taskProgress: true))
-        try await fixture.sync(pageSize: 50)
-        try await fixture.sync(pageSize: 50)
+        let first = try await fixture.sync(pageSize: 50)
+        let before = await fixture.simulator.truth()
+        let second = try await fixture.sync(pageSize: 50)
+        // Page 1 moves on every request, so each run must walk again from the top.
+        #expect(first.events.walks > 1 && second.events.walks > 1, "walks: \(first.events.walks), \(second.events.walks)")
+        // Before any quiet sync: every event the server held when the second run started is archived,
+        // with that content or a later one the server really held. (Tasks and notifications move on
+        // every request, so only the quiet sync below can equal them.)
+        let churned = await fixture.simulator.truth()
+        let archivedNow = try ArchivedObjects.read(fixture.archivePath, kind: "events")
+        let lost = before.events.filter { archivedNow.current[$0.id] == nil }.map(\.id)
+        #expect(lost.isEmpty, "events lost under churn: \(lost.prefix(5))")
+        let invented = archivedNow.current.filter { id, json in !(churned.eventVersions[id] ?? []).contains { $0.json == json } }
+        #expect(invented.isEmpty, "archived content the server never held: \(invented.keys.prefix(5))")
+
         await fixture.simulator.setDynamics(.quiet)
         try await fixture.sync(pageSize: 50)
-
         let truth = await fixture.simulator.truth()
         try expectArchiveMatchesTruth(fixture.archivePath, truth)
         // Upserted logins keep their id and change: the archive must hold them as versions.

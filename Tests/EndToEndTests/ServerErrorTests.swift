@@ -90,6 +90,9 @@ struct ServerErrorTests {
                  eventLog: .http("503 Service Unavailable", headers: ["Content-Type: text/html"],
                                  body: "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>"),
                  exit: 75, hints: ["503", "try later"]),
+        Scenario(name: "429 Too Many Requests, every time",
+                 eventLog: .http("429 Too Many Requests", headers: ["Retry-After: 0"], body: "Too Many Requests"),
+                 exit: 75, hints: ["429"]),
         Scenario(name: "a 418 teapot", eventLog: .http("418 I'm a teapot", body: "no"), exit: 76, hints: ["418", "Cloudron"]),
         Scenario(name: "a 50 MB body that is not JSON",
                  eventLog: .stream(head: Array("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 52428800\r\n\r\n".utf8),
@@ -118,6 +121,43 @@ struct ServerErrorTests {
         #expect(!failed.stderr.contains(Self.token))
         try await good.expectRecovers(rowsBefore: rows)
         await good.close()
+    }
+
+    /// 1,000 well-formed events, newest first, one a minute.
+    static let cappedServerEvents: [String] = (0..<1000).map { index in
+        let time = Date(timeIntervalSince1970: 1_795_176_000 - TimeInterval(index * 60))
+        let iso = ISO8601DateFormatter()
+        return #"{"id":"capped-\#(index)","action":"app.up","creationTime":"\#(iso.string(from: time).dropLast()).000Z","#
+            + #""source":{"userId":null,"username":"healthmonitor"},"data":{"appId":"app-\#(index % 7)"}}"#
+    }
+
+    @Test("a proxy that serves half of every per_page asked (the cap shrinks as sync adapts): exit 76 naming --page-size")
+    func shrinkingPageSizeCap() async throws {
+        let otherEndpoints = CloudronShapes.answer(eventLog: .json("{}"))
+        let server = try CannedServer { head in
+            let target = head.split(separator: " ").dropFirst().first.map(String.init) ?? "/"
+            guard target.hasPrefix("/api/v1/eventlog") else { return otherEndpoints(head) }
+            let query = Dictionary(target.split(separator: "?").dropFirst().first?.split(separator: "&").compactMap { pair -> (String, Int)? in
+                let parts = pair.split(separator: "=")
+                guard parts.count == 2, let value = Int(parts[1]) else { return nil }
+                return (String(parts[0]), value)
+            } ?? [], uniquingKeysWith: { _, last in last })
+            let perPage = query["per_page"] ?? 25, page = query["page"] ?? 1
+            let start = min(Self.cappedServerEvents.count, (page - 1) * perPage)
+            let end = min(Self.cappedServerEvents.count, start + max(1, perPage / 2))
+            return .json(#"{"eventlogs":["# + Self.cappedServerEvents[start..<end].joined(separator: ",") + "]}")
+        }
+        defer { server.stop() }
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let db = folder.file("audit.db")
+        let failed = try await Command(["sync", "--url", server.url, "--db", db, "--page-size", "200"],
+                                       environment: ["CLOUDRON_TOKEN": Self.token]).run()
+        // Asked 200, served 100: sync walks again with 100, is served 50, and gives up naming the size.
+        expectFailure(failed, exit: 76, naming: ["per_page", "--page-size 50"])
+        #expect(!failed.stderr.contains(Self.token))
+        let verify = try await Command(["verify", "--db", db]).run()
+        #expect(verify.status == 0, "whatever was archived before the failure is consistent: \(verify.stdout) \(verify.stderr)")
     }
 
     @Test("a redirect to another host is refused and the token never reaches it")

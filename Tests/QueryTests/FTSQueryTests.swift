@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 @testable import Query
 
 /// Words-mode queries run against a real FTS5 table (the archive's layout: action + searchable text).

@@ -423,11 +423,33 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
             #expect(result[1] as? Bool == true, "sha256 of \(result[0])")
             #expect(result[2] as? Bool == true, "rows of \(result[0])")   // fixture values hold no line breaks
         }
+        // Row counts from the fixture, worked by hand for 2026-11-20 (every version is a row of logins):
+        // logins: e01 v1 (+100), o01 (+150, other), e05 (+400), e06 ghost (+500), e01 v2 (+650), e08 app.login (+700);
+        // its summary per instance and user: main/alice, main/bob (e05, e06), main/carol@example.com, other/alice;
+        // failed-tasks: 413 (success false), 414 (inactive at 30 %); oom: no app.oom in the fixture.
+        let rows = Dictionary(uniqueKeysWithValues: manifest.reports.flatMap { $0.files.map { ($0.file, $0.rows) } })
+        for format in ["csv", "ndjson"] {
+            #expect(rows["logins.\(format)"] == 6)
+            #expect(rows["logins-summary.\(format)"] == 4)
+            #expect(rows["failed-tasks.\(format)"] == 2)
+            #expect(rows["oom.\(format)"] == 0)
+        }
         let logins = try #require(manifest.reports.first { $0.name == "logins" })
         #expect(logins.parameters["since"] == .some(String(fixtureDay)))
         #expect(logins.parameters["user"] == .some(nil))
         let sessions = try #require(manifest.reports.first { $0.name == "login-sessions" })
         #expect(sessions.parameters["gap"] == .some("1800"))
         #expect(throws: QueryInputError.self) { try ReportExport.parseFormats("csv,pdf") }
+
+        // A window that contains the recorded gap (2026-11-17T16:26:40Z to 2026-11-18T20:13:20Z) names it.
+        let wide = try ReportExport(reports: try ReportCatalog.builtIn(), filter: EventFilter(since: fixtureDay - 300_000, until: fixtureDay + 86_400),
+                                formats: try ReportExport.parseFormats("csv"), toolVersion: "1.2.3", archivePath: path)
+        let gapped = try wide.run(on: database, outputDirectory: directory.file("out/wide"), now: fixtureDay + 100_000)
+        #expect(gapped.gaps.map { "\($0.instance) \($0.stream) \($0.from) \($0.to)" }
+                == ["main eventlog 2026-11-17T16:26:40Z 2026-11-18T20:13:20Z"])
+        #expect(gapped.gaps.first?.reason == "pruned before archived")
+        // Everything archived lies after the gap: the wider window holds the same rows.
+        let wideRows = Dictionary(uniqueKeysWithValues: gapped.reports.flatMap { $0.files.map { ($0.file, $0.rows) } })
+        #expect(wideRows["logins.csv"] == 6 && wideRows["failed-tasks.csv"] == 2)
     }
 }
