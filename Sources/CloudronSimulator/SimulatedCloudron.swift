@@ -29,9 +29,9 @@ public final class SimulatedCloudron: Sendable {
                                 handler: SimulatorHTTPHandler(core: core))
         let task = Task { try await server.run() }
         do {
-            // Generous: this only bounds a start that is really broken. When a whole test suite starts at
-            // once on a loaded 2-core machine, the listener's task can wait tens of seconds for a thread.
-            try await server.waitUntilListening(timeout: 120)
+            // Generous: this only bounds a start that is really broken. The listener runs on the cooperative
+            // pool; when a whole test run starts at once on a loaded 2-core machine, it waited minutes.
+            try await server.waitUntilListening(timeout: 300)
         } catch {
             task.cancel()
             throw error

@@ -41,27 +41,27 @@ struct ExitCodeTests {
 
     @Test("sync exits 3 when the server pruned events before they were archived; status shows that gap")
     func gapExitsThreeAndStatusShowsIt() async throws {
-        let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: 71, eventCount: 300))
-        let url = try await simulator.start()
+        let simulator = try await FakeCloudronProcess(["--seed", "71", "--events", "300"])
         let folder = try ScratchFolder()
-        defer { folder.remove(); Task { await simulator.stop() } }
+        defer { folder.remove() }
         let db = folder.file("audit.db")
-        let sync = Command(["sync", "--url", url, "--db", db, "--quiet"], environment: ["CLOUDRON_TOKEN": simulator.readonlyToken])
+        let sync = Command(["sync", "--url", simulator.url, "--db", db, "--quiet"],
+                           environment: ["CLOUDRON_TOKEN": simulator.readonlyToken])
         #expect(try await sync.run().status == 0)
-        let newestArchived = try #require(await simulator.truth().events.map(\.epochSeconds).max())
+        let newestArchived = try #require(try await simulator.truth().events.map(\.epochSeconds).max())
 
         // Sixteen days without a sync: the server's retention job has pruned everything archived, and
         // what it held in between; new events arrive while the next sync reads.
-        await simulator.advanceClock(seconds: 16 * 86_400)
-        await simulator.pruneNow()
-        await simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 3))
+        try await simulator.control("POST", "/_sim/clock?advance=\(16 * 86_400)")
+        try await simulator.control("POST", "/_sim/prune")
+        try await simulator.control("POST", "/_sim/dynamics", body: #"{"newEventsPerListRequest":3}"#)
         let gapped = try await sync.run()
         #expect(gapped.status == 3, "exit \(gapped.status): \(gapped.stderr)")
         expectNoCrashText(gapped)
-        await simulator.setDynamics(.quiet)
+        try await simulator.control("POST", "/_sim/dynamics", body: "{}")
 
         // Independently: from the newest event archived before to the oldest event the server still has.
-        let oldestServed = try #require(await simulator.truth().events.map(\.epochSeconds).min())
+        let oldestServed = try #require(try await simulator.truth().events.map(\.epochSeconds).min())
         #expect(oldestServed > newestArchived)
         let iso = ISO8601DateFormatter()
         iso.timeZone = TimeZone(identifier: "UTC")
@@ -75,6 +75,7 @@ struct ExitCodeTests {
 
         // A gap is reported once: the next sync finds none and exits 0.
         #expect(try await sync.run().status == 0)
+        await simulator.stop()
     }
 
     @Test("an internal error (the archive refuses a write the sync cannot expect) exits 70 with one line; nothing changes")

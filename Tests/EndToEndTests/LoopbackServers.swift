@@ -254,14 +254,24 @@ final class FakeCloudronProcess: @unchecked Sendable {
 
     /// The server's ground truth (`GET /_sim/truth`), read over a plain socket on a Dispatch thread.
     func truth() async throws -> SimulatorTruth {
+        try JSONDecoder().decode(SimulatorTruth.self, from: Data(try await control("GET", "/_sim/truth")))
+    }
+
+    /// One of the simulator's controls (`POST /_sim/prune`, `POST /_sim/clock?advance=N`, …): the body of
+    /// its answer. Over a plain socket on a Dispatch thread.
+    @discardableResult
+    func control(_ method: String, _ target: String, body: String = "") async throws -> [UInt8] {
         guard let port = url.split(separator: ":").last.flatMap({ UInt16($0) }) else { throw TestFailure("bad url \(url)") }
         let response = await withCheckedContinuation { (continuation: CheckedContinuation<[UInt8], Never>) in
-            DispatchQueue.global().async { continuation.resume(returning: Self.get("/_sim/truth", port: port)) }
+            DispatchQueue.global().async {
+                continuation.resume(returning: Self.request(method, target, body: body, port: port))
+            }
         }
-        guard let split = response.indices.first(where: { response[$0...].starts(with: [13, 10, 13, 10]) }) else {
-            throw TestFailure("no HTTP answer from /_sim/truth")
+        guard let split = response.indices.first(where: { response[$0...].starts(with: [13, 10, 13, 10]) }),
+              response.starts(with: Array("HTTP/1.1 200".utf8)) else {
+            throw TestFailure("no 200 from \(method) \(target): \(String(decoding: response.prefix(200), as: UTF8.self))")
         }
-        return try JSONDecoder().decode(SimulatorTruth.self, from: Data(response[(split + 4)...]))
+        return Array(response[(split + 4)...])
     }
 
     /// The events the server holds now: id → raw JSON, as `SyncCrashTests.archivedEvents` reads an archive.
@@ -269,7 +279,7 @@ final class FakeCloudronProcess: @unchecked Sendable {
         Dictionary(try await truth().events.map { ($0.id, $0.json) }, uniquingKeysWith: { first, _ in first })
     }
 
-    private static func get(_ path: String, port: UInt16) -> [UInt8] {
+    private static func request(_ method: String, _ target: String, body: String, port: UInt16) -> [UInt8] {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -280,7 +290,8 @@ final class FakeCloudronProcess: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
         guard connected == 0 else { return [] }
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".utf8)
+        let request = Array(("\(method) \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n" + body).utf8)
         _ = request.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         var received: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

@@ -51,7 +51,7 @@ struct SyncCrashTests {
             let collector = OutputCollector(out: out, err: err)
             try process.run()
             while process.isRunning, Self.apiRequests(await simulator.requestCounts()) - before < threshold {
-                try await Task.sleep(nanoseconds: 1_000_000)
+                try await Task.sleep(nanoseconds: 2_000_000)
             }
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
