@@ -41,13 +41,8 @@ struct ExitCodeTests {
 
     @Test("sync exits 3 when the server pruned events before they were archived; status shows that gap")
     func gapExitsThreeAndStatusShowsIt() async throws {
-        let simulator = try await FakeCloudronProcess(["--seed", "71", "--events", "300"])
-        let folder = try ScratchFolder()
-        defer { folder.remove() }
-        let db = folder.file("audit.db")
-        let sync = Command(["sync", "--url", simulator.url, "--db", db, "--quiet"],
-                           environment: ["CLOUDRON_TOKEN": simulator.readonlyToken])
-        #expect(try await sync.run().status == 0)
+        let archive = try await ServerErrorTests.GoodArchive.make(seed: 71, events: 300)
+        let simulator = archive.simulator
         let newestArchived = try #require(try await simulator.truth().events.map(\.epochSeconds).max())
 
         // Sixteen days without a sync: the server's retention job has pruned everything archived, and
@@ -55,7 +50,7 @@ struct ExitCodeTests {
         try await simulator.control("POST", "/_sim/clock?advance=\(16 * 86_400)")
         try await simulator.control("POST", "/_sim/prune")
         try await simulator.control("POST", "/_sim/dynamics", body: #"{"newEventsPerListRequest":3}"#)
-        let gapped = try await sync.run()
+        let gapped = try await archive.sync(url: simulator.url)
         #expect(gapped.status == 3, "exit \(gapped.status): \(gapped.stderr)")
         expectNoCrashText(gapped)
         try await simulator.control("POST", "/_sim/dynamics", body: "{}")
@@ -67,32 +62,27 @@ struct ExitCodeTests {
         iso.timeZone = TimeZone(identifier: "UTC")
         let from = iso.string(from: Date(timeIntervalSince1970: TimeInterval(newestArchived)))
         let to = iso.string(from: Date(timeIntervalSince1970: TimeInterval(oldestServed)))
-        let status = try await Command(["status", "--db", db]).run()
+        let status = try await Command(["status", "--db", archive.db]).run()
         #expect(status.status == 0, "status: \(status.stderr)")
         let gapLines = status.stdout.split(separator: "\n").filter { $0.contains("GAP") }
         #expect(gapLines.count == 1 && gapLines.first?.contains("\(from) → \(to)") == true,
                 "status should show the gap \(from) → \(to):\n\(status.stdout)")
 
         // A gap is reported once: the next sync finds none and exits 0.
-        #expect(try await sync.run().status == 0)
-        await simulator.stop()
+        #expect(try await archive.sync(url: simulator.url).status == 0)
+        await archive.close()
     }
 
     @Test("an internal error (the archive refuses a write the sync cannot expect) exits 70 with one line; nothing changes")
     func internalErrorExitsSeventy() async throws {
-        let simulator = try await FakeCloudronProcess(["--seed", "72", "--events", "200"])
-        let folder = try ScratchFolder()
-        defer { folder.remove() }
-        let db = folder.file("audit.db")
-        let env = ["CLOUDRON_TOKEN": simulator.readonlyToken]
-        #expect(try await Command(["sync", "--url", simulator.url, "--db", db, "--quiet"], environment: env).run().status == 0)
+        let archive = try await ServerErrorTests.GoodArchive.make(seed: 72)
+        let db = archive.db
         // A trigger someone added makes every new event version fail with a constraint error, an
         // SQLite failure the archiver has no meaning for.
         do {
             let database = try Database(path: db, mode: .readWrite)
             try database.execute("CREATE TRIGGER refuse BEFORE INSERT ON event_versions BEGIN SELECT RAISE(ABORT, 'refused'); END")
         }
-        await simulator.stop()
         let moving = try await FakeCloudronProcess(["--seed", "73", "--events", "50"])
         let before = try SyncCrashTests.archivedEvents(db)
         let failed = try await Command(["sync", "--url", moving.url, "--db", db, "--instance", "other", "--quiet"],
@@ -100,18 +90,16 @@ struct ExitCodeTests {
         expectFailure(failed, exit: 70, naming: [])
         #expect(try SyncCrashTests.archivedEvents(db) == before)
         await moving.stop()
+        await archive.close()
     }
 
     @Test("events and report with --action, --since and --until from the command line list exactly the server's matching events")
     func filtersFromTheCommandLine() async throws {
-        let simulator = try await FakeCloudronProcess(["--seed", "74", "--events", "600"])
-        let folder = try ScratchFolder()
-        defer { folder.remove() }
-        let db = folder.file("audit.db")
-        #expect(try await Command(["sync", "--url", simulator.url, "--db", db, "--quiet"],
-                                  environment: ["CLOUDRON_TOKEN": simulator.readonlyToken]).run().status == 0)
-        let truth = try await simulator.truth()
-        await simulator.stop()
+        let archive = try await ServerErrorTests.GoodArchive.make(seed: 74, events: 600)
+        defer { archive.folder.remove() }
+        let db = archive.db
+        let truth = try await archive.simulator.truth()
+        await archive.simulator.stop()
 
         // A window of whole seconds in the middle of the events' span, as UTC text and as epoch seconds.
         let times = truth.events.map(\.epochSeconds).sorted()

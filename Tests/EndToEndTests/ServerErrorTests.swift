@@ -18,8 +18,8 @@ struct ServerErrorTests {
         let folder: ScratchFolder
         let db: String
 
-        static func make(seed: UInt64) async throws -> GoodArchive {
-            let simulator = try await FakeCloudronProcess(["--seed", String(seed), "--events", "200", "--readonly-token", token])
+        static func make(seed: UInt64, events: Int = 200) async throws -> GoodArchive {
+            let simulator = try await FakeCloudronProcess(["--seed", String(seed), "--events", String(events), "--readonly-token", token])
             let url = simulator.url
             let folder = try ScratchFolder()
             let archive = GoodArchive(simulator: simulator, url: url, folder: folder, db: folder.file("audit.db"))
