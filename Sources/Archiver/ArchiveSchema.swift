@@ -22,6 +22,7 @@ public enum ArchiveSchema {
         Migration(version: 2, fileName: "0002_events_by_time.sql", sql: PackageResources._002_events_by_time_sql),
         Migration(version: 3, fileName: "0003_signed_heads.sql", sql: PackageResources._003_signed_heads_sql),
         Migration(version: 4, fileName: "0004_unavailable_parts.sql", sql: PackageResources._004_unavailable_parts_sql),
+        Migration(version: 5, fileName: "0005_quarantine.sql", sql: PackageResources._005_quarantine_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

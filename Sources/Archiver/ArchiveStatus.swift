@@ -38,6 +38,9 @@ public struct StreamStatus: Sendable, Codable, Equatable {
     /// Creation-time ranges known to be archived completely, oldest first, merged.
     public var coverage: [EpochRange]
     public var gaps: [GapRecord]
+    /// Elements the server sent that are no usable object, kept as received until an object of
+    /// their id arrives well-formed.
+    public var quarantined: [QuarantinedObject]
 }
 
 public struct EpochRange: Sendable, Codable, Equatable {
@@ -135,7 +138,8 @@ extension Archive {
         var streams: [StreamStatus] = []
         for stream in streamNames {
             var status = StreamStatus(name: stream, objects: 0, versions: 0, oldest: nil, newest: nil, lastRun: nil,
-                                      coverage: ranges[stream]?.coverage ?? [], gaps: ranges[stream]?.gaps ?? [])
+                                      coverage: ranges[stream]?.coverage ?? [], gaps: ranges[stream]?.gaps ?? [],
+                                      quarantined: try quarantined(instance: id, stream: stream))
             if let kind = ObjectKind(streamName: stream) {
                 try database.forEachRow("""
                     SELECT count(*), min(creation_epoch), max(creation_epoch),

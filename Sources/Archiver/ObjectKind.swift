@@ -105,12 +105,14 @@ public enum ObjectKind: CaseIterable, Sendable, Hashable {
     /// The current-state columns that `ftsTable` indexes, in its column order.
     public var searchableColumns: [String] { objectType.searchableColumns }
 }
-/// The tables that hold chain records: each kind's version table, and the task logs.
+/// The tables that hold chain records: each kind's version table, the task logs and the quarantine.
 enum ChainTable: CaseIterable, Sendable, Hashable {
     case versions(ObjectKind)
     case taskLogs
+    /// List elements that are no usable object, kept as received.
+    case quarantine
 
-    static let allCases: [ChainTable] = ObjectKind.allCases.map(ChainTable.versions) + [.taskLogs]
+    static let allCases: [ChainTable] = ObjectKind.allCases.map(ChainTable.versions) + [.taskLogs, .quarantine]
 
     var name: String {
         switch self {
@@ -121,6 +123,7 @@ enum ChainTable: CaseIterable, Sendable, Hashable {
             case .tasks: "task_versions"
             }
         case .taskLogs: "task_logs"
+        case .quarantine: "quarantine"
         }
     }
 }

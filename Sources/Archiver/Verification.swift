@@ -137,6 +137,13 @@ extension Archive {
                     """)
                 lines = try database.prepare(
                     "SELECT line_no, timestamp_us, message, raw FROM task_log_lines WHERE log_id = ? ORDER BY line_no")
+            case .quarantine:
+                statement = try database.prepare("""
+                    SELECT id, instance_id, stream, api_id, reason, raw, content_hash, first_seen_at, run_id, chain_link,
+                           place_epoch
+                    FROM quarantine ORDER BY id
+                    """)
+                lines = nil
             case .versions(let kind):
                 statement = try database.prepare("""
                     SELECT v.id, v.\(kind.parentColumn), p.instance_id, p.api_id, v.version, v.raw, v.content_hash,
@@ -151,12 +158,18 @@ extension Archive {
         func advance() throws {
             guard try statement.step() else { current = nil; return }
             let s = statement
-            let apiID = s.string(at: 3)
+            let apiID = s.optionalString(at: 3) ?? ""
             if case .versions(let kind) = table {
                 let record = VersionRecord(kind: kind, id: s.int64(at: 0), parentID: s.int64(at: 1), instanceID: s.int64(at: 2),
                                            apiID: apiID, version: s.int64(at: 4), raw: s.bytes(at: 5), contentHash: s.bytes(at: 6),
                                            creationEpoch: s.int64(at: 7), firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9))
                 current = (record.id, record.canonical, s.bytes(at: 10), apiID)
+            } else if table == .quarantine {
+                let record = QuarantineRecord(id: s.int64(at: 0), instanceID: s.int64(at: 1), stream: s.string(at: 2),
+                                              apiID: s.optionalString(at: 3), reason: s.string(at: 4), raw: s.bytes(at: 5),
+                                              contentHash: s.bytes(at: 6), placeEpoch: s.optionalInt64(at: 10),
+                                              firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8))
+                current = (record.id, record.canonical, s.bytes(at: 9), apiID)
             } else if let lines {
                 let logID = s.int64(at: 0)
                 try lines.bind(logID, at: 1)

@@ -57,12 +57,12 @@ public final class CloudronClient: Sendable {
     /// One page of the event log, newest first. Falls back to the 2019 path on 404 and remembers it.
     public func eventPage(page: Int, perPage: Int) async throws -> EventPage {
         let query = [("page", String(page)), ("per_page", String(perPage))]
-        let events = try await withEventLogPath { root in
+        let list = try await withEventLogPath { root in
             try await self.get(root, query: query) { body in
                 try Self.decodeList(body, key: "eventlogs", ModelDecoding.event)
             }
         }
-        return EventPage(events: events, page: page, perPage: perPage)
+        return EventPage(events: list.objects, malformed: sanitized(list.malformed), page: page, perPage: perPage)
     }
 
     /// One event; accepts the 2019 wrapping `{"event":{…}}`.
@@ -76,10 +76,10 @@ public final class CloudronClient: Sendable {
 
     public func notificationPage(page: Int, perPage: Int) async throws -> NotificationPage {
         let path = "/api/v1/notifications"
-        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
+        let list = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
             try Self.decodeList(body, key: "notifications", ModelDecoding.notification)
         }
-        return NotificationPage(notifications: items, page: page, perPage: perPage)
+        return NotificationPage(notifications: list.objects, malformed: sanitized(list.malformed), page: page, perPage: perPage)
     }
 
     /// One notification; accepts the 2019 wrapping `{"notification":{…}}`.
@@ -91,10 +91,10 @@ public final class CloudronClient: Sendable {
 
     public func taskPage(page: Int, perPage: Int) async throws -> TaskPage {
         let path = "/api/v1/tasks"
-        let items = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
+        let list = try await get(path, query: [("page", String(page)), ("per_page", String(perPage))]) { body in
             try Self.decodeList(body, key: "tasks", ModelDecoding.task)
         }
-        return TaskPage(tasks: items, page: page, perPage: perPage)
+        return TaskPage(tasks: list.objects, malformed: sanitized(list.malformed), page: page, perPage: perPage)
     }
 
     /// One task; accepts `{"task":{…}}` too, in case a server wraps it.
@@ -288,6 +288,15 @@ public final class CloudronClient: Sendable {
         return text.isEmpty ? nil : sanitize(text)
     }
 
+    /// Malformed elements' reasons quote server text (an id): never with the token.
+    private func sanitized(_ malformed: [MalformedObject]) -> [MalformedObject] {
+        malformed.map { element in
+            var element = element
+            element.reason = sanitize(element.reason)
+            return element
+        }
+    }
+
     /// The URL as messages show it: never with the token.
     private func displayURL(_ path: String, _ query: [(String, String)]) -> String {
         BaseURL.redactQuery(configuration.baseURL + path + Self.queryString(query.filter { $0.0 != "access_token" }))
@@ -320,7 +329,10 @@ public final class CloudronClient: Sendable {
         return object
     }
 
-    static func decodeList<T>(_ body: [UInt8], key: String, _ decode: (ArraySlice<UInt8>) throws -> T) throws -> [T] {
+    /// The objects of a list answer, and the elements that are no usable object (each kept with its
+    /// reason). A body that is not JSON, or has no such array, fails as a whole.
+    static func decodeList<T>(_ body: [UInt8], key: String, _ decode: (ArraySlice<UInt8>) throws -> T) throws
+        -> (objects: [T], malformed: [MalformedObject]) {
         try rejectHTML(body)
         let elements: [ArraySlice<UInt8>]
         do {
@@ -333,12 +345,22 @@ public final class CloudronClient: Sendable {
             throw ObjectShapeError(reason: "not JSON: \(error)", transient: true)
         }
         var out: [T] = []
+        var malformed: [MalformedObject] = []
         out.reserveCapacity(elements.count)
-        for element in elements {
-            guard element.first == 0x7B else { throw ObjectShapeError(reason: "an element of \"\(key)\" is not an object") }
-            out.append(try decode(element))
+        for (index, element) in elements.enumerated() {
+            guard element.first == 0x7B else {
+                malformed.append(MalformedObject(raw: Array(element), reason: "not a JSON object", id: nil, index: index))
+                continue
+            }
+            do {
+                out.append(try decode(element))
+            } catch let error as ObjectShapeError {
+                malformed.append(MalformedObject(raw: Array(element), reason: error.reason,
+                                                 id: ModelDecoding.usableID(of: element), index: index,
+                                                 epochSeconds: ModelDecoding.usableTime(of: element)))
+            }
         }
-        return out
+        return (out, malformed)
     }
 
     static func rejectHTML(_ body: [UInt8]) throws {

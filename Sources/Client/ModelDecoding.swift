@@ -106,6 +106,16 @@ enum ModelDecoding {
         return id
     }
 
+    /// The `id` of an object that could not be decoded, when it has a usable one.
+    static func usableID(of raw: ArraySlice<UInt8>) -> String? {
+        try? withMembers(raw, ["id"]) { _, v in try id(v[0], "object") }
+    }
+
+    /// The `creationTime` of an object that could not be decoded, when it is readable.
+    static func usableTime(of raw: ArraySlice<UInt8>) -> Int64? {
+        try? withMembers(raw, ["creationTime"]) { _, v in try time(v[0], "object", "").1 }
+    }
+
     static func time(_ value: LooseValue?, _ kind: String, _ id: String) throws -> (String, Int64) {
         guard let text = value?.text, let seconds = CreationTime.epochSeconds(text) else {
             throw ObjectShapeError(reason: "\(kind) \(id) has no readable creationTime")

@@ -150,6 +150,25 @@ final class SimulatorCore: @unchecked Sendable {
         }
 
         switch template {
+        case "/api/v1/eventlog", "/api/v1/cloudron/eventlog", "/api/v1/notifications", "/api/v1/tasks"
+            where !faults.malformed.isEmpty:
+            let answer = template == "/api/v1/notifications" ? listNotifications(query)
+                : template == "/api/v1/tasks" ? listTasks(query) : listEvents(query)
+            guard answer.status == 200 else { return answer }
+            guard let stream = SimulatorFaults.stream(of: template) else { return answer }
+            let spoiled = faults.malformedIDs(of: stream)
+            let originals: [String: [UInt8]] = withState { s in
+                var found: [String: [UInt8]] = [:]
+                for id in spoiled.keys {
+                    switch stream {
+                    case "notifications": found[id] = s.notifications.first(where: { String($0.id) == id })?.json
+                    case "tasks": found[id] = s.tasks.first(where: { String($0.id) == id })?.json
+                    default: found[id] = s.events.last(where: { $0.id == id })?.json
+                    }
+                }
+                return found
+            }
+            return .json(200, SimulatorFaults.spoil(answer.body, originals: originals, faults: spoiled))
         case "/api/v1/eventlog", "/api/v1/cloudron/eventlog": return listEvents(query)
         case "/api/v1/eventlog/{id}": return event(id: rest[1])
         case "/api/v1/cloudron/eventlog/{id}": return event(id: rest[2])

@@ -15,6 +15,32 @@ public enum TaskLogFault: String, Sendable, Codable, CaseIterable {
     case timedOut
 }
 
+/// How one object is spoiled in every list answer that holds it (single-object answers stay intact).
+public enum MalformedFault: String, Sendable, Codable, CaseIterable {
+    /// The object without its `id` member.
+    case missingID
+    /// `creationTime` that is no time.
+    case badCreationTime
+    /// A JSON string in place of the object.
+    case notAnObject
+
+    /// The object's bytes as spoiled; `json` is served as `{"id":"…",…,"creationTime":"…",…}`.
+    func spoil(_ json: [UInt8], id: String) -> [UInt8] {
+        switch self {
+        case .missingID:
+            let prefix = Array("{\"id\":\"\(id)\",".utf8)
+            return json.starts(with: prefix) ? Array("{".utf8) + json.dropFirst(prefix.count) : json
+        case .badCreationTime:
+            let key = Array("\"creationTime\":\"".utf8)
+            guard let start = SimulatorFaults.range(of: key, in: json)?.upperBound,
+                  let end = json[start...].firstIndex(of: UInt8(ascii: "\"")) else { return json }
+            return Array(json[..<start]) + Array("yesterday".utf8) + Array(json[end...])
+        case .notAnObject:
+            return Array("\"object \(id) is not available\"".utf8)
+        }
+    }
+}
+
 /// The per-object and per-endpoint failures currently in force.
 public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// Task id → how that task's log answers.
@@ -27,13 +53,45 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// Streams answered with 401 `No such token` (box 9 does so on some admin endpoints to a token
     /// that works elsewhere).
     public var unauthorizedStreams: Set<String>
+    /// `stream:id` (`eventlog:<uuid>`, `notifications:12`, `tasks:7`) → how that object is spoiled in
+    /// the list answers that hold it.
+    public var malformed: [String: MalformedFault]
 
     public init(taskLogs: [String: TaskLogFault] = [:], missingStreams: Set<String> = [],
-                forbiddenStreams: Set<String> = [], unauthorizedStreams: Set<String> = []) {
+                forbiddenStreams: Set<String> = [], unauthorizedStreams: Set<String> = [],
+                malformed: [String: MalformedFault] = [:]) {
         self.taskLogs = taskLogs
         self.missingStreams = missingStreams
         self.forbiddenStreams = forbiddenStreams
         self.unauthorizedStreams = unauthorizedStreams
+        self.malformed = malformed
+    }
+
+    /// The ids of one stream's objects to spoil.
+    func malformedIDs(of stream: String) -> [String: MalformedFault] {
+        var ids: [String: MalformedFault] = [:]
+        for (key, fault) in malformed where key.hasPrefix(stream + ":") { ids[String(key.dropFirst(stream.count + 1))] = fault }
+        return ids
+    }
+
+    /// `body` with each object of `originals` (id → bytes as served) spoiled as `faults` says.
+    static func spoil(_ body: [UInt8], originals: [String: [UInt8]], faults: [String: MalformedFault]) -> [UInt8] {
+        var body = body
+        for (id, fault) in faults {
+            guard let original = originals[id], let range = Self.range(of: original, in: body) else { continue }
+            body.replaceSubrange(range, with: fault.spoil(original, id: id))
+        }
+        return body
+    }
+
+    static func range(of needle: [UInt8], in haystack: [UInt8]) -> Range<Int>? {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return nil }
+        var start = 0
+        while let first = haystack[start...].firstIndex(of: needle[0]), first + needle.count <= haystack.count {
+            if haystack[first..<(first + needle.count)].elementsEqual(needle) { return first..<(first + needle.count) }
+            start = first + 1
+        }
+        return nil
     }
 
     public static let none = SimulatorFaults()

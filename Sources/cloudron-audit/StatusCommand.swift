@@ -63,6 +63,13 @@ enum StatusText {
                 for gap in stream.gaps {
                     out += "    GAP: \(time(gap.from)) → \(time(gap.to)): \(gap.reason) (found by run \(gap.run))\n"
                 }
+                if !stream.quarantined.isEmpty {
+                    out += "    quarantined: \(stream.quarantined.count) malformed objects kept as received\n"
+                }
+                for object in stream.quarantined {
+                    let raw = object.raw.count > 80 ? String(object.raw.prefix(80)) + "…" : object.raw
+                    out += "      \(object.reason), seen \(time(object.firstSeen)) → \(time(object.lastSeen)): \(raw)\n"
+                }
             }
             let logs = instance.taskLogs
             out += "  task logs: \(logs.archived) archived, \(logs.rotated) already rotated, \(logs.lines) lines"

@@ -85,7 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()
         // Even under --quiet: an endpoint the server lacks or refuses is worth one line per run.
-        for line in SyncSummary.unavailableLines(report, instance: options.instanceName) {
+        for line in SyncSummary.warnings(report, instance: options.instanceName) {
             StandardError.line("cloudron-audit: warning: " + line)
         }
         if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }

@@ -16,9 +16,17 @@ enum SyncSummary {
         return parts.joined(separator: "; ") + " (\(requests) list requests)"
     }
 
-    /// One line per selected stream that could not be synced.
-    static func unavailableLines(_ report: SyncReport, instance: String) -> [String] {
-        report.unavailableStreams.map { "\(instance): \($0.stream) not synced: \($0.reason)" }
+    /// One line per selected stream that could not be synced, and one for malformed objects kept in quarantine.
+    static func warnings(_ report: SyncReport, instance: String) -> [String] {
+        var lines = report.unavailableStreams.map { "\(instance): \($0.stream) not synced: \($0.reason)" }
+        let quarantined = ObjectKind.allCases.compactMap { kind in
+            report.quarantined[kind].flatMap { $0 > 0 ? "\(kind.streamName) \($0)" : nil }
+        }
+        if !quarantined.isEmpty {
+            lines.append("\(instance): the server sent malformed objects, kept in quarantine and the rest archived ("
+                         + quarantined.joined(separator: ", ") + "); see status")
+        }
+        return lines
     }
 
     static func gapLine(_ gap: ClosedRange<Int64>, instance: String) -> String {

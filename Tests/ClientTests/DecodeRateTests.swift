@@ -27,7 +27,7 @@ import CloudronSimulator
         let clock = ContinuousClock()
         var events: [Event] = []
         let elapsed = try clock.measure {
-            for _ in 0..<rounds { events = try CloudronClient.decodeList(body, key: "eventlogs", ModelDecoding.event) }
+            for _ in 0..<rounds { events = try CloudronClient.decodeList(body, key: "eventlogs", ModelDecoding.event).objects }
         }
         #expect(events.map(\.id) == records.map(\.id))
         #expect(events.map(\.raw) == records.map(\.bytes))

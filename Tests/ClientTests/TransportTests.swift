@@ -70,14 +70,15 @@ import Foundation
         #expect(server.requests.count == 3)
     }
 
-    @Test func wrongShapeIsMalformedAndNotRetried() async throws {
-        let server = try CannedHTTPServer(status: "200 OK", body: Array(#"{"eventlogs":[{"action":"user.login","creationTime":"2026-11-20T11:37:29.000Z"}]}"#.utf8))
+    @Test func anElementWithoutIdIsKeptAsMalformedNotRetried() async throws {
+        let element = #"{"action":"user.login","creationTime":"2026-11-20T11:37:29.000Z"}"#
+        let server = try CannedHTTPServer(status: "200 OK", body: Array(#"{"eventlogs":["#.utf8) + Array(element.utf8) + Array("]}".utf8))
         defer { server.stop() }
-        let error = try await #require(throws: ClientError.self) {
-            try await Self.client(server.url, attempts: 3).eventPage(page: 1, perPage: 10)
-        }
-        guard case .malformedResponse(_, let reason, false, false) = error else { Issue.record("got \(error)"); return }
-        #expect(reason.contains("without id"))
+        let page = try await Self.client(server.url, attempts: 3).eventPage(page: 1, perPage: 10)
+        #expect(page.events.isEmpty && page.malformed.count == 1)
+        let malformed = try #require(page.malformed.first)
+        #expect(malformed.reason.contains("without id") && malformed.raw == Array(element.utf8) && malformed.id == nil)
+        #expect(malformed.index == 0 && malformed.epochSeconds == 1_795_174_649)
         #expect(server.requests.count == 1)
     }
 

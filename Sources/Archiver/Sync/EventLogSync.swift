@@ -30,6 +30,8 @@ struct EventLogSync {
 
     /// List requests this stream's sync has sent.
     var listRequests: Int { walk.reader.requests }
+    /// Malformed elements this stream's sync met (each kept in quarantine).
+    var quarantined: Int { walk.quarantined.count }
 
     init(client: CloudronClient, archive: Archive, instance: Int64, run: Int64, options: SyncOptions,
          clock: @escaping @Sendable () -> Int64) throws {
@@ -44,9 +46,12 @@ struct EventLogSync {
         previousHighWater = state.highWater
         // Pages commit with the state as it was: only a completed run moves the high-water mark.
         let unchangedState = try JSONEncoder().encode(state)
-        walk = NewestFirstWalk(reader: .events(client), clock: clock, progress: options.progress) { events in
+        walk = NewestFirstWalk(reader: .events(client), clock: clock, progress: options.progress) { page in
             try archive.transaction {
-                let counts = try archive.ingest(events: events, instance: instance, run: run, seenAt: clock())
+                let seenAt = clock()
+                let counts = try archive.archive(page, of: .events, instance: instance, run: run, seenAt: seenAt) { events in
+                    try archive.ingest(events: events, instance: instance, run: run, seenAt: seenAt)
+                }
                 try archive.saveStreamState(instance: instance, stream: ObjectKind.events.streamName,
                                             state: Array(unchangedState))
                 return counts
@@ -58,7 +63,11 @@ struct EventLogSync {
         // The gap test compares with what the archive really holds, not with the last completed run:
         // a run killed halfway may have archived newer rows already.
         let newestArchived = try archive.newestEventEpoch(instance: instance)
-        let threshold = previousHighWater.map { $0 - options.marginSeconds }
+        // Quarantined events are met again (and resolved once well-formed) only by a walk that reaches
+        // their place: while the server may still have them (retention), the walk goes that deep.
+        let quarantinedPlace = try archive.oldestQuarantinedPlace(instance: instance, stream: ObjectKind.events.streamName,
+                                                                  since: walk.clock() - EventLogSync.retention)
+        let threshold = previousHighWater.map { min($0 - options.marginSeconds, quarantinedPlace ?? .max) }
 
         // An incremental run reads the margin in one request when it can: the archive knows how
         // many events that window held, and a no-op sync then costs two list requests in all.
@@ -100,6 +109,9 @@ struct EventLogSync {
         }
         return EventLogOutcome(counts: walk.counts, walks: walk.passes, gap: gap)
     }
+
+    /// Box deletes events older than 10 days.
+    static let retention: Int64 = 10 * 86_400
 
     private func incrementalPageSize(since threshold: Int64) throws -> Int {
         let known = try archive.eventCount(instance: instance, since: threshold)

@@ -14,18 +14,21 @@ import Foundation
 /// changed rows as versions.
 struct NewestFirstWalk<Item: ListedObject> {
     var reader: PageReader<Item>
-    /// Archives a batch of read objects, with the stream's state, in one transaction.
-    let archiveBatch: ([Item]) throws -> IngestCounts
+    /// Archives a batch of read objects (and quarantines its malformed ones), with the stream's state,
+    /// in one transaction.
+    let archiveBatch: (ListPage<Item>) throws -> IngestCounts
     /// Seconds since the epoch, on the server's clock as far as retention goes.
     let clock: @Sendable () -> Int64
     let progress: (@Sendable (SyncProgress) -> Void)?
     /// What every pass so far archived.
     private(set) var counts = IngestCounts()
     private(set) var passes = 0
+    /// The malformed elements met by every pass so far (kept in quarantine), by their bytes.
+    private(set) var quarantined = Set<[UInt8]>()
     private let startedAt = Date().timeIntervalSince1970
 
     init(reader: PageReader<Item>, clock: @escaping @Sendable () -> Int64,
-         progress: (@Sendable (SyncProgress) -> Void)?, archiveBatch: @escaping ([Item]) throws -> IngestCounts) {
+         progress: (@Sendable (SyncProgress) -> Void)?, archiveBatch: @escaping (ListPage<Item>) throws -> IngestCounts) {
         self.reader = reader
         self.clock = clock
         self.progress = progress
@@ -80,31 +83,42 @@ struct NewestFirstWalk<Item: ListedObject> {
         passes += 1
         var result = Pass()
         var previousLast: Int64?
+        var previousEndsMalformed = false
         var secondsReadWhole = Set<Int64>()
         // Pages read but not yet committed (see `rowsPerCommit`); committed before the pass returns.
-        var uncommitted: [Item] = []
+        var uncommitted = ListPage<Item>(items: [])
         defer { reader.cancelPrefetch() }
         do {
             var page = 1
             while true {
-                let items = try await reader.page(page, perPage: pageSize)
-                let isShort = items.count < pageSize
+                let answer = try await reader.page(page, perPage: pageSize)
+                let items = answer.items
+                let isShort = answer.count < pageSize
                 let reachesStop = stopBelow.map { stop in (items.last?.epochSeconds ?? stop) < stop } ?? false
                 // Whether the pass goes on depends only on this page: the next one can be on its way.
                 if !isShort && !reachesStop { reader.prefetch(page + 1, perPage: pageSize) }
 
                 var batch = items
-                if let split = previousLast, let first = items.first, first.epochSeconds >= split,
-                   !secondsReadWhole.contains(split) {
-                    // The last second of the previous page may continue on this one, in another order.
-                    batch += try await reader.readWholeSecond(split, nearOffset: (page - 1) * pageSize)
-                    secondsReadWhole.insert(split)
+                if let split = previousLast, let first = items.first {
+                    // The last second of the previous page may continue on this one, in another order. A
+                    // malformed object at the boundary hides which second continues: both are read whole.
+                    let boundaryHidden = previousEndsMalformed || answer.startsMalformed
+                    var straddling: [Int64] = []
+                    if first.epochSeconds >= split || boundaryHidden { straddling.append(split) }
+                    if boundaryHidden, first.epochSeconds != split { straddling.append(first.epochSeconds) }
+                    for second in straddling where !secondsReadWhole.contains(second) {
+                        let group = try await reader.readWholeSecond(second, nearOffset: (page - 1) * pageSize)
+                        batch += group.items
+                        uncommitted.malformed += group.malformed
+                        secondsReadWhole.insert(second)
+                    }
                 }
                 for item in batch {
                     result.top = max(result.top ?? item.epochSeconds, item.epochSeconds)
                     result.oldest = min(result.oldest ?? item.epochSeconds, item.epochSeconds)
                 }
-                uncommitted += batch
+                uncommitted.items += batch
+                uncommitted.malformed += answer.malformed
                 // Rows near the retention edge are committed at once: if this run dies, the next one may
                 // come after the server has pruned them.
                 let nearRetentionEdge = (items.last?.epochSeconds ?? .max) < clock() - Self.retentionEdge
@@ -113,25 +127,28 @@ struct NewestFirstWalk<Item: ListedObject> {
                 }
 
                 if isShort {
-                    try await reader.confirmEnd(items, page: page, perPage: pageSize)
+                    try await reader.confirmEnd(answer, page: page, perPage: pageSize)
                     result.reachedEnd = true
                     return result
                 }
                 if reachesStop { return result }
-                previousLast = items.last?.epochSeconds
+                previousLast = items.last?.epochSeconds ?? previousLast
+                previousEndsMalformed = answer.endsMalformed || (items.isEmpty && previousEndsMalformed)
                 page += 1
             }
         } catch {
             // A request that failed after all its retries must not take the pages already read with it.
-            if !uncommitted.isEmpty { try? commit(&uncommitted, into: &result) }
+            if uncommitted.count > 0 { try? commit(&uncommitted, into: &result) }
             throw error
         }
     }
 
-    private mutating func commit(_ items: inout [Item], into result: inout Pass) throws {
-        let batch = items
-        items.removeAll(keepingCapacity: true)
+    private mutating func commit(_ pending: inout ListPage<Item>, into result: inout Pass) throws {
+        let batch = pending
+        pending.items.removeAll(keepingCapacity: true)
+        pending.malformed.removeAll()
         let committed = try archiveBatch(batch)
+        quarantined.formUnion(batch.malformed.map(\.raw))
         counts = counts + committed
         result.fresh += committed.inserted + committed.changed
         progress?(SyncProgress(stream: reader.stream, objects: counts.inserted + counts.changed,

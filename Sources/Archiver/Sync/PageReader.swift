@@ -2,6 +2,7 @@ import Client
 
 /// An object of a list endpoint, which box serves newest first by `creationTime` (1-second resolution).
 protocol ListedObject: Sendable {
+    var id: String { get }
     var epochSeconds: Int64 { get }
 }
 
@@ -9,11 +10,55 @@ extension Event: ListedObject {}
 extension Client.Notification: ListedObject {}
 extension CloudronTask: ListedObject {}
 
+/// One answered page: its objects, and its elements that are no usable object, which keep their
+/// place in the server's order (a page is short only if all of them together are fewer than asked).
+struct ListPage<Item: ListedObject>: Sendable {
+    var items: [Item]
+    /// Each with a time: its own `creationTime` when readable, else that of the object above it in the
+    /// newest-first order (or below it, at the top of the page), so that a walk that reaches that time
+    /// again meets the element again.
+    var malformed: [MalformedObject]
+
+    /// `malformed` as the page answered them (their `index` counts every element of the page).
+    init(items: [Item], malformed: [MalformedObject] = []) {
+        self.items = items
+        self.malformed = malformed.map { element in
+            var placed = element
+            if placed.epochSeconds == nil {
+                // Objects fill the positions that malformed elements leave free, in order.
+                let above = element.index - malformed.filter { $0.index < element.index }.count - 1
+                placed.epochSeconds = items.indices.contains(above) ? items[above].epochSeconds
+                    : items.indices.contains(above + 1) ? items[above + 1].epochSeconds : nil
+            }
+            return placed
+        }
+    }
+
+    var count: Int { items.count + malformed.count }
+    /// Whether the first or the last element is malformed: its second is unknown there.
+    var startsMalformed: Bool { malformed.contains { $0.index == 0 } }
+    var endsMalformed: Bool { malformed.contains { $0.index == count - 1 } }
+}
+
+extension Archive {
+    /// Archives a page's objects with `ingest`, quarantines its malformed elements, and resolves the
+    /// quarantined ones whose id now arrived well-formed, in one transaction.
+    func archive<Item: ListedObject>(_ page: ListPage<Item>, of kind: ObjectKind, instance: Int64, run: Int64,
+                                     seenAt: Int64, ingest: ([Item]) throws -> IngestCounts) throws -> IngestCounts {
+        try transaction {
+            let counts = try ingest(page.items)
+            try quarantine(page.malformed, stream: kind.streamName, instance: instance, run: run, seenAt: seenAt)
+            try resolveQuarantine(ids: page.items.lazy.map(\.id), stream: kind.streamName, instance: instance, at: seenAt)
+            return counts
+        }
+    }
+}
+
 /// Reads the pages of one list endpoint for a sync. It is the only code that asks a list endpoint for a
 /// page, so it is where a run's list requests are counted and where a server that silently caps
 /// `per_page` is found out; the walks above it decide only *which* pages to read.
 struct PageReader<Item: ListedObject> {
-    typealias Fetch = @Sendable (_ page: Int, _ perPage: Int) async throws -> [Item]
+    typealias Fetch = @Sendable (_ page: Int, _ perPage: Int) async throws -> ListPage<Item>
 
     let stream: ObjectKind
     private let fetch: Fetch
@@ -21,7 +66,7 @@ struct PageReader<Item: ListedObject> {
     private(set) var requests = 0
     /// The most rows the server answers per request, once a capped page showed it.
     private(set) var servedPageSize: Int?
-    private var prefetched: (page: Int, perPage: Int, answer: Task<[Item], any Error>)?
+    private var prefetched: (page: Int, perPage: Int, answer: Task<ListPage<Item>, any Error>)?
 
     init(stream: ObjectKind, fetch: @escaping Fetch) {
         self.stream = stream
@@ -36,7 +81,7 @@ struct PageReader<Item: ListedObject> {
 
     /// One page; the prefetched answer when it is that page (a prefetch of another page stays pending:
     /// a tie group is read whole between a page and the next).
-    mutating func page(_ page: Int, perPage: Int) async throws -> [Item] {
+    mutating func page(_ page: Int, perPage: Int) async throws -> ListPage<Item> {
         if let pending = prefetched, pending.page == page, pending.perPage == perPage {
             prefetched = nil
             return try await pending.answer.value
@@ -64,29 +109,33 @@ struct PageReader<Item: ListedObject> {
     /// `per_page` (box has no maximum, but a proxy or a later version may) answers a short page although
     /// more rows follow, which looks exactly like the end: the next page tells. One request, made only
     /// where a read would otherwise end. Throws `pageSizeCapped` after remembering the served size.
-    mutating func confirmEnd(_ items: [Item], page: Int, perPage: Int) async throws {
-        guard !items.isEmpty, items.count < perPage else { return }
-        if !(try await self.page(page + 1, perPage: perPage)).isEmpty {
-            servedPageSize = min(items.count, servedPageSize ?? .max)
-            throw SyncError.pageSizeCapped(stream: stream, served: items.count, asked: perPage)
+    mutating func confirmEnd(_ answer: ListPage<Item>, page: Int, perPage: Int) async throws {
+        guard answer.count > 0, answer.count < perPage else { return }
+        if try await self.page(page + 1, perPage: perPage).count > 0 {
+            servedPageSize = min(answer.count, servedPageSize ?? .max)
+            throw SyncError.pageSizeCapped(stream: stream, served: answer.count, asked: perPage)
         }
     }
 
     /// Reads every object of one second in a single request, whose window is chosen to contain the
     /// whole group with an object of another second (or the list's start or end) on each side. One
     /// request is one consistent query on the server, so the group cannot shuffle across it.
-    mutating func readWholeSecond(_ second: Int64, nearOffset offset: Int) async throws -> [Item] {
+    mutating func readWholeSecond(_ second: Int64, nearOffset offset: Int) async throws -> ListPage<Item> {
         var margin = 32
         for _ in 0..<8 {
             let wanted = (lo: max(0, offset - margin), hi: offset + margin)
             let window = PageWindow(covering: wanted.lo, wanted.hi, maxPerPage: servedPageSize ?? .max)
-            let items = try await page(window.page, perPage: window.perPage)
+            let answer = try await page(window.page, perPage: window.perPage)
+            let items = answer.items
+            // Malformed elements need no care here: the order puts them between their neighbours.
             let openAbove = window.page == 1 || (items.first.map { $0.epochSeconds > second } ?? false)
             // A short answer is the list's end, unless it is only as long as the server's known cap.
-            let endOfList = items.count < window.perPage && items.count < (servedPageSize ?? Int.max)
+            let endOfList = answer.count < window.perPage && answer.count < (servedPageSize ?? Int.max)
             let openBelow = endOfList || (items.last.map { $0.epochSeconds < second } ?? false)
             if openAbove && openBelow {
-                return items.filter { $0.epochSeconds == second }
+                // A malformed element may be one of the group: all of the window's are kept (the
+                // quarantine knows those it has seen).
+                return ListPage(items: items.filter { $0.epochSeconds == second }, malformed: answer.malformed)
             }
             // A window the server's cap made smaller than asked cannot grow any further.
             if window.perPage < wanted.hi - wanted.lo + 1 { break }
@@ -98,19 +147,28 @@ struct PageReader<Item: ListedObject> {
 
 extension PageReader where Item == Event {
     static func events(_ client: CloudronClient) -> Self {
-        Self(stream: .events) { try await client.eventPage(page: $0, perPage: $1).events }
+        Self(stream: .events) {
+            let page = try await client.eventPage(page: $0, perPage: $1)
+            return ListPage(items: page.events, malformed: page.malformed)
+        }
     }
 }
 
 extension PageReader where Item == Client.Notification {
     static func notifications(_ client: CloudronClient) -> Self {
-        Self(stream: .notifications) { try await client.notificationPage(page: $0, perPage: $1).notifications }
+        Self(stream: .notifications) {
+            let page = try await client.notificationPage(page: $0, perPage: $1)
+            return ListPage(items: page.notifications, malformed: page.malformed)
+        }
     }
 }
 
 extension PageReader where Item == CloudronTask {
     static func tasks(_ client: CloudronClient) -> Self {
-        Self(stream: .tasks) { try await client.taskPage(page: $0, perPage: $1).tasks }
+        Self(stream: .tasks) {
+            let page = try await client.taskPage(page: $0, perPage: $1)
+            return ListPage(items: page.tasks, malformed: page.malformed)
+        }
     }
 }
 

@@ -13,6 +13,8 @@ public struct SyncReport: Sendable {
     public var taskLogsFailed = 0
     /// Selected streams the server does not have or refuses to this token; the others were synced.
     public var unavailableStreams: [UnavailableStream] = []
+    /// Malformed list elements met per stream (each kept in quarantine; see `status`).
+    public var quarantined: [ObjectKind: Int] = [:]
     /// List requests per stream, as the streams' page readers counted them.
     public var listRequests: [ObjectKind: Int] = [:]
 }
@@ -99,7 +101,10 @@ public struct SyncEngine {
         case .events:
             var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
                                             options: options, clock: clock)
-            defer { report.listRequests[.events] = eventLog.listRequests }
+            defer {
+                report.listRequests[.events] = eventLog.listRequests
+                report.quarantined[.events] = eventLog.quarantined
+            }
             report.events = try await eventLog.sync()
         case .notifications:
             report.notifications = try await syncNotifications(instance: instance, run: run, report: &report)
@@ -123,26 +128,30 @@ public struct SyncEngine {
     /// the event log is (ties read whole), to its end, and again while its top moves (alert rewrites).
     private func syncNotifications(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
         let archive = self.archive, clock = self.clock
-        var walk = NewestFirstWalk(reader: .notifications(client), clock: clock, progress: options.progress) { notes in
-            try archive.transaction {
-                try archive.ingest(notifications: notes, instance: instance, run: run, seenAt: clock())
+        let store = { @Sendable (page: ListPage<Client.Notification>) throws -> IngestCounts in
+            let seenAt = clock()
+            return try archive.archive(page, of: .notifications, instance: instance, run: run, seenAt: seenAt) { notes in
+                try archive.ingest(notifications: notes, instance: instance, run: run, seenAt: seenAt)
             }
         }
-        defer { report.listRequests[.notifications] = walk.reader.requests }
+        var walk = NewestFirstWalk(reader: .notifications(client), clock: clock, progress: options.progress, archiveBatch: store)
+        defer {
+            report.listRequests[.notifications] = walk.reader.requests
+            report.quarantined[.notifications] = walk.quarantined.count
+        }
         var perPage = 1000
         while true {
-            let notifications = try await walk.reader.page(1, perPage: perPage)
-            if notifications.count < perPage {
+            let answer = try await walk.reader.page(1, perPage: perPage)
+            if answer.count < perPage {
                 do {
-                    try await walk.reader.confirmEnd(notifications, page: 1, perPage: perPage)
+                    try await walk.reader.confirmEnd(answer, page: 1, perPage: perPage)
                 } catch SyncError.pageSizeCapped {
                     let whole = try await walk.passAdapting(stopBelow: nil, pageSize: perPage)
                     _ = try await walk.rewalk(below: whole.top, pageSize: perPage, limit: options.maxRewalks)
                     return walk.counts
                 }
-                return try archive.transaction {
-                    try archive.ingest(notifications: notifications, instance: instance, run: run, seenAt: clock())
-                }
+                report.quarantined[.notifications] = Set(answer.malformed.map(\.raw)).count
+                return try store(answer)
             }
             perPage *= 4
         }
@@ -154,26 +163,34 @@ public struct SyncEngine {
     /// `per_page` is read again from page 1 with the size it serves.
     private func syncTasks(instance: Int64, run: Int64, report: inout SyncReport) async throws -> IngestCounts {
         var reader = PageReader.tasks(client)
-        defer { report.listRequests[.tasks] = reader.requests }
+        var quarantined = Set<[UInt8]>()
+        defer {
+            report.listRequests[.tasks] = reader.requests
+            report.quarantined[.tasks] = quarantined.count
+        }
         var counts = IngestCounts()
         do {
-            try await readTasks(with: &reader, perPage: 1000, instance: instance, run: run, counts: &counts)
+            try await readTasks(with: &reader, perPage: 1000, instance: instance, run: run, counts: &counts,
+                                quarantined: &quarantined)
         } catch SyncError.pageSizeCapped {
-            try await readTasks(with: &reader, perPage: reader.pageSize(1000), instance: instance, run: run, counts: &counts)
+            try await readTasks(with: &reader, perPage: reader.pageSize(1000), instance: instance, run: run, counts: &counts,
+                                quarantined: &quarantined)
         }
         return counts
     }
 
     private func readTasks(with reader: inout PageReader<CloudronTask>, perPage: Int, instance: Int64, run: Int64,
-                           counts: inout IngestCounts) async throws {
+                           counts: inout IngestCounts, quarantined: inout Set<[UInt8]>) async throws {
         var page = 1
         while true {
-            let tasks = try await reader.page(page, perPage: perPage)
-            counts = counts + (try archive.transaction {
-                try archive.ingest(tasks: tasks, instance: instance, run: run, seenAt: clock())
+            let answer = try await reader.page(page, perPage: perPage)
+            let seenAt = clock()
+            counts = counts + (try archive.archive(answer, of: .tasks, instance: instance, run: run, seenAt: seenAt) { tasks in
+                try archive.ingest(tasks: tasks, instance: instance, run: run, seenAt: seenAt)
             })
-            if tasks.count < perPage {
-                return try await reader.confirmEnd(tasks, page: page, perPage: perPage)
+            quarantined.formUnion(answer.malformed.map(\.raw))
+            if answer.count < perPage {
+                return try await reader.confirmEnd(answer, page: page, perPage: perPage)
             }
             page += 1
         }
