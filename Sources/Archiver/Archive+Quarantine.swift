@@ -105,3 +105,17 @@ extension Archive {
         return objects
     }
 }
+
+extension Archive {
+    /// Archives a page's objects with `ingest`, quarantines its malformed elements, and resolves the
+    /// quarantined ones whose id now arrived well-formed, in one transaction.
+    func archive<Item: ListedObject>(_ page: ListPage<Item>, of kind: ObjectKind, instance: Int64, run: Int64,
+                                     seenAt: Int64, ingest: ([Item]) throws -> IngestCounts) throws -> IngestCounts {
+        try transaction {
+            let counts = try ingest(page.items)
+            try quarantine(page.malformed, stream: kind.streamName, instance: instance, run: run, seenAt: seenAt)
+            try resolveQuarantine(ids: page.items.lazy.map(\.id), stream: kind.streamName, instance: instance, at: seenAt)
+            return counts
+        }
+    }
+}

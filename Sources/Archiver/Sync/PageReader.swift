@@ -40,20 +40,6 @@ struct ListPage<Item: ListedObject>: Sendable {
     var endsMalformed: Bool { malformed.contains { $0.index == count - 1 } }
 }
 
-extension Archive {
-    /// Archives a page's objects with `ingest`, quarantines its malformed elements, and resolves the
-    /// quarantined ones whose id now arrived well-formed, in one transaction.
-    func archive<Item: ListedObject>(_ page: ListPage<Item>, of kind: ObjectKind, instance: Int64, run: Int64,
-                                     seenAt: Int64, ingest: ([Item]) throws -> IngestCounts) throws -> IngestCounts {
-        try transaction {
-            let counts = try ingest(page.items)
-            try quarantine(page.malformed, stream: kind.streamName, instance: instance, run: run, seenAt: seenAt)
-            try resolveQuarantine(ids: page.items.lazy.map(\.id), stream: kind.streamName, instance: instance, at: seenAt)
-            return counts
-        }
-    }
-}
-
 /// Reads the pages of one list endpoint for a sync. It is the only code that asks a list endpoint for a
 /// page, so it is where a run's list requests are counted and where a server that silently caps
 /// `per_page` is found out; the walks above it decide only *which* pages to read.
