@@ -7,7 +7,7 @@ DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev sqlite3
 TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash
 BIN := .build/debug
 
-.PHONY: deps test-deps install-debs build test demo sim bench clean
+.PHONY: deps test-deps install-debs build test demo sim bench fuzz clean
 
 # Installs Debian's -dev packages for the system-library targets, only when missing.
 deps:
@@ -61,3 +61,16 @@ bench: deps
 
 clean:
 	rm -rf .build
+
+# libFuzzer: RawJSON against the JSON oracle (SQLite's json_valid plus UTF-8, NUL and depth rules), crashing
+# on any disagreement (issue 10). Not part of `make test`. Runs FUZZ_SECONDS (default 600) at the lowest
+# priority; the corpus it grows and any crashing input stay in .build-fuzz/.
+FUZZ_SCRATCH := .build-fuzz
+FUZZ_SECONDS ?= 600
+fuzz: deps
+	mkdir -p $(FUZZ_SCRATCH)/corpus
+	nice -n 19 $(SWIFT)c -O -sanitize=fuzzer,address -parse-as-library -module-name RawJSONFuzz -I Sources/CSQLite \
+	  Sources/Client/RawJSON.swift Tests/ClientTests/JSONOracle.swift Fuzz/RawJSONFuzz.swift -lsqlite3 \
+	  -o $(FUZZ_SCRATCH)/rawjson-fuzz
+	nice -n 19 $(FUZZ_SCRATCH)/rawjson-fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -dict=Fuzz/json.dict \
+	  -artifact_prefix=$(FUZZ_SCRATCH)/ -print_final_stats=1 $(FUZZ_SCRATCH)/corpus Fuzz/seeds

@@ -61,7 +61,7 @@ let package = Package(
         // Shared by the test targets: what a test needs from the machine (a missing tool skips locally
         // but fails under CI), and a seeded random number generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator", "TestSupport"]),
+        .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator", "TestSupport", "CSQLite"]),
         .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),

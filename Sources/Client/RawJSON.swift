@@ -142,13 +142,21 @@ struct JSONScanner {
         index += 1
     }
 
-    /// Skips a string starting at the opening quote; returns whether it contained escapes.
+    /// Skips a string starting at the opening quote; returns whether it contained escapes. RFC 8259: no
+    /// control character unescaped, only its escapes, and UTF-8 (§8.1) checked as RFC 3629 defines it (no
+    /// overlong forms, no encoded surrogates, nothing above U+10FFFF): bytes that are not UTF-8 would be
+    /// archived as text that SQLite's readers in other languages (Python's, so Datasette's) cannot decode.
+    /// An escaped lone surrogate (`\ud800`) is well-formed JSON (§8.2) and is accepted, as box's Node.js
+    /// sends it.
     @discardableResult
     mutating func skipString() throws -> Bool {
         try expect(0x22, "'\"'")
         var escaped = false
         while index < bytes.count {
+            skipPlainWords()
+            guard index < bytes.count else { break }
             let byte = bytes[index]
+            if byte >= 0x20, byte < 0x80, byte != 0x22, byte != 0x5C { index += 1; continue }
             if byte == 0x22 { index += 1; return escaped }
             if byte == 0x5C {
                 escaped = true
@@ -168,24 +176,70 @@ struct JSONScanner {
                 continue
             }
             if byte < 0x20 { throw fail("control character in string") }
-            index += 1
+            try skipUTF8Sequence()
         }
         throw fail("unterminated string")
     }
 
-    /// Skips a number's characters. A number cut short by the end of the buffer is caught by the
-    /// enclosing object or array, which then finds no closing bracket.
+    /// Skips eight bytes at a time while none of them needs a look: no quote, backslash, control character
+    /// or byte of a multi-byte sequence (SWAR: each test sets a byte's high bit exactly when some byte
+    /// of the word matches, and a borrow only ever crosses from a byte that matched).
+    @inline(__always) private mutating func skipPlainWords() {
+        guard let base = bytes.baseAddress else { return }
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        while index &+ 8 <= bytes.count {
+            let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+            let quote = word ^ (ones &* 0x22), backslash = word ^ (ones &* 0x5C)
+            let control = (word &- ones &* 0x20) & ~word
+            let special = (control | (quote &- ones) & ~quote | (backslash &- ones) & ~backslash | word) & highs
+            if special != 0 { return }
+            index &+= 8
+        }
+    }
+
+    /// Skips one multi-byte UTF-8 sequence at `index` (its lead byte is 0x80 or more), or throws.
+    private mutating func skipUTF8Sequence() throws {
+        let lead = bytes[index]
+        let length: Int
+        var second: ClosedRange<UInt8> = 0x80...0xBF
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0: length = 3; second = 0xA0...0xBF
+        case 0xE1...0xEC, 0xEE...0xEF: length = 3
+        case 0xED: length = 3; second = 0x80...0x9F
+        case 0xF0: length = 4; second = 0x90...0xBF
+        case 0xF1...0xF3: length = 4
+        case 0xF4: length = 4; second = 0x80...0x8F
+        default: throw fail("invalid UTF-8")
+        }
+        guard index + length <= bytes.count else { index = bytes.count; throw fail("invalid UTF-8") }
+        guard second.contains(bytes[index + 1]) else { throw fail("invalid UTF-8") }
+        for k in 2..<length where bytes[index + k] & 0xC0 != 0x80 { throw fail("invalid UTF-8") }
+        index += length
+    }
+
+    /// Skips a number as RFC 8259 writes it: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. What
+    /// follows is the caller's to judge (`01` is the number `0` followed by a stray `1`).
     mutating func skipNumber() throws {
         if index < bytes.count, bytes[index] == 0x2D { index += 1 }
-        var digits = 0
-        scan: while index < bytes.count {
-            switch bytes[index] {
-            case 0x30...0x39: digits += 1; index += 1
-            case 0x2E, 0x65, 0x45, 0x2B, 0x2D: index += 1
-            default: break scan
-            }
+        guard index < bytes.count, bytes[index] &- 0x30 < 10 else { throw fail("bad number") }
+        if bytes[index] == 0x30 { index += 1 } else { _ = skipDigits() }
+        if index < bytes.count, bytes[index] == 0x2E {
+            index += 1
+            guard skipDigits() else { throw fail("bad number: no digit after '.'") }
         }
-        guard digits > 0 else { throw fail("bad number") }
+        if index < bytes.count, bytes[index] | 0x20 == 0x65 {
+            index += 1
+            if index < bytes.count, bytes[index] == 0x2B || bytes[index] == 0x2D { index += 1 }
+            guard skipDigits() else { throw fail("bad number: no digit in the exponent") }
+        }
+    }
+
+    /// Skips decimal digits; returns whether there was at least one.
+    @inline(__always) private mutating func skipDigits() -> Bool {
+        let start = index
+        while index < bytes.count, bytes[index] &- 0x30 < 10 { index += 1 }
+        return index > start
     }
 
     mutating func skipLiteral(_ literal: StaticString) throws {
