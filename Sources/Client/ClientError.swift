@@ -26,7 +26,8 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
     /// Any other status code that is not success.
     case unexpectedStatus(url: String, status: Int)
     /// Not JSON (`html` when the body is an HTML page, e.g. a proxy's error), the wrong shape, an object
-    /// without id, or a body cut short. `transient` when retrying may help (parse failure, truncation).
+    /// without id, or a body cut short. `transient` when retrying may help: a body cut short, or one that
+    /// does not parse and may have been cut (no Content-Length to tell); never a complete answer.
     case malformedResponse(url: String, reason: String, html: Bool, transient: Bool)
     /// The body exceeded `maxResponseBytes`.
     case responseTooLarge(url: String, limit: Int)

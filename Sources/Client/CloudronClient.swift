@@ -7,9 +7,10 @@ import Darwin
 
 /// Talks to one Cloudron over libcurl: the only code in cloudron-audit that does HTTP.
 ///
-/// Every call retries transient failures (connection trouble, timeouts, 5xx, 429, bodies cut short or
-/// not parseable) with jittered backoff, then throws `ClientError.retriesExhausted`; 400/401/403/404
-/// fail at once. Requests of one client run one at a time on the client's own thread.
+/// Every call retries transient failures (connection trouble, timeouts, 5xx, 429, bodies cut short, and
+/// bodies that do not parse unless they arrived whole as their Content-Length declared) with jittered
+/// backoff, then throws `ClientError.retriesExhausted`; 400/401/403/404 and a complete answer that is not
+/// JSON fail at once. Requests of one client run one at a time on the client's own thread.
 public final class CloudronClient: Sendable {
     public let configuration: ClientConfiguration
     private let base: BaseURL
@@ -177,12 +178,14 @@ public final class CloudronClient: Sendable {
         while true {
             attempt += 1
             do {
-                let body = try await send(path, query: query, isRetry: attempt > 1)
+                let answer = try await send(path, query: query, isRetry: attempt > 1)
                 do {
-                    return try decode(body)
+                    return try decode(answer.body)
                 } catch let error as ObjectShapeError {
+                    // A body that is not JSON may have been cut by the network, unless it is as long as its
+                    // Content-Length said: then it is what the server sends, and asking again gets it again.
                     throw ClientError.malformedResponse(url: displayURL(path, query), reason: sanitize(error.reason),
-                                                        html: error.html, transient: error.transient)
+                                                        html: error.html, transient: error.transient && !answer.isComplete)
                 }
             } catch let error as ClientError {
                 guard error.isRetryable else { throw error }
@@ -199,8 +202,8 @@ public final class CloudronClient: Sendable {
         }
     }
 
-    /// One attempt: the body of a 2xx answer, or the error the answer means.
-    private func send(_ path: String, query: [(String, String)], isRetry: Bool) async throws -> [UInt8] {
+    /// One attempt: a 2xx answer, or the error the answer means.
+    private func send(_ path: String, query: [(String, String)], isRetry: Bool) async throws -> CurlOutcome {
         var fullQuery = query
         if configuration.authStyle == .queryParameter { fullQuery.append(("access_token", configuration.token.secret)) }
         let url = configuration.baseURL + path + Self.queryString(fullQuery)
@@ -222,9 +225,10 @@ public final class CloudronClient: Sendable {
         // A proxy's login or error page says what it is in its Content-Type even when its body is
         // empty or not yet complete: trust the header before looking at the bytes.
         if outcome.contentType.map({ $0.lowercased().contains("html") }) ?? false {
-            throw ClientError.malformedResponse(url: shown, reason: "HTML instead of JSON", html: true, transient: true)
+            throw ClientError.malformedResponse(url: shown, reason: "HTML instead of JSON", html: true,
+                                                transient: !outcome.isComplete)
         }
-        return outcome.body
+        return outcome
     }
 
     /// Maps a libcurl result and HTTP status to success (nil) or a `ClientError`.

@@ -23,6 +23,14 @@ struct CurlOutcome: Sendable {
     var exceededCap: Bool
     /// errno of the failed connect, e.g. ECONNREFUSED (libcurl's message wording varies by version).
     var osErrno: Int
+    /// The answer's Content-Length, or -1 when it sent none (a chunked or connection-delimited body).
+    var declaredLength: Int64 = -1
+    /// Body bytes received as sent (before any Content-Encoding is undone, as Content-Length counts them).
+    var receivedLength: Int64 = 0
+
+    /// Whether the body is known to have arrived whole: its length matches the Content-Length the server
+    /// declared. Without one, a body cut by the network and a complete one look the same.
+    var isComplete: Bool { curlCode == 0 && declaredLength >= 0 && receivedLength == declaredLength }
 }
 
 /// Receives the body from libcurl's write callback and enforces the size cap even when the server
@@ -160,6 +168,10 @@ final class CurlConnection: @unchecked Sendable {
         _ = ccurl_getinfo_long(handle, CURLINFO_OS_ERRNO, &osErrno)
         var retryAfter: curl_off_t = 0
         _ = ccurl_getinfo_offt(handle, CURLINFO_RETRY_AFTER, &retryAfter)
+        var declaredLength: curl_off_t = -1
+        _ = ccurl_getinfo_offt(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declaredLength)
+        var receivedLength: curl_off_t = 0
+        _ = ccurl_getinfo_offt(handle, CURLINFO_SIZE_DOWNLOAD_T, &receivedLength)
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, nil)
 
         var message = String(cString: errorBuffer)
@@ -167,6 +179,7 @@ final class CurlConnection: @unchecked Sendable {
         return CurlOutcome(curlCode: Int(code.rawValue), curlMessage: message, status: status, body: sink.bytes,
                            contentType: contentType.map { String(cString: $0) },
                            redirectURL: redirect.map { String(cString: $0) },
-                           retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded, osErrno: osErrno)
+                           retryAfter: retryAfter > 0 ? Double(retryAfter) : nil, exceededCap: sink.exceeded, osErrno: osErrno,
+                           declaredLength: Int64(declaredLength), receivedLength: Int64(receivedLength))
     }
 }

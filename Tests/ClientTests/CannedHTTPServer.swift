@@ -21,10 +21,13 @@ final class CannedHTTPServer: @unchecked Sendable {
     /// Every request head received so far (request line and headers).
     var requests: [String] { lock.withLock { heads } }
 
-    init(status: String, headers: [String] = [], body: [UInt8], contentLength: Bool = true) throws {
+    /// `contentLength: false` sends no Content-Length (the body ends when the connection closes);
+    /// `declaredLength` declares another length than the body's (more: a body cut short).
+    init(status: String, headers: [String] = [], body: [UInt8], contentLength: Bool = true,
+         declaredLength: Int? = nil) throws {
         var head = "HTTP/1.1 \(status)\r\nConnection: close\r\n"
         for header in headers { head += header + "\r\n" }
-        if contentLength { head += "Content-Length: \(body.count)\r\n" }
+        if contentLength { head += "Content-Length: \(declaredLength ?? body.count)\r\n" }
         head += "\r\n"
         response = Array(head.utf8) + body
 

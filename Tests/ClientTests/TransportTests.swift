@@ -58,16 +58,64 @@ import Foundation
         #expect(server.requests.count == 1)
     }
 
-    @Test func htmlInsteadOfJSONIsMalformedAndRetried() async throws {
-        let server = try CannedHTTPServer(status: "200 OK", headers: ["Content-Type: text/html"],
-                                          body: Array("<html><body>Login</body></html>".utf8))
+    /// How a body arrived decides whether a page that is not JSON is worth asking for again.
+    enum Delivery: String, CaseIterable, Sendable {
+        /// As long as its Content-Length: the answer is what the server sends; reported at once.
+        case complete
+        /// Without a Content-Length, ended by closing the connection: a cut is indistinguishable.
+        case closeDelimited
+        /// Shorter than its Content-Length: cut by the network (libcurl says so).
+        case cutShort
+
+        var retried: Bool { self != .complete }
+
+        func server(status: String = "200 OK", headers: [String] = [], body: [UInt8]) throws -> CannedHTTPServer {
+            switch self {
+            case .complete: return try CannedHTTPServer(status: status, headers: headers, body: body)
+            case .closeDelimited: return try CannedHTTPServer(status: status, headers: headers, body: body, contentLength: false)
+            case .cutShort: return try CannedHTTPServer(status: status, headers: headers, body: body, declaredLength: body.count + 100)
+            }
+        }
+    }
+
+    @Test(arguments: Delivery.allCases)
+    func htmlInsteadOfJSONIsMalformedAndRetriedOnlyWhenItMayBeCut(_ delivery: Delivery) async throws {
+        let server = try delivery.server(headers: ["Content-Type: text/html"], body: Array("<html><body>Login</body></html>".utf8))
         defer { server.stop() }
         let error = try await #require(throws: ClientError.self) {
             try await Self.client(server.url, attempts: 3).eventPage(page: 1, perPage: 10)
         }
-        guard case .retriesExhausted(3, .malformedResponse(_, _, true, true)) = error else { Issue.record("got \(error)"); return }
-        #expect(error.description.contains("server answered HTML, not JSON, at http://127.0.0.1:\(server.port)/api/v1/eventlog"))
-        #expect(server.requests.count == 3)
+        switch (delivery, error) {
+        case (.complete, .malformedResponse(_, _, true, false)), (.closeDelimited, .retriesExhausted(3, .malformedResponse(_, _, true, true))):
+            #expect(error.description.contains("server answered HTML, not JSON, at http://127.0.0.1:\(server.port)/api/v1/eventlog"))
+        case (.cutShort, .retriesExhausted(3, .malformedResponse(_, let reason, false, true))):
+            #expect(reason.contains("body cut short"))
+        default: Issue.record("\(delivery): got \(error)")
+        }
+        #expect(server.requests.count == (delivery.retried ? 3 : 1))
+    }
+
+    /// Issue 10: a complete answer that is not JSON at all is reported at once, not retried as if the
+    /// network had cut it; a body that may have been cut still is.
+    @Test(arguments: Delivery.allCases)
+    func bodyThatIsNotJSONIsRetriedOnlyWhenItMayBeCut(_ delivery: Delivery) async throws {
+        let body = Array(#"{"eventlogs":[{"id":"a","creationTime":"2026-11-20T11:37:29.000Z","n":-01}]}"#.utf8)
+        let server = try delivery.server(headers: ["Content-Type: application/json"], body: body)
+        defer { server.stop() }
+        let client = try Self.client(server.url, attempts: 3)
+        let error = try await #require(throws: ClientError.self) { try await client.eventPage(page: 1, perPage: 10) }
+        switch (delivery, error) {
+        case (.complete, .malformedResponse(_, let reason, false, false)):
+            #expect(reason.contains("not JSON") && !error.isRetryable)
+            #expect(error.description.hasPrefix("malformed response from http://127.0.0.1:\(server.port)/api/v1/eventlog"))
+        case (.closeDelimited, .retriesExhausted(3, .malformedResponse(_, let reason, false, true))):
+            #expect(reason.contains("not JSON"))
+        case (.cutShort, .retriesExhausted(3, .malformedResponse(_, let reason, false, true))):
+            #expect(reason.contains("body cut short"))
+        default: Issue.record("\(delivery): got \(error)")
+        }
+        #expect(server.requests.count == (delivery.retried ? 3 : 1))
+        #expect(client.statistics().retries == (delivery.retried ? 2 : 0))
     }
 
     @Test func anElementWithoutIdIsKeptAsMalformedNotRetried() async throws {
