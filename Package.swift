@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Client", targets: ["Client"]),
         .library(name: "Archiver", targets: ["Archiver"]),
         .library(name: "Query", targets: ["Query"]),
+        .library(name: "CentralStore", targets: ["CentralStore"]),
         .library(name: "CloudronSimulator", targets: ["CloudronSimulator"]),
     ],
     dependencies: [
@@ -25,6 +26,8 @@ let package = Package(
                        providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
                        providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
+                       providers: [.apt(["libpq-dev"])]),
 
         .target(name: "Client", dependencies: [
             "CCurl",
@@ -39,6 +42,11 @@ let package = Package(
             "Archiver", "Client", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
         ],
                 resources: [.embedInCode("reports")]),
+        // The central PostgreSQL store (`push`, and reading commands `--from postgresql://…`). Its schema is
+        // derived from the archive's own, so it lives apart from both the archive and the queries.
+        .target(name: "CentralStore", dependencies: [
+            "Archiver", "Query", "CLibPQ", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         // The simulator deliberately shares no code with Client: it is an independent
         // implementation of the server, so a bug in our decoding cannot hide in both.
         .target(name: "CloudronSimulator", dependencies: [
@@ -46,7 +54,7 @@ let package = Package(
         ]),
 
         .executableTarget(name: "cloudron-audit", dependencies: [
-            "Client", "Archiver", "Query", "CloudronSimulator",
+            "Client", "Archiver", "Query", "CentralStore", "CloudronSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -64,6 +72,9 @@ let package = Package(
         .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator", "TestSupport", "CSQLite"]),
         .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),
+        // Needs a PostgreSQL server from Debian's packages; runs the built binary for push and verify --from.
+        .testTarget(name: "CentralStoreTests", dependencies: ["cloudron-audit", "CentralStore", "Archiver", "Client", "Query",
+                                                              "CloudronSimulator"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
         // Runs the built `cloudron-audit` binary as a user would (the dependency makes SwiftPM build it).
         .testTarget(name: "EndToEndTests", dependencies: ["cloudron-audit", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),

@@ -204,7 +204,33 @@ public final class Archive: @unchecked Sendable {
         }
     }
 
-    // MARK: Chain head
+    // MARK: Identity and chain head
+
+    /// The archive's own id (schema 3), drawn once; keys its rows in a central store.
+    public func archiveID() throws -> String {
+        guard let id = try database.scalarString("SELECT archive_id FROM archive_identity WHERE singleton = 1") else {
+            throw SQLiteError(kind: .notAnArchive, code: 0, message: "the archive has no id (archive_identity is empty)", context: path)
+        }
+        return id
+    }
+
+    /// The chain's current head: the number of chain records and the newest link.
+    public func currentChainHead() throws -> (length: Int64, link: [UInt8]) {
+        let head = try chainHead()
+        return (head.length, head.link)
+    }
+
+    /// The link stored with chain record `sequence`, or nil when there is no such record.
+    public func chainLink(at sequence: Int64) throws -> [UInt8]? {
+        if sequence == 0 { return ChainHead.genesis.link }
+        for table in ChainTable.allCases {
+            if let link = try database.withStatement("SELECT chain_link FROM \(table.name) WHERE id = ?", { statement in
+                try statement.bind([.integer(sequence)])
+                return try statement.step() ? statement.bytes(at: 0) : nil
+            }) { return link }
+        }
+        return nil
+    }
 
     /// The newest chain record's sequence number and link, read from the file (never cached, so a
     /// rolled-back transaction cannot leave a stale head behind).

@@ -23,9 +23,32 @@ public enum ArchiveSchema {
         Migration(version: 3, fileName: "0003_signed_heads.sql", sql: PackageResources._003_signed_heads_sql),
         Migration(version: 4, fileName: "0004_unavailable_parts.sql", sql: PackageResources._004_unavailable_parts_sql),
         Migration(version: 5, fileName: "0005_quarantine.sql", sql: PackageResources._005_quarantine_sql),
+        Migration(version: 6, fileName: "0006_archive_identity.sql", sql: PackageResources._006_archive_identity_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The tables whose rows are chain records (their id is the chain sequence number), in no order.
+    public static var chainTables: [String] { ChainTable.allCases.map(\.name) }
+
+    /// The current-state table and column that rows of chain table `table` point at: a record's
+    /// canonical bytes include that row's instance id and API id.
+    public static func chainParent(of table: String) -> (table: String, column: String)? {
+        switch ChainTable.allCases.first(where: { $0.name == table }) {
+        case .versions(let kind): (kind.currentTable, kind.parentColumn)
+        case .taskLogs: (ObjectKind.tasks.currentTable, ObjectKind.tasks.parentColumn)
+        case .quarantine, nil: nil
+        }
+    }
+
+    /// Whether rows of chain table `table` change after they are written, in columns outside the chain
+    /// (a quarantined element's last_seen_at and resolved_at): a copy of the archive must then re-read them.
+    public static func chainRowsChangeInPlace(_ table: String) -> Bool {
+        switch ChainTable.allCases.first(where: { $0.name == table }) {
+        case .versions, .taskLogs, nil: false
+        case .quarantine: true
+        }
+    }
 
     /// Checks the file's schema version and brings it up to date (read-write), or refuses it.
     static func prepare(_ database: Database, now: Int64, migrations: [Migration] = ArchiveSchema.migrations) throws {

@@ -25,6 +25,14 @@ public struct VerificationReport: Sendable, Codable, Equatable {
         public var apiID: String?
         public var detail: String
 
+        public init(check: Check, table: String? = nil, rowid: Int64? = nil, apiID: String? = nil, detail: String) {
+            self.check = check
+            self.table = table
+            self.rowid = rowid
+            self.apiID = apiID
+            self.detail = detail
+        }
+
         public var description: String {
             var place = ""
             if let table { place += " \(table)" }
@@ -41,6 +49,13 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     public var problems: [Problem]
     /// Checks that could not run (e.g. the FTS check on a file that cannot be opened for writing).
     public var skipped: [String]
+
+    public init(chainLength: Int64, chainHead: String, problems: [Problem], skipped: [String]) {
+        self.chainLength = chainLength
+        self.chainHead = chainHead
+        self.problems = problems
+        self.skipped = skipped
+    }
 
     public var isIntact: Bool { problems.isEmpty }
     public var firstProblem: Problem? { problems.first }
@@ -119,12 +134,12 @@ extension Archive {
 
     // MARK: Hash chain
 
-    /// Reads one chain table in sequence order and builds each row's canonical record.
+    /// Reads one chain table in sequence order and feeds each row to the replay.
     private final class ChainCursor {
         let table: ChainTable
         let statement: Statement
         let lines: Statement?
-        var current: (sequence: Int64, record: CanonicalRecord, link: [UInt8], apiID: String)?
+        private(set) var sequence: Int64?
 
         init(table: ChainTable, database: Database) throws {
             self.table = table
@@ -152,95 +167,62 @@ extension Archive {
                     """)
                 lines = nil
             }
-            try advance()
+            try step()
         }
 
-        func advance() throws {
-            guard try statement.step() else { current = nil; return }
+        private func step() throws {
+            sequence = try statement.step() ? statement.int64(at: 0) : nil
+        }
+
+        /// Feeds the current row, then moves to the next; false when the chain broke there.
+        func feed(into replay: inout ChainReplay) throws -> Bool {
             let s = statement
-            let apiID = s.optionalString(at: 3) ?? ""
-            if case .versions(let kind) = table {
-                let record = VersionRecord(kind: kind, id: s.int64(at: 0), parentID: s.int64(at: 1), instanceID: s.int64(at: 2),
-                                           apiID: apiID, version: s.int64(at: 4), raw: s.bytes(at: 5), contentHash: s.bytes(at: 6),
-                                           creationEpoch: s.int64(at: 7), firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9))
-                current = (record.id, record.canonical, s.bytes(at: 10), apiID)
-            } else if table == .quarantine {
-                let record = QuarantineRecord(id: s.int64(at: 0), instanceID: s.int64(at: 1), stream: s.string(at: 2),
-                                              apiID: s.optionalString(at: 3), reason: s.string(at: 4), raw: s.bytes(at: 5),
-                                              contentHash: s.bytes(at: 6), placeEpoch: s.optionalInt64(at: 10),
-                                              firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8))
-                current = (record.id, record.canonical, s.bytes(at: 9), apiID)
+            let fed: Bool
+            if table == .quarantine {
+                fed = replay.feedQuarantine(id: s.int64(at: 0), instanceID: s.int64(at: 1), stream: s.string(at: 2),
+                                            apiID: s.optionalString(at: 3), reason: s.string(at: 4), raw: s.bytes(at: 5),
+                                            contentHash: s.bytes(at: 6), placeEpoch: s.optionalInt64(at: 10),
+                                            firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8), link: s.bytes(at: 9))
             } else if let lines {
                 let logID = s.int64(at: 0)
                 try lines.bind(logID, at: 1)
-                var logLines: [TaskLogRecord.Line] = []
+                var logLines: [ChainReplay.LogLine] = []
                 while try lines.step() {
                     logLines.append(.init(lineNo: lines.int64(at: 0), timestampMicroseconds: lines.int64(at: 1),
                                           message: lines.string(at: 2), raw: lines.bytes(at: 3)))
                 }
                 lines.reset()
-                let record = TaskLogRecord(id: logID, taskRowID: s.int64(at: 1), instanceID: s.int64(at: 2), apiID: apiID,
-                                           rotated: s.int64(at: 4), lineCount: s.int64(at: 5), contentHash: s.bytes(at: 6),
-                                           firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8), lines: logLines)
-                current = (logID, record.canonical, s.bytes(at: 9), apiID)
+                fed = replay.feedTaskLog(id: logID, taskRowID: s.int64(at: 1), instanceID: s.int64(at: 2), apiID: s.string(at: 3),
+                                         rotated: s.int64(at: 4), lineCount: s.int64(at: 5), contentHash: s.bytes(at: 6),
+                                         firstSeenAt: s.int64(at: 7), runID: s.int64(at: 8), lines: logLines, link: s.bytes(at: 9))
+            } else {
+                fed = replay.feedVersion(table: table.name, id: s.int64(at: 0), parentID: s.int64(at: 1),
+                                         instanceID: s.int64(at: 2), apiID: s.string(at: 3), version: s.int64(at: 4),
+                                         raw: s.bytes(at: 5), contentHash: s.bytes(at: 6), creationEpoch: s.int64(at: 7),
+                                         firstSeenAt: s.int64(at: 8), runID: s.int64(at: 9), link: s.bytes(at: 10))
             }
+            try step()
+            return fed
         }
     }
 
     private func checkChain(claims: [HeadClaim], into report: inout VerificationReport) throws {
-        // Heads recorded by sync runs, and the signed ones (from runs and a witness), by chain length.
-        var anchors: [Int64: [HeadClaim]] = [:]
+        // Heads recorded by sync runs, and the signed ones (from runs and a witness).
+        var anchors: [ChainReplay.Anchor] = []
         try database.forEachRow("SELECT id, chain_length, chain_head FROM sync_runs WHERE chain_length IS NOT NULL") { row in
-            anchors[row.int64(at: 1), default: []].append(HeadClaim(run: row.int64(at: 0), length: row.int64(at: 1),
-                                                                    head: row.bytes(at: 2), source: nil))
+            anchors.append(.init(run: row.int64(at: 0), length: row.int64(at: 1), head: row.bytes(at: 2)))
         }
-        for claim in claims { anchors[claim.length, default: []].append(claim) }
+        var replay = ChainReplay(anchors: anchors + claims)
         let cursors = try ChainTable.allCases.map { try ChainCursor(table: $0, database: database) }
-        var head = ChainHead.genesis
-        func checkAnchors(at length: Int64) -> Bool {
-            for anchor in anchors[length] ?? [] where anchor.head != head.link {
-                let detail = anchor.source.map { "run \(anchor.run)'s \($0) does not match the chain at \(length) records: records up to there were rewritten" }
-                    ?? "chain head recorded at \(length) records does not match the chain"
-                report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: anchor.run, detail: detail))
-                return false
-            }
-            return true
+        // The four tables share one sequence: always feed the cursor holding the lowest number.
+        while replay.isIntact, let next = cursors.min(by: { ($0.sequence ?? .max) < ($1.sequence ?? .max) }),
+              next.sequence != nil {
+            _ = try next.feed(into: &replay)
         }
-        guard checkAnchors(at: 0) else { return }
-        while true {
-            var candidate: ChainCursor?
-            for cursor in cursors {
-                if let sequence = cursor.current?.sequence, sequence < (candidate?.current?.sequence ?? .max) {
-                    candidate = cursor
-                }
-            }
-            guard let next = candidate, let record = next.current else { break }
-            let expected = head.length + 1
-            let place = (table: next.table.name, rowid: record.sequence, apiID: record.apiID)
-            if record.sequence != expected {
-                let detail = record.sequence > expected
-                    ? "chain record \(expected) is missing (deleted or renumbered) before this one"
-                    : "chain sequence number \(record.sequence) is used twice"
-                report.problems.append(.init(check: .chain, table: place.table, rowid: place.rowid, apiID: place.apiID, detail: detail))
-                break
-            }
-            let link = ChainHead.link(previous: head.link, record: record.record)
-            guard link == record.link else {
-                report.problems.append(.init(check: .chain, table: place.table, rowid: place.rowid, apiID: place.apiID,
-                                             detail: "record differs from what was archived (altered, moved or its link rewritten)"))
-                break
-            }
-            head = ChainHead(length: expected, link: link)
-            try next.advance()
-            guard checkAnchors(at: head.length) else { break }
-        }
-        report.chainLength = head.length
-        report.chainHead = head.link.hexString
-        if report.problems.isEmpty, let beyond = anchors.keys.filter({ $0 > head.length }).min(), let claim = anchors[beyond]?.first {
-            let source = claim.source.map { " (\($0))" } ?? ""
-            report.problems.append(.init(check: .anchor, table: "sync_runs", rowid: claim.run,
-                                         detail: "run \(claim.run) ended with \(beyond) chain records\(source) but the archive has \(head.length): the newest records were deleted"))
-        }
+        replay.finish()
+        report.chainLength = replay.length
+        report.chainHead = replay.headHex
+        report.problems.append(contentsOf: replay.problems)
     }
 
     // MARK: Current state

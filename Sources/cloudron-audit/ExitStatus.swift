@@ -1,5 +1,6 @@
 import Archiver
 import ArgumentParser
+import CentralStore
 import Client
 import Foundation
 import Query
@@ -79,6 +80,17 @@ enum ExitStatus: Int32, CaseIterable {
             case .cannotWrite(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             }
         case is PDFError: return .unavailable
+        case let error as CentralStoreError:
+            switch error.kind {
+            case .badURL: return .usage
+            case .unavailable: return .unavailable
+            case .permissionDenied: return .permissionDenied
+            case .badTarget, .schemaTooNew: return .badArchive
+            case .notPushed: return .noInput
+            case .busy: return .temporaryFailure
+            case .resources: return .ioError
+            case .server: return .software
+            }
         case is QueryInputError: return .usage
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
         case let error as CommandFailure: return error.status
@@ -118,7 +130,7 @@ enum ExitStatus: Int32, CaseIterable {
 
     private static func isOwnError(_ error: Error) -> Bool {
         error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
-            || error is OutputError || error is CommandFailure || error is SigningError || error is PDFError
+            || error is OutputError || error is CommandFailure || error is SigningError || error is PDFError || error is CentralStoreError
     }
 
     /// Messages may quote server text; keep them to one line whatever it holds.

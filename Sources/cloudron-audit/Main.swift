@@ -44,11 +44,12 @@ struct CloudronAudit: AsyncParsableCommand {
           CLOUDRON_TOKEN=… cloudron-audit sync --domain my.example.com --db audit.db
           cloudron-audit status --db audit.db
           cloudron-audit events --db audit.db --action 'user.login' --since 7d
+          cloudron-audit push --db audit.db --to postgresql://audit@db.example.com/audit
           cloudron-audit demo
         """,
         version: CloudronAuditVersion.current,
         subcommands: [SyncCommand.self, StatusCommand.self, VerifyCommand.self, EventsCommand.self, SearchCommand.self,
-                      ReportCommand.self,
+                      ReportCommand.self, PushCommand.self,
                       NotificationsCommand.self, TasksCommand.self, KeyCommand.self, DemoCommand.self]
     )
 }

@@ -165,6 +165,25 @@ public final class Statement {
     }
     public func optionalBytes(at index: Int32) -> [UInt8]? { isNull(at: index) ? nil : bytes(at: index) }
 
+    /// The column's bytes without a copy, valid only inside `body` (bulk export of whole tables).
+    public func withUnsafeBytes<T>(at index: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T {
+        let pointer = sqlite3_column_blob(handle, index)
+        return try body(UnsafeRawBufferPointer(start: pointer, count: pointer == nil ? 0 : Int(sqlite3_column_bytes(handle, index))))
+    }
+
+    /// The storage class of the column's value in the current row.
+    public enum StorageClass: Sendable { case integer, real, text, blob, null }
+
+    public func storageClass(at index: Int32) -> StorageClass {
+        switch sqlite3_column_type(handle, index) {
+        case SQLITE_INTEGER: .integer
+        case SQLITE_FLOAT: .real
+        case SQLITE_TEXT: .text
+        case SQLITE_BLOB: .blob
+        default: .null
+        }
+    }
+
     public func value(at index: Int32) -> SQLValue {
         switch sqlite3_column_type(handle, index) {
         case SQLITE_INTEGER: return .integer(int64(at: index))

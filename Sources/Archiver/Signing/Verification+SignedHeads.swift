@@ -14,12 +14,7 @@ public struct SignedHeadCheck: Sendable {
 
 /// A chain head that the chain must still reach: recorded by a run (`source` nil) or signed (`source`
 /// says where the signature was found).
-struct HeadClaim {
-    var run: Int64
-    var length: Int64
-    var head: [UInt8]
-    var source: String?
-}
+typealias HeadClaim = ChainReplay.Anchor
 
 extension Archive {
     /// Checks every run's signed head and every witness line against the key and the runs' rows, and

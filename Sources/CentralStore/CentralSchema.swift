@@ -1,0 +1,121 @@
+import Archiver
+
+/// The central store's schema in PostgreSQL: schema `cloudron_audit`, three bookkeeping tables of its
+/// own (`store_*`), and one table per archive table, created and widened from `ArchiveLayout`.
+///
+/// Every mirrored table gets `archive_id` in front of its columns and of its primary key, so any
+/// number of archives share the tables without colliding. No foreign keys and no triggers: rows
+/// arrive in batches (a chain record may land before its sync run), and a PostgreSQL-compatible
+/// engine that distributes tables by `archive_id` needs neither.
+public enum CentralSchema {
+    public static let schemaName = "cloudron_audit"
+    /// The store's own bookkeeping format, stored in `store_info`; a newer one is refused.
+    public static let formatVersion = 1
+    static let application = "cloudron-audit"
+
+    static func qualified(_ table: String) -> String { "\(schemaName).\(quoted(table))" }
+    static func quoted(_ identifier: String) -> String { "\"" + identifier.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+
+    /// Checks that the schema, if there, is ours and not newer (reading commands).
+    static func check(_ connection: PostgresConnection) throws {
+        let exists = try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schemaName]) != "0"
+        guard exists else {
+            throw CentralStoreError(kind: .notPushed, message: "\(connection.target) has no \(schemaName) schema: run 'cloudron-audit push' first")
+        }
+        try checkOwnership(connection)
+    }
+
+    private static func checkOwnership(_ connection: PostgresConnection) throws {
+        let notOurs = CentralStoreError(kind: .badTarget,
+                                        message: "schema \(schemaName) in \(connection.target) belongs to another program (no cloudron-audit store_info): choose another database")
+        guard try connection.scalar("SELECT to_regclass($1)::text", ["\(schemaName).store_info"]) != nil else { throw notOurs }
+        let rows = try connection.query("SELECT key, value FROM \(schemaName).store_info").rows
+        let info = Dictionary(rows.compactMap { row -> (String, String)? in
+            guard let key = row[0], let value = row[1] else { return nil }
+            return (key, value)
+        }, uniquingKeysWith: { first, _ in first })
+        guard info["application"] == application, let format = info["format"].flatMap(Int.init) else { throw notOurs }
+        if format > formatVersion {
+            throw CentralStoreError(kind: .schemaTooNew(found: format, supported: formatVersion),
+                                    message: "the store in \(connection.target) has format \(format), newer than the \(formatVersion) this cloudron-audit supports: upgrade cloudron-audit")
+        }
+    }
+
+    /// Creates what is missing for `layout` (schema, tables, columns, indexes) in one transaction,
+    /// serialised with other pushes by an advisory lock so that two machines pushing their first
+    /// time do not race on CREATE TABLE.
+    static func prepare(_ connection: PostgresConnection, for layout: ArchiveLayout, indexes: [IndexDefinition]) throws {
+        try connection.transaction {
+            try connection.query("SELECT pg_advisory_xact_lock(hashtext($1))", [schemaName])
+            let exists = try connection.scalar("SELECT count(*) FROM pg_namespace WHERE nspname = $1", [schemaName]) != "0"
+            if exists {
+                try checkOwnership(connection)
+            } else {
+                try connection.execute("""
+                    CREATE SCHEMA \(schemaName);
+                    CREATE TABLE \(schemaName).store_info (key text PRIMARY KEY, value text NOT NULL);
+                    INSERT INTO \(schemaName).store_info VALUES ('application', '\(application)'), ('format', '\(formatVersion)');
+                    -- One row per archive pushed here: the push cursor (its chain sequence) and the head there.
+                    CREATE TABLE \(schemaName).store_archives (
+                        archive_id      text PRIMARY KEY,
+                        chain_length    bigint NOT NULL,
+                        chain_head      bytea NOT NULL,
+                        archive_schema  integer NOT NULL,
+                        first_pushed_at bigint NOT NULL,
+                        pushed_at       bigint NOT NULL
+                    );
+                    -- Per archive and table: the column list last pushed, and for snapshot tables the SHA-256
+                    -- of their content then (unchanged content is not sent again).
+                    CREATE TABLE \(schemaName).store_tables (
+                        archive_id  text NOT NULL,
+                        table_name  text NOT NULL,
+                        columns     text NOT NULL,
+                        digest      bytea,
+                        PRIMARY KEY (archive_id, table_name)
+                    );
+                    """)
+            }
+            for table in layout.tables {
+                let target = qualified(table.name)
+                let definitions = ["archive_id text NOT NULL"]
+                    + table.columns.map { "\(quoted($0.name)) \($0.type.rawValue)\($0.notNull ? " NOT NULL" : "")" }
+                    + ["PRIMARY KEY (\((["archive_id"] + table.primaryKey).map(quoted).joined(separator: ", ")))"]
+                try connection.execute("CREATE TABLE IF NOT EXISTS \(target) (\(definitions.joined(separator: ", ")))")
+                // Columns a later migration added: nullable, since rows of older archives lack them.
+                for column in table.columns {
+                    try connection.execute("ALTER TABLE \(target) ADD COLUMN IF NOT EXISTS \(quoted(column.name)) \(column.type.rawValue)")
+                }
+            }
+            for index in indexes {
+                try connection.execute("CREATE INDEX IF NOT EXISTS \(quoted(index.name)) ON \(qualified(index.table)) "
+                                       + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))")
+            }
+        }
+    }
+
+    /// An index of the archive, mirrored with `archive_id` in front (reports filter on the same columns).
+    struct IndexDefinition: Sendable {
+        var name: String
+        var table: String
+        var columns: [String]
+
+        /// The archive's own indexes on mirrored tables, from `pragma index_list` / `index_info`.
+        static func of(_ archive: Archive, layout: ArchiveLayout) throws -> [IndexDefinition] {
+            var found: [IndexDefinition] = []
+            for table in layout.tables {
+                var names: [String] = []
+                try archive.database.forEachRow("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'", [.text(table.name)]) {
+                    names.append($0.string(at: 0))
+                }
+                for name in names {
+                    var columns: [String] = []
+                    try archive.database.forEachRow("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]) {
+                        columns.append($0.string(at: 0))
+                    }
+                    found.append(IndexDefinition(name: name, table: table.name, columns: columns))
+                }
+            }
+            return found
+        }
+    }
+}
