@@ -1,10 +1,11 @@
 # Two commands do all set-up on a fresh machine: `make demo` and `make test`.
 SWIFT ?= swift
-DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev sqlite3
+DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libpq-dev sqlite3
 # What the tests run besides the binary: the HTML report's tests render it in a real browser and read the
 # PDF's pages; openssl serves TLS and checks signatures; python3 with zoneinfo/tzdata, csv and venv is the
-# independent oracle (and installs Datasette from PyPI in a venv under .build); bash checks the completion.
-TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash
+# independent oracle (and installs Datasette from PyPI in a venv under .build); bash checks the completion;
+# the CentralStore tests start a throwaway PostgreSQL cluster of their own (initdb, pg_ctl).
+TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash postgresql
 BIN := .build/debug
 
 .PHONY: deps test-deps install-debs build test demo sim bench fuzz clean
