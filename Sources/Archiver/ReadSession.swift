@@ -60,6 +60,25 @@ public final class ReadSession: @unchecked Sendable {
         try archive.verify(signedHeads: signedHeads)
     }
 
+    /// The archive's id (see `Archive.archiveID()`).
+    public func archiveID() throws -> String {
+        try archive.archiveID()
+    }
+
+    public func schemaVersion() throws -> Int {
+        try archive.schemaVersion()
+    }
+
+    /// The chain's head in the snapshot: the number of chain records and the newest link.
+    public func chainHead() throws -> (length: Int64, link: [UInt8]) {
+        try archive.currentChainHead()
+    }
+
+    /// The link stored with chain record `sequence` (32 zero bytes for 0), nil when there is none.
+    public func chainLink(at sequence: Int64) throws -> [UInt8]? {
+        try archive.chainLink(at: sequence)
+    }
+
     /// The recorded coverage and gaps (see `Archive.recordedRanges`).
     public func recordedRanges(within window: RecordedRanges.Window = RecordedRanges.Window()) throws -> [RecordedRanges] {
         try archive.recordedRanges(within: window)

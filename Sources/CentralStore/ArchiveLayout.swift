@@ -68,9 +68,9 @@ public struct ArchiveLayout: Sendable, Equatable {
 
     public func table(_ name: String) -> Table? { tables.first { $0.name == name } }
 
-    /// Reads the layout of an open archive.
-    public init(archive: Archive) throws {
-        let database = archive.database
+    /// Reads the layout of an archive.
+    public init(session: ReadSession) throws {
+        let database = session
         var names: [String] = []
         var virtualTables: [String] = []
         try database.forEachRow("SELECT name, sql FROM sqlite_master WHERE type = 'table' ORDER BY name") { row in

@@ -21,17 +21,17 @@ public struct PushReport: Sendable, Equatable, Codable {
 /// The cursor is the archive's chain sequence, kept in PostgreSQL (`store_archives.chain_length`):
 /// each batch sends the chain records after it (and the current-state rows they changed) and moves
 /// it in the same transaction, so a push killed at any moment leaves PostgreSQL at a batch boundary
-/// and the next one continues from there. The archive is read in one SQLite read transaction, so a
-/// sync writing meanwhile is seen either whole or not at all.
+/// and the next one continues from there. The archive is read in one snapshot (the session's), so
+/// a sync writing meanwhile is seen either whole or not at all.
 public struct ArchivePush {
-    public let archive: Archive
+    public let archive: ReadSession
     public let connection: PostgresConnection
     /// Chain records per transaction.
     public var batchSize: Int64 = 20_000
     /// Called after each committed batch with the chain records pushed so far and the archive's total.
     public var progress: (@Sendable (Int64, Int64) -> Void)?
 
-    public init(archive: Archive, connection: PostgresConnection) {
+    public init(archive: ReadSession, connection: PostgresConnection) {
         self.archive = archive
         self.connection = connection
     }
@@ -42,8 +42,7 @@ public struct ArchivePush {
     }
 
     public func run() throws -> PushReport {
-        let database = archive.database
-        let layout = try ArchiveLayout(archive: archive)
+        let layout = try ArchiveLayout(session: archive)
         let archiveID = try archive.archiveID()
         // Inlined into SQL below (DECLARE and COPY take no parameters): the id is hex by construction.
         guard !archiveID.isEmpty, archiveID.allSatisfy(\.isHexDigit) else {
@@ -51,9 +50,7 @@ public struct ArchivePush {
         }
         try CentralSchema.prepare(connection, for: layout, indexes: try CentralSchema.IndexDefinition.of(archive, layout: layout))
 
-        try database.execute("BEGIN DEFERRED")
-        defer { try? database.execute("COMMIT") }
-        let head = try archive.currentChainHead()
+        let head = try archive.chainHead()
         let schemaVersion = try archive.schemaVersion()
         let now = String(Int64(Date().timeIntervalSince1970))
         try connection.query("""
@@ -243,7 +240,7 @@ public struct ArchivePush {
     /// Reads rows from the archive and encodes them for COPY, each value by its column's mapped type.
     private func encode(_ table: ArchiveLayout.Table, archiveID: String, rows: RowSelection, into buffer: inout CopyBuffer) throws {
         let order = table.primaryKey.isEmpty ? "rowid" : table.primaryKey.map(CentralSchema.quoted).joined(separator: ", ")
-        let statement = try archive.database.prepare("""
+        let statement = try archive.prepare("""
             SELECT \(table.columns.map { CentralSchema.quoted($0.name) }.joined(separator: ", ")) FROM \(CentralSchema.quoted(table.name))
             WHERE \(rows.whereClause) ORDER BY \(order)
             """)

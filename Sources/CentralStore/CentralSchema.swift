@@ -100,16 +100,16 @@ public enum CentralSchema {
         var columns: [String]
 
         /// The archive's own indexes on mirrored tables, from `pragma index_list` / `index_info`.
-        static func of(_ archive: Archive, layout: ArchiveLayout) throws -> [IndexDefinition] {
+        static func of(_ session: ReadSession, layout: ArchiveLayout) throws -> [IndexDefinition] {
             var found: [IndexDefinition] = []
             for table in layout.tables {
                 var names: [String] = []
-                try archive.database.forEachRow("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'", [.text(table.name)]) {
+                try session.forEachRow("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'", [.text(table.name)]) {
                     names.append($0.string(at: 0))
                 }
                 for name in names {
                     var columns: [String] = []
-                    try archive.database.forEachRow("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]) {
+                    try session.forEachRow("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]) {
                         columns.append($0.string(at: 0))
                     }
                     found.append(IndexDefinition(name: name, table: table.name, columns: columns))

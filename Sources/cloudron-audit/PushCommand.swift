@@ -48,7 +48,7 @@ struct PushCommand: ParsableCommand {
         var push = ArchivePush(archive: archive, connection: connection)
         push.batchSize = batchSize
         if !quiet && StandardError.isTerminal {
-            push.progress = { done, total in
+            push.progress = { (done: Int64, total: Int64) in
                 FileHandle.standardError.write(Data("\r\u{1B}[Kpush: \(done)/\(total) chain records".utf8))
             }
         }

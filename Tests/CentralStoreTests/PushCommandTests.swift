@@ -69,7 +69,7 @@ private enum CLI {
         #expect(killedMidway > 0, "no push was killed midway: the archive is too small for this machine's speed")
         let final = try await CLI.run(["push", "--db", synced.path, "--to", uri])
         #expect(final.status == 0, "\(final.stderr)")
-        try expectStoreEqualsArchive(uri, try synced.open())
+        try expectStoreEqualsArchive(uri, synced.path)
         let again = try await CLI.run(["push", "--db", synced.path, "--to", uri])
         #expect(again.status == 0 && again.stdout.hasPrefix("nothing to push"), "\(again.stdout)")
 

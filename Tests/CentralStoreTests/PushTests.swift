@@ -26,14 +26,14 @@ import Testing
         #expect(pushedFirst.batches > 5, "97 records per transaction")
         #expect(pushedSecond.chainAfter == (try archiveB.currentChainHead().length))
 
-        for table in try ArchiveLayout(archive: archiveA).tables.map(\.name) {
+        for table in try ArchiveLayout(session: first.session()).tables.map(\.name) {
             let sum = try [archiveA, archiveB].reduce(0) { $0 + Int(try $1.database.scalarInt("SELECT count(*) FROM \(table)") ?? 0) }
             #expect(try storeCount(cluster, uri, table) == sum, "\(table)")
         }
         #expect(try storeCount(cluster, uri, "event_versions") > 1000)
         #expect(try storeCount(cluster, uri, "task_log_lines") > 0)
-        try expectStoreEqualsArchive(uri, archiveA)
-        try expectStoreEqualsArchive(uri, archiveB)
+        try expectStoreEqualsArchive(uri, first.path)
+        try expectStoreEqualsArchive(uri, second.path)
 
         let again = try first.push(to: uri)
         #expect(again.totalRows == 0 && again.batches == 0, "\(again.rowsSent)")
@@ -64,15 +64,15 @@ import Testing
         #expect(report.rowsSent["event_versions"] == newVersions)
         #expect(report.rowsSent["sync_runs"] != nil, "the new run")
         #expect(report.rowsSent["instances"] == nil, "unchanged snapshot tables are not sent")
-        try expectStoreEqualsArchive(uri, archive)
+        try expectStoreEqualsArchive(uri, synced.path)
 
         let error = #expect(throws: CentralStoreError.self) {
-            var push = ArchivePush(archive: try Archive(path: olderCopy, mode: .readOnly), connection: try PostgresConnection(uri: uri))
+            var push = ArchivePush(archive: try ReadSession(path: olderCopy), connection: try PostgresConnection(uri: uri))
             push.batchSize = 50
             _ = try push.run()
         }
         #expect(error?.kind == .badTarget)
-        try expectStoreEqualsArchive(uri, archive)
+        try expectStoreEqualsArchive(uri, synced.path)
     }
 
     @Test func newColumnsAndTablesOfTheArchiveFlowIntoTheStore() async throws {
@@ -96,7 +96,7 @@ import Testing
         let archive = try synced.open()
         #expect(report.rowsSent["events"] == Int(try archive.database.scalarInt("SELECT count(*) FROM events") ?? -1))
         #expect(report.rowsSent["quarantine"] == 2)
-        try expectStoreEqualsArchive(uri, archive)
+        try expectStoreEqualsArchive(uri, synced.path)
         #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE user_name = 'u-' || api_id")
                 == String(report.rowsSent["events"] ?? 0))
         #expect(try synced.push(to: uri).totalRows == 0)

@@ -39,10 +39,13 @@ final class SyncedArchive: Sendable {
                                       options: SyncOptions(instanceName: instance, taskLogs: true, pageSize: 200))
     }
 
+    /// A read-only connection for counting rows with plain SQL.
     func open() throws -> Archive { try Archive(path: path, mode: .readOnly) }
 
+    func session() throws -> ReadSession { try ReadSession(path: path) }
+
     func push(to uri: String, batchSize: Int64 = 20_000) throws -> PushReport {
-        var push = ArchivePush(archive: try open(), connection: try PostgresConnection(uri: uri))
+        var push = ArchivePush(archive: try session(), connection: try PostgresConnection(uri: uri))
         push.batchSize = batchSize
         return try push.run()
     }
@@ -83,10 +86,11 @@ enum TableContents {
 }
 
 /// Every mirrored table of the archive equals its rows in the store, value for value.
-func expectStoreEqualsArchive(_ uri: String, _ archive: Archive, sourceLocation: SourceLocation = #_sourceLocation) throws {
+func expectStoreEqualsArchive(_ uri: String, _ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
     let connection = try PostgresConnection(uri: uri)
+    let archive = try Archive(path: path, mode: .readOnly)
     let archiveID = try archive.archiveID()
-    let layout = try ArchiveLayout(archive: archive)
+    let layout = try ArchiveLayout(session: ReadSession(path: path))
     #expect(layout.tables.count >= 12, sourceLocation: sourceLocation)
     for table in layout.tables {
         let expected = try TableContents.archive(archive, table: table)
