@@ -44,11 +44,10 @@ private enum CLI {
 
 @Suite(.serialized) struct PushCommandTests {
     @Test func aPushKilledAtRandomMomentsThenRerunLeavesTheStoreEqualToTheArchive() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 61, events: 2_500)
         defer { Task { await synced.finish() } }
-        let head = try synced.open().currentChainHead().length
+        let head = try await offThePool { try synced.open().currentChainHead().length }
         var killedMidway = 0
         for _ in 0 ..< 6 {
             let process = CLI.process(["push", "--db", synced.path, "--to", uri, "--batch-size", "40", "--quiet"],
@@ -61,30 +60,33 @@ private enum CLI {
             }
             while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
             // Killed before its first transaction committed, a push leaves no schema behind.
-            let hasSchema = try cluster.psql(uri, "SELECT to_regclass('cloudron_audit.store_archives') IS NOT NULL") == "t"
-            let pushed = hasSchema
-                ? Int64(try cluster.psql(uri, "SELECT coalesce(max(chain_length), 0) FROM cloudron_audit.store_archives")) ?? -1 : 0
+            let pushed = try await offThePool {
+                guard try cluster.psql(uri, "SELECT to_regclass('cloudron_audit.store_archives') IS NOT NULL") == "t" else { return Int64(0) }
+                return Int64(try cluster.psql(uri, "SELECT coalesce(max(chain_length), 0) FROM cloudron_audit.store_archives")) ?? -1
+            }
             #expect(pushed % 40 == 0 || pushed == head, "the cursor stops at batch boundaries only: \(pushed)")
         }
         #expect(killedMidway > 0, "no push was killed midway: the archive is too small for this machine's speed")
         let final = try await CLI.run(["push", "--db", synced.path, "--to", uri])
         #expect(final.status == 0, "\(final.stderr)")
-        try expectStoreEqualsArchive(uri, synced.path)
+        try await offThePool { try expectStoreEqualsArchive(uri, synced.path) }
         let again = try await CLI.run(["push", "--db", synced.path, "--to", uri])
         #expect(again.status == 0 && again.stdout.hasPrefix("nothing to push"), "\(again.stdout)")
 
         let verified = try await CLI.run(["verify", "--from", uri])
         #expect(verified.status == 0 && verified.stdout.contains("intact: archive") && verified.stdout.contains("\(head) archived records"),
                 "\(verified.stdout) \(verified.stderr)")
-        let id = try synced.open().archiveID()
-        try cluster.psql(uri, "UPDATE cloudron_audit.task_versions SET raw = raw || ' ' WHERE archive_id = '\(id)' AND id = (SELECT min(id) FROM cloudron_audit.task_versions)")
+        try await offThePool {
+            let id = try synced.open().archiveID()
+            try cluster.psql(uri, "UPDATE cloudron_audit.task_versions SET raw = raw || ' ' WHERE archive_id = '\(id)' AND id = (SELECT min(id) FROM cloudron_audit.task_versions)")
+        }
         let altered = try await CLI.run(["verify", "--from", uri])
         #expect(altered.status == 1)
         #expect(altered.stderr.split(separator: "\n").count == 1 && altered.stderr.contains("task_versions rowid"), "\(altered.stderr)")
     }
 
     @Test func failuresAreOneLineWithTheirDocumentedExitCodes() async throws {
-        let cluster = try PostgresCluster.shared()
+        let cluster = try await offThePool { try PostgresCluster.shared() }
         let synced = try await SyncedArchive.make(seed: 62, events: 50)
         defer { Task { await synced.finish() } }
         let cases: [(uri: String, status: Int32, says: String)] = [
@@ -99,7 +101,7 @@ private enum CLI {
             #expect(result.stderr.split(separator: "\n").count == 1 && result.stderr.contains(item.says), "\(result.stderr)")
             #expect(!result.stderr.contains(":pw@"), "the password is never printed")
         }
-        let empty = try cluster.makeDatabase()
+        let empty = try await offThePool { try cluster.makeDatabase() }
         let notPushed = try await CLI.run(["verify", "--from", empty])
         #expect(notPushed.status == 66 && notPushed.stderr.contains("run 'cloudron-audit push' first"), "\(notPushed.stderr)")
     }

@@ -11,174 +11,181 @@ import Testing
     }
 
     @Test func twoArchivesPushIntoOneStoreAndASecondPushSendsNothing() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         // Two machines' archives, each with an instance named "prod": same row ids, same names.
         let first = try await SyncedArchive.make(seed: 11, events: 700)
         let second = try await SyncedArchive.make(seed: 12, events: 450)
         defer { Task { await first.finish(); await second.finish() } }
+        try await offThePool {
+            let pushedFirst = try first.push(to: uri, batchSize: 97)
+            let pushedSecond = try second.push(to: uri)
+            let (archiveA, archiveB) = (try first.open(), try second.open())
+            #expect(try archiveA.archiveID() != archiveB.archiveID())
+            #expect(pushedFirst.chainAfter == (try archiveA.currentChainHead().length))
+            #expect(pushedFirst.batches > 5, "97 records per transaction")
+            #expect(pushedSecond.chainAfter == (try archiveB.currentChainHead().length))
 
-        let pushedFirst = try first.push(to: uri, batchSize: 97)
-        let pushedSecond = try second.push(to: uri)
-        let (archiveA, archiveB) = (try first.open(), try second.open())
-        #expect(try archiveA.archiveID() != archiveB.archiveID())
-        #expect(pushedFirst.chainAfter == (try archiveA.currentChainHead().length))
-        #expect(pushedFirst.batches > 5, "97 records per transaction")
-        #expect(pushedSecond.chainAfter == (try archiveB.currentChainHead().length))
+            for table in try ArchiveLayout(session: first.session()).tables.map(\.name) {
+                let sum = try [archiveA, archiveB].reduce(0) { $0 + Int(try $1.database.scalarInt("SELECT count(*) FROM \(table)") ?? 0) }
+                #expect(try storeCount(cluster, uri, table) == sum, "\(table)")
+            }
+            #expect(try storeCount(cluster, uri, "event_versions") > 1000)
+            #expect(try storeCount(cluster, uri, "task_log_lines") > 0)
+            try expectStoreEqualsArchive(uri, first.path)
+            try expectStoreEqualsArchive(uri, second.path)
 
-        for table in try ArchiveLayout(session: first.session()).tables.map(\.name) {
-            let sum = try [archiveA, archiveB].reduce(0) { $0 + Int(try $1.database.scalarInt("SELECT count(*) FROM \(table)") ?? 0) }
-            #expect(try storeCount(cluster, uri, table) == sum, "\(table)")
+            let again = try first.push(to: uri)
+            #expect(again.totalRows == 0 && again.batches == 0, "\(again.rowsSent)")
+            #expect(try second.push(to: uri).totalRows == 0)
+
+            let results = try StoreVerification(connection: PostgresConnection(uri: uri)).run()
+            #expect(results.count == 2)
+            #expect(results.allSatisfy { $0.report.isIntact }, "\(results.map(\.report.problems))")
+            #expect(Set(results.map(\.report.chainLength)) == Set([pushedFirst.chainAfter, pushedSecond.chainAfter]))
         }
-        #expect(try storeCount(cluster, uri, "event_versions") > 1000)
-        #expect(try storeCount(cluster, uri, "task_log_lines") > 0)
-        try expectStoreEqualsArchive(uri, first.path)
-        try expectStoreEqualsArchive(uri, second.path)
-
-        let again = try first.push(to: uri)
-        #expect(again.totalRows == 0 && again.batches == 0, "\(again.rowsSent)")
-        #expect(try second.push(to: uri).totalRows == 0)
-
-        let results = try StoreVerification(connection: PostgresConnection(uri: uri)).run()
-        #expect(results.count == 2)
-        #expect(results.allSatisfy { $0.report.isIntact }, "\(results.map(\.report.problems))")
-        #expect(Set(results.map(\.report.chainLength)) == Set([pushedFirst.chainAfter, pushedSecond.chainAfter]))
     }
 
     @Test func aLaterPushSendsOnlyWhatIsNewAndAnOlderCopyIsRefused() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 21, events: 400)
         defer { Task { await synced.finish() } }
-        _ = try synced.push(to: uri)
-        let headBefore = try synced.open().currentChainHead().length
         let olderCopy = synced.path + ".copy"
-        try FileManager.default.copyItem(atPath: synced.path, toPath: olderCopy)
-
-        try await synced.sync()   // new events and rewritten logins since
-        let archive = try synced.open()
-        let newVersions = Int(try archive.database.scalarInt("SELECT count(*) FROM event_versions WHERE id > ?", [.integer(headBefore)]) ?? 0)
-        #expect(newVersions > 0)
-        let report = try synced.push(to: uri)
-        #expect(report.chainBefore == headBefore)
-        #expect(report.rowsSent["event_versions"] == newVersions)
-        #expect(report.rowsSent["sync_runs"] != nil, "the new run")
-        #expect(report.rowsSent["instances"] == nil, "unchanged snapshot tables are not sent")
-        try expectStoreEqualsArchive(uri, synced.path)
-
-        let error = #expect(throws: CentralStoreError.self) {
-            var push = ArchivePush(archive: try ReadSession(path: olderCopy), connection: try PostgresConnection(uri: uri))
-            push.batchSize = 50
-            _ = try push.run()
+        let headBefore = try await offThePool {
+            _ = try synced.push(to: uri)
+            try FileManager.default.copyItem(atPath: synced.path, toPath: olderCopy)
+            return try synced.open().currentChainHead().length
         }
-        #expect(error?.kind == .badTarget)
-        try expectStoreEqualsArchive(uri, synced.path)
+        try await synced.sync()   // new events and rewritten logins since
+        try await offThePool {
+            let archive = try synced.open()
+            let newVersions = Int(try archive.database.scalarInt("SELECT count(*) FROM event_versions WHERE id > ?", [.integer(headBefore)]) ?? 0)
+            #expect(newVersions > 0)
+            let report = try synced.push(to: uri)
+            #expect(report.chainBefore == headBefore)
+            #expect(report.rowsSent["event_versions"] == newVersions)
+            #expect(report.rowsSent["sync_runs"] != nil, "the new run")
+            #expect(report.rowsSent["instances"] == nil, "unchanged snapshot tables are not sent")
+            try expectStoreEqualsArchive(uri, synced.path)
+
+            let error = #expect(throws: CentralStoreError.self) {
+                var push = ArchivePush(archive: try ReadSession(path: olderCopy), connection: try PostgresConnection(uri: uri))
+                push.batchSize = 50
+                _ = try push.run()
+            }
+            #expect(error?.kind == .badTarget)
+            try expectStoreEqualsArchive(uri, synced.path)
+        }
     }
 
     @Test func newColumnsAndTablesOfTheArchiveFlowIntoTheStore() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 31, events: 300)
         defer { Task { await synced.finish() } }
-        _ = try synced.push(to: uri)
-        // What a later migration might do: a column filled for every old row, and a new table.
-        do {
-            let database = try Database(path: synced.path, mode: .readWrite)
-            try database.execute("""
-                ALTER TABLE events ADD COLUMN user_name TEXT;
-                UPDATE events SET user_name = 'u-' || api_id;
-                CREATE TABLE quarantine (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, raw TEXT NOT NULL, reason BLOB);
-                INSERT INTO quarantine(instance_id, raw, reason) VALUES (1, '{"id":', x'00ff'), (1, 'tab	and
-                newline \\ backslash', NULL);
-                """)
+        try await offThePool {
+            _ = try synced.push(to: uri)
+            // What a later migration might do: a column filled for every old row, and a new table.
+            do {
+                let database = try Database(path: synced.path, mode: .readWrite)
+                try database.execute("""
+                    ALTER TABLE events ADD COLUMN user_name TEXT;
+                    UPDATE events SET user_name = 'u-' || api_id;
+                    CREATE TABLE quarantine (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, raw TEXT NOT NULL, reason BLOB);
+                    INSERT INTO quarantine(instance_id, raw, reason) VALUES (1, '{"id":', x'00ff'), (1, 'tab	and
+                    newline \\ backslash', NULL);
+                    """)
+            }
+            let report = try synced.push(to: uri)
+            let archive = try synced.open()
+            #expect(report.rowsSent["events"] == Int(try archive.database.scalarInt("SELECT count(*) FROM events") ?? -1))
+            #expect(report.rowsSent["quarantine"] == 2)
+            try expectStoreEqualsArchive(uri, synced.path)
+            #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE user_name = 'u-' || api_id")
+                    == String(report.rowsSent["events"] ?? 0))
+            #expect(try synced.push(to: uri).totalRows == 0)
+            #expect(try StoreVerification(connection: PostgresConnection(uri: uri)).run().allSatisfy { $0.report.isIntact })
         }
-        let report = try synced.push(to: uri)
-        let archive = try synced.open()
-        #expect(report.rowsSent["events"] == Int(try archive.database.scalarInt("SELECT count(*) FROM events") ?? -1))
-        #expect(report.rowsSent["quarantine"] == 2)
-        try expectStoreEqualsArchive(uri, synced.path)
-        #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE user_name = 'u-' || api_id")
-                == String(report.rowsSent["events"] ?? 0))
-        #expect(try synced.push(to: uri).totalRows == 0)
-        #expect(try StoreVerification(connection: PostgresConnection(uri: uri)).run().allSatisfy { $0.report.isIntact })
     }
 
     @Test func verifyFromTheStoreFindsOneAlteredRowAndDeletedNewestRecords() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 41, events: 300)
         defer { Task { await synced.finish() } }
-        _ = try synced.push(to: uri)
-        let id = try synced.open().archiveID()
-        func firstProblem() throws -> VerificationReport.Problem? {
-            try StoreVerification(connection: PostgresConnection(uri: uri)).run().first { $0.archiveID == id }?.report.firstProblem
+        try await offThePool {
+            _ = try synced.push(to: uri)
+            let id = try synced.open().archiveID()
+            func firstProblem() throws -> VerificationReport.Problem? {
+                try StoreVerification(connection: PostgresConnection(uri: uri)).run().first { $0.archiveID == id }?.report.firstProblem
+            }
+            #expect(try firstProblem() == nil)
+
+            // One changed field of one version row, as an intruder with SQL access would do.
+            try cluster.psql(uri, "UPDATE cloudron_audit.event_versions SET first_seen_at = first_seen_at + 1 WHERE archive_id = '\(id)' AND id = 7")
+            let altered = try firstProblem()
+            #expect(altered?.table == "event_versions" && altered?.rowid == 7 && altered?.check == .chain, "\(String(describing: altered))")
+            try cluster.psql(uri, "UPDATE cloudron_audit.event_versions SET first_seen_at = first_seen_at - 1 WHERE archive_id = '\(id)' AND id = 7")
+            #expect(try firstProblem() == nil)
+
+            // A task log line rewritten: caught through its log's chain record.
+            try cluster.psql(uri, "UPDATE cloudron_audit.task_log_lines SET message = message || '!' WHERE archive_id = '\(id)' AND line_no = 0 AND log_id = (SELECT min(log_id) FROM cloudron_audit.task_log_lines WHERE archive_id = '\(id)')")
+            #expect(try firstProblem()?.table == "task_logs")
         }
-        #expect(try firstProblem() == nil)
-
-        // One changed field of one version row, as an intruder with SQL access would do.
-        try cluster.psql(uri, "UPDATE cloudron_audit.event_versions SET first_seen_at = first_seen_at + 1 WHERE archive_id = '\(id)' AND id = 7")
-        let altered = try firstProblem()
-        #expect(altered?.table == "event_versions" && altered?.rowid == 7 && altered?.check == .chain, "\(String(describing: altered))")
-        try cluster.psql(uri, "UPDATE cloudron_audit.event_versions SET first_seen_at = first_seen_at - 1 WHERE archive_id = '\(id)' AND id = 7")
-        #expect(try firstProblem() == nil)
-
-        // A task log line rewritten: caught through its log's chain record.
-        try cluster.psql(uri, "UPDATE cloudron_audit.task_log_lines SET message = message || '!' WHERE archive_id = '\(id)' AND line_no = 0 AND log_id = (SELECT min(log_id) FROM cloudron_audit.task_log_lines WHERE archive_id = '\(id)')")
-        #expect(try firstProblem()?.table == "task_logs")
     }
 
     @Test func theNewestRecordsDeletedFromTheStoreAreFound() async throws {
-        let cluster = try PostgresCluster.shared()
-        let uri = try cluster.makeDatabase()
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 42, events: 200)
         defer { Task { await synced.finish() } }
-        _ = try synced.push(to: uri)
-        let id = try synced.open().archiveID()
-        try cluster.psql(uri, """
-            DELETE FROM cloudron_audit.event_versions WHERE archive_id = '\(id)'
-              AND id = (SELECT max(id) FROM cloudron_audit.event_versions WHERE archive_id = '\(id)')
-            """)
-        let report = try StoreVerification(connection: PostgresConnection(uri: uri)).run().first { $0.archiveID == id }?.report
-        #expect(report?.isIntact == false)
-        #expect(report?.firstProblem?.check == .anchor, "\(String(describing: report?.firstProblem))")
+        try await offThePool {
+            _ = try synced.push(to: uri)
+            let id = try synced.open().archiveID()
+            try cluster.psql(uri, """
+                DELETE FROM cloudron_audit.event_versions WHERE archive_id = '\(id)'
+                  AND id = (SELECT max(id) FROM cloudron_audit.event_versions WHERE archive_id = '\(id)')
+                """)
+            let report = try StoreVerification(connection: PostgresConnection(uri: uri)).run().first { $0.archiveID == id }?.report
+            #expect(report?.isIntact == false)
+            #expect(report?.firstProblem?.check == .anchor, "\(String(describing: report?.firstProblem))")
+        }
     }
 
     @Test func badURLsCredentialsAndForeignDatabasesAreRefusedWithTheArchiveUntouched() async throws {
-        let cluster = try PostgresCluster.shared()
+        let cluster = try await offThePool { try PostgresCluster.shared() }
         let synced = try await SyncedArchive.make(seed: 51, events: 100)
         defer { Task { await synced.finish() } }
-        let before = try Data(contentsOf: URL(fileURLWithPath: synced.path))
-        func kind(_ uri: String) -> CentralStoreError.Kind? {
-            do {
-                _ = try synced.push(to: uri)
-                return nil
-            } catch let error as CentralStoreError {
-                return error.kind
-            } catch {
-                Issue.record("unexpected \(error)")
-                return nil
+        try await offThePool {
+            let before = try Data(contentsOf: URL(fileURLWithPath: synced.path))
+            func kind(_ uri: String) -> CentralStoreError.Kind? {
+                do {
+                    _ = try synced.push(to: uri)
+                    return nil
+                } catch let error as CentralStoreError {
+                    return error.kind
+                } catch {
+                    Issue.record("unexpected \(error)")
+                    return nil
+                }
             }
+            #expect(kind("mysql://auditor@127.0.0.1/x") == .badURL)
+            #expect(kind("postgresql://auditor:hunter2@127.0.0.1:\(cluster.port)/postgres") == .badURL)
+            #expect(kind("postgresql://auditor@127.0.0.1:\(cluster.port)/x?nonsense=1") == .badURL)
+            // Port 1: nobody listens there.
+            #expect(kind("postgresql://auditor@127.0.0.1:1/postgres?connect_timeout=5") == .unavailable)
+            #expect(kind("postgresql://intruder@127.0.0.1:\(cluster.port)/postgres?passfile=\(cluster.passfile)") == .permissionDenied)
+            let wrongPassfile = cluster.folder + "/wrong-pgpass"
+            try "127.0.0.1:*:*:\(PostgresCluster.user):not-the-password\n".write(toFile: wrongPassfile, atomically: true, encoding: .utf8)
+            chmod(wrongPassfile, 0o600)
+            #expect(kind("postgresql://\(PostgresCluster.user)@127.0.0.1:\(cluster.port)/postgres?passfile=\(wrongPassfile)") == .permissionDenied)
+
+            let foreign = try cluster.makeDatabase()
+            try cluster.psql(foreign, "CREATE SCHEMA cloudron_audit; CREATE TABLE cloudron_audit.events (id int)")
+            #expect(kind(foreign) == .badTarget)
+            #expect(try cluster.psql(foreign, "SELECT count(*) FROM pg_tables WHERE schemaname = 'cloudron_audit'") == "1")
+
+            let newer = try cluster.makeDatabase()
+            _ = try synced.push(to: newer)
+            try cluster.psql(newer, "UPDATE cloudron_audit.store_info SET value = '99' WHERE key = 'format'")
+            #expect(kind(newer) == .schemaTooNew(found: 99, supported: CentralSchema.formatVersion))
+            #expect(try Data(contentsOf: URL(fileURLWithPath: synced.path)) == before, "the archive is never written by push")
         }
-        #expect(kind("mysql://auditor@127.0.0.1/x") == .badURL)
-        #expect(kind("postgresql://auditor:hunter2@127.0.0.1:\(cluster.port)/postgres") == .badURL)
-        #expect(kind("postgresql://auditor@127.0.0.1:\(cluster.port)/x?nonsense=1") == .badURL)
-        // A port nobody listens on: this cluster's port plus one is free unless another test cluster took it.
-        #expect(kind("postgresql://auditor@127.0.0.1:1/postgres?connect_timeout=5") == .unavailable)
-        #expect(kind("postgresql://intruder@127.0.0.1:\(cluster.port)/postgres?passfile=\(cluster.passfile)") == .permissionDenied)
-        let wrongPassfile = cluster.folder + "/wrong-pgpass"
-        try "127.0.0.1:*:*:\(PostgresCluster.user):not-the-password\n".write(toFile: wrongPassfile, atomically: true, encoding: .utf8)
-        chmod(wrongPassfile, 0o600)
-        #expect(kind("postgresql://\(PostgresCluster.user)@127.0.0.1:\(cluster.port)/postgres?passfile=\(wrongPassfile)") == .permissionDenied)
-
-        let foreign = try cluster.makeDatabase()
-        try cluster.psql(foreign, "CREATE SCHEMA cloudron_audit; CREATE TABLE cloudron_audit.events (id int)")
-        #expect(kind(foreign) == .badTarget)
-        #expect(try cluster.psql(foreign, "SELECT count(*) FROM pg_tables WHERE schemaname = 'cloudron_audit'") == "1")
-
-        let newer = try cluster.makeDatabase()
-        _ = try synced.push(to: newer)
-        try cluster.psql(newer, "UPDATE cloudron_audit.store_info SET value = '99' WHERE key = 'format'")
-        #expect(kind(newer) == .schemaTooNew(found: 99, supported: CentralSchema.formatVersion))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: synced.path)) == before, "the archive is never written by push")
     }
 }

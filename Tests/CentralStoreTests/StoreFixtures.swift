@@ -102,3 +102,15 @@ func expectStoreEqualsArchive(_ uri: String, _ path: String, sourceLocation: Sou
         }
     }
 }
+
+/// Runs blocking work (libpq, SQLite, psql, initdb) on a thread of its own: Swift's cooperative pool
+/// has one thread per core (two here), and the in-process simulators of every suite serve from it.
+func offThePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, Error>) in
+        let thread = Thread {
+            do { continuation.resume(returning: try body()) } catch { continuation.resume(throwing: error) }
+        }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+}
