@@ -14,6 +14,11 @@ public struct ChainAnchor: Sendable, Codable, Equatable {
     public var length: Int64
     /// The newest link, hex.
     public var head: String
+
+    public init(length: Int64, head: String) {
+        self.length = length
+        self.head = head
+    }
 }
 
 public struct InstanceStatus: Sendable, Codable, Equatable {

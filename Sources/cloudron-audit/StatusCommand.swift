@@ -1,5 +1,6 @@
 import Archiver
 import ArgumentParser
+import CentralStore
 import Foundation
 import Query
 
@@ -11,26 +12,38 @@ struct StatusCommand: ParsableCommand {
         Examples:
           cloudron-audit status --db audit.db
           cloudron-audit status --db audit.db --format json | jq '.instances[].streams[].gaps'
+          cloudron-audit status --from postgresql://audit@db.example.com/audit
         """
     )
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var store: StoreOptions
     @Option(help: "Output format: text or json.") var format: Format = .text
     @Option(help: ArgumentHelp("Show times in this zone (default UTC).", valueName: "zone")) var tz: String?
 
     func run() throws {
         let zone = try tz.map { try TimeZoneOption.parse($0) }
+        if let connection = try store.connect() {
+            let status = try StoreStatus.read(from: connection)
+            switch format {
+            case .json: try printJSON(status)
+            case .text: print(StatusText.render(status, zone: zone), terminator: "")
+            }
+            return
+        }
         let status = try archive.openForReading().status()
         switch format {
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(status), as: UTF8.self))
-        case .text:
-            print(StatusText.render(status, zone: zone), terminator: "")
+        case .json: try printJSON(status)
+        case .text: print(StatusText.render(status, zone: zone), terminator: "")
         }
+    }
+
+    private func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
 
@@ -78,6 +91,30 @@ enum StatusText {
                 let retry = failure.givenUp ? "given up" : "asked again next sync"
                 out += "    task \(failure.taskId): \(failure.reason) (\(failure.attempts) attempts, first \(time(failure.firstTry)), "
                     + "last \(time(failure.lastTry)); \(retry))\n"
+            }
+        }
+        return out
+    }
+}
+
+extension StatusText {
+    /// The human-readable form of `StoreStatus`.
+    static func render(_ status: StoreStatus, zone: TimeZone?) -> String {
+        var times = TimestampFormatter(zone: zone)
+        func time(_ epoch: Int64?) -> String { epoch.map { times.string(from: $0) } ?? "-" }
+        var out = "store \(status.store): \(status.archives.count) archive(s)\n"
+        for archive in status.archives {
+            out += "\narchive \(archive.archiveID) (schema \(archive.archiveSchema)), pushed \(time(archive.pushedAt))\n"
+            out += "hash chain: \(archive.chain.length) records, head \(archive.chain.head)\n"
+            for instance in archive.instances {
+                out += "  instance \(instance.name) (\(instance.baseURL))\n"
+                if let run = instance.lastRunID {
+                    out += "    last sync: run \(run), \(instance.lastRunResult ?? "?"), started \(time(instance.lastRunStartedAt))\n"
+                }
+                for stream in instance.streams {
+                    out += "    \(stream.name): \(stream.objects) objects, \(stream.versions) versions, \(time(stream.oldest)) → \(time(stream.newest))"
+                    out += stream.gaps == 0 ? "\n" : ", \(stream.gaps) GAP(s)\n"
+                }
             }
         }
         return out

@@ -42,6 +42,25 @@ import Testing
             #expect(results.count == 2)
             #expect(results.allSatisfy { $0.report.isIntact }, "\(results.map(\.report.problems))")
             #expect(Set(results.map(\.report.chainLength)) == Set([pushedFirst.chainAfter, pushedSecond.chainAfter]))
+
+            // status --from agrees with status on each archive (computed by the archive's own SQLite code).
+            let store = try StoreStatus.read(from: PostgresConnection(uri: uri))
+            #expect(store.archives.count == 2)
+            for synced in [first, second] {
+                let local = try synced.session().status()
+                let archiveID = try synced.open().archiveID()
+                let entry = store.archives.first { $0.archiveID == archiveID }
+                #expect(entry?.chain == local.chain)
+                #expect(entry?.instances.map(\.name) == local.instances.map(\.name))
+                for (instance, pushed) in zip(local.instances, entry?.instances ?? []) {
+                    #expect(pushed.lastRunID == instance.lastRun?.id)
+                    #expect(pushed.streams.map(\.name) == instance.streams.map(\.name))
+                    for (stream, found) in zip(instance.streams, pushed.streams) {
+                        #expect([found.objects, found.versions, found.gaps] as [Int] == [stream.objects, stream.versions, stream.gaps.count], "\(stream.name)")
+                        #expect(found.oldest == stream.oldest && found.newest == stream.newest, "\(stream.name)")
+                    }
+                }
+            }
         }
     }
 
