@@ -3,50 +3,11 @@ import CentralStore
 import Foundation
 import Testing
 
-/// The built binary, as a user or cron runs it.
-private enum CLI {
-    static var path: String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("cloudron-audit").path),
-              folder.pathComponents.count > 1, folder.lastPathComponent != ".build" {
-            folder.deleteLastPathComponent()
-        }
-        return folder.appendingPathComponent("cloudron-audit").path
-    }
-
-    static func process(_ arguments: [String], stdout: Pipe, stderr: Pipe) -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"]
-        process.standardOutput = stdout
-        process.standardError = stderr
-        process.standardInput = FileHandle.nullDevice
-        return process
-    }
-
-    /// Runs to the end without blocking a cooperative thread (the exit arrives through the handler).
-    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let out = Pipe(), err = Pipe()
-        let process = process(arguments, stdout: out, stderr: err)
-        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
-            process.terminationHandler = { _ in continuation.resume() }
-            do { try process.run() } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: error)
-            }
-        }
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        return (process.terminationStatus, stdout, stderr)
-    }
-}
-
 @Suite(.serialized) struct PushCommandTests {
     @Test func aPushKilledAtRandomMomentsThenRerunLeavesTheStoreEqualToTheArchive() async throws {
         let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 61, events: 2_500)
-        defer { Task { await synced.finish() } }
+        defer { synced.finish() }
         let head = try await offThePool { try synced.open().currentChainHead().length }
         var killedMidway = 0
         for _ in 0 ..< 6 {
@@ -88,7 +49,7 @@ private enum CLI {
     @Test func failuresAreOneLineWithTheirDocumentedExitCodes() async throws {
         let cluster = try await offThePool { try PostgresCluster.shared() }
         let synced = try await SyncedArchive.make(seed: 62, events: 50)
-        defer { Task { await synced.finish() } }
+        defer { synced.finish() }
         let cases: [(uri: String, status: Int32, says: String)] = [
             ("postgresql://auditor:pw@127.0.0.1:\(cluster.port)/postgres", 64, "PGPASSWORD"),
             ("https://example.org/db", 64, "not a PostgreSQL connection URI"),

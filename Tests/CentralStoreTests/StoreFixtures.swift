@@ -1,42 +1,36 @@
 import Archiver
 import CentralStore
-import Client
-import CloudronSimulator
 import Foundation
 import Testing
 
-/// An archive filled by real syncs from a simulated Cloudron (events, versions from login rewrites,
-/// notifications, tasks and their logs), in a scratch folder.
+/// An archive filled by real syncs from a simulated Cloudron (events, versions from rewritten logins,
+/// notifications, tasks and their logs), in a scratch folder: `cloudron-audit demo`, which serves a
+/// simulator and syncs twice (the second time against a server that moved). It runs as a child
+/// process, so that its simulator and SQLite work stay off this test process's cooperative pool,
+/// which the other suites' in-process simulators need.
 final class SyncedArchive: Sendable {
-    let simulator: SimulatedCloudron
-    let url: String
     let path: String
-    let instance: String
+    let seed: UInt64
+    let events: Int
 
-    private init(simulator: SimulatedCloudron, url: String, path: String, instance: String) {
-        self.simulator = simulator
-        self.url = url
+    private init(path: String, seed: UInt64, events: Int) {
         self.path = path
-        self.instance = instance
+        self.seed = seed
+        self.events = events
     }
 
-    /// Two syncs: a first one, then one against a server that moved (new events, rewritten logins).
-    static func make(seed: UInt64, events: Int, instance: String = "prod") async throws -> SyncedArchive {
-        let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: seed, eventCount: events))
-        let url = try await simulator.start()
+    static func make(seed: UInt64, events: Int) async throws -> SyncedArchive {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloudron-audit-store-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        let archive = SyncedArchive(simulator: simulator, url: url, path: folder + "/audit.db", instance: instance)
-        try await archive.sync()
-        await simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 5, loginUpsertsPerListRequest: 2))
+        let archive = SyncedArchive(path: folder + "/audit.db", seed: seed, events: events)
         try await archive.sync()
         return archive
     }
 
+    /// Two more syncs from a new simulator with the same data: new events, rewritten logins.
     func sync() async throws {
-        let client = try CloudronClient(configuration: ClientConfiguration(baseURL: url, token: APIToken(simulator.readonlyToken)))
-        _ = try await ArchiveSync.run(client: client, archivePath: path,
-                                      options: SyncOptions(instanceName: instance, taskLogs: true, pageSize: 200))
+        let result = try await CLI.run(["demo", "--db", path, "--events", String(events), "--seed", String(seed)])
+        guard result.status == 0 else { throw CLI.Failure(description: "demo failed: \(result.stderr)") }
     }
 
     /// A read-only connection for counting rows with plain SQL.
@@ -50,9 +44,53 @@ final class SyncedArchive: Sendable {
         return try push.run()
     }
 
-    func finish() async {
-        await simulator.stop()
+    func finish() {
         try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent)
+    }
+}
+
+/// The built binary, as a user or cron runs it.
+enum CLI {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static var path: String {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !FileManager.default.isExecutableFile(atPath: folder.appendingPathComponent("cloudron-audit").path),
+              folder.pathComponents.count > 1, folder.lastPathComponent != ".build" {
+            folder.deleteLastPathComponent()
+        }
+        return folder.appendingPathComponent("cloudron-audit").path
+    }
+
+    static func process(_ arguments: [String], stdout: Pipe, stderr: Pipe) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"]
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = FileHandle.nullDevice
+        return process
+    }
+
+    /// Runs to the end without blocking a cooperative thread: the output is drained on threads of its
+    /// own, and the exit arrives through the termination handler.
+    static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let out = Pipe(), err = Pipe()
+        let process = process(arguments, stdout: out, stderr: err)
+        async let stdout = offThePool { out.fileHandleForReading.readDataToEndOfFile() }
+        async let stderr = offThePool { err.fileHandleForReading.readDataToEndOfFile() }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch {
+                process.terminationHandler = nil
+                continuation.resume(throwing: error)
+            }
+        }
+        return (process.terminationStatus, String(decoding: try await stdout, as: UTF8.self),
+                String(decoding: try await stderr, as: UTF8.self))
     }
 }
 
