@@ -35,11 +35,6 @@ public struct StoreStatus: Sendable, Codable, Equatable {
     public var store: String
     public var archives: [ArchiveEntry]
 
-    /// Each stream's current-state table (its name in `coverage` and `gaps` is the stream's).
-    static let streams: [(name: String, table: String)] = [
-        (ArchiveStream.eventlog, "events"), (ArchiveStream.notifications, "notifications"), (ArchiveStream.tasks, "tasks"),
-    ]
-
     /// Reads the status in one snapshot.
     public static func read(from connection: PostgresConnection) throws -> StoreStatus {
         try CentralSchema.check(connection)
@@ -52,12 +47,13 @@ public struct StoreStatus: Sendable, Codable, Equatable {
                 FROM \(schema).store_archives ORDER BY first_pushed_at, archive_id
                 """).rows
             let hasTable = { (table: String) in try connection.scalar("SELECT to_regclass($1)::text", ["\(schema).\(table)"]) != nil }
-            let present = try Set((["instances", "sync_runs", "gaps"] + streams.map(\.table) + ArchiveSchema.chainTables).filter(hasTable))
+            let present = try Set((["instances", "sync_runs", "gaps"] + ObjectKind.allCases.flatMap { [$0.currentTable, $0.versionTable] })
+                .filter(hasTable))
             for row in archives {
                 let id = row[0] ?? ""
                 var entry = ArchiveEntry(archiveID: id,
                                          chain: ChainAnchor(length: Int64(row[1] ?? "") ?? 0,
-                                                            head: row[2].flatMap(ArchivePush.bytes(fromBytea:))?.hexString ?? ""),
+                                                            head: row[2].flatMap(ArchivePush.bytes(fromBytea:)).map { Hex.string($0) } ?? ""),
                                          archiveSchema: Int(row[3] ?? "") ?? 0, firstPushedAt: Int64(row[4] ?? "") ?? 0,
                                          pushedAt: Int64(row[5] ?? "") ?? 0, instances: [])
                 guard present.contains("instances") else { status.archives.append(entry); continue }
@@ -73,20 +69,17 @@ public struct StoreStatus: Sendable, Codable, Equatable {
                         item.lastRunResult = run[1]
                         item.lastRunStartedAt = Int64(run[2] ?? "")
                     }
-                    for stream in streams where present.contains(stream.table) {
-                        guard let versions = ArchiveSchema.chainTables.first(where: {
-                            $0.hasSuffix("_versions") && ArchiveSchema.chainParent(of: $0)?.table == stream.table
-                        }), let parent = ArchiveSchema.chainParent(of: versions)?.column, present.contains(versions) else { continue }
+                    for kind in ObjectKind.allCases where present.contains(kind.currentTable) && present.contains(kind.versionTable) {
                         let counts = try connection.query("""
                             SELECT count(*), min(c.creation_epoch), max(c.creation_epoch),
-                                   (SELECT count(*) FROM \(schema).\(versions) v JOIN \(schema).\(stream.table) p
-                                      ON p.archive_id = v.archive_id AND p.id = v.\(parent)
+                                   (SELECT count(*) FROM \(schema).\(kind.versionTable) v JOIN \(schema).\(kind.currentTable) p
+                                      ON p.archive_id = v.archive_id AND p.id = v.\(kind.parentColumn)
                                     WHERE v.archive_id = $1 AND p.instance_id = $2),
                                    \(present.contains("gaps") ? "(SELECT count(*) FROM \(schema).gaps g WHERE g.archive_id = $1 AND g.instance_id = $2 AND g.stream = $3)" : "0")
-                            FROM \(schema).\(stream.table) c WHERE c.archive_id = $1 AND c.instance_id = $2
-                            """, [id, instanceID, stream.name]).rows.first ?? []
+                            FROM \(schema).\(kind.currentTable) c WHERE c.archive_id = $1 AND c.instance_id = $2
+                            """, [id, instanceID, kind.streamName]).rows.first ?? []
                         func value(_ index: Int) -> String? { index < counts.count ? counts[index] : nil }
-                        item.streams.append(StreamEntry(name: stream.name, objects: Int(value(0) ?? "") ?? 0,
+                        item.streams.append(StreamEntry(name: kind.streamName, objects: Int(value(0) ?? "") ?? 0,
                                                         versions: Int(value(3) ?? "") ?? 0, oldest: value(1).flatMap { Int64($0) },
                                                         newest: value(2).flatMap { Int64($0) }, gaps: Int(value(4) ?? "") ?? 0))
                     }

@@ -108,7 +108,7 @@ enum TableContents {
                 case let .integer(value): String(value)
                 case let .real(value): String(value)
                 case let .text(value): value
-                case let .blob(bytes): "\\x" + bytes.hexString
+                case let .blob(bytes): "\\x" + Hex.string(bytes)
                 case .textBytes(let bytes): String(decoding: bytes, as: UTF8.self)
                 case .null: nil
                 }
