@@ -108,15 +108,15 @@ import Testing
                 try database.execute("""
                     ALTER TABLE events ADD COLUMN user_name TEXT;
                     UPDATE events SET user_name = 'u-' || api_id;
-                    CREATE TABLE quarantine (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, raw TEXT NOT NULL, reason BLOB);
-                    INSERT INTO quarantine(instance_id, raw, reason) VALUES (1, '{"id":', x'00ff'), (1, 'tab	and
+                    CREATE TABLE later_findings (id INTEGER PRIMARY KEY, instance_id INTEGER NOT NULL, raw TEXT NOT NULL, reason BLOB);
+                    INSERT INTO later_findings(instance_id, raw, reason) VALUES (1, '{"id":', x'00ff'), (1, 'tab	and
                     newline \\ backslash', NULL);
                     """)
             }
             let report = try synced.push(to: uri)
             let archive = try synced.open()
             #expect(report.rowsSent["events"] == Int(try archive.database.scalarInt("SELECT count(*) FROM events") ?? -1))
-            #expect(report.rowsSent["quarantine"] == 2)
+            #expect(report.rowsSent["later_findings"] == 2)
             try expectStoreEqualsArchive(uri, synced.path)
             #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE user_name = 'u-' || api_id")
                     == String(report.rowsSent["events"] ?? 0))
