@@ -1,6 +1,7 @@
 -- title: Administrative changes
 -- description: Changes to the server's configuration: domain, mail, volume, service, certificate, dyndns and dashboard actions and cloudron.* (activation, updates, restarts). Who, when, what (domain, name or version) and the full data as received.
 -- columns: time:time, instance, action, actor, subject, data:json, eventId
+-- filters: since, until, instance, user, ip
 SELECT e.creation_epoch AS time, i.name AS instance, e.action AS action,
        json_extract(v.raw, '$.source.username') AS actor,
        COALESCE(json_extract(v.raw, '$.data.domain'), json_extract(v.raw, '$.data.name'),
@@ -16,6 +17,10 @@ WHERE (e.action GLOB 'domain.*' OR e.action GLOB 'mail.*' OR e.action GLOB 'volu
        OR e.action GLOB 'cloudron.*')
   AND (:instance IS NULL OR i.name = :instance)
   AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
-  AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId')))
-ORDER BY e.creation_epoch, e.id
+  AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
+                                json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
+                                json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
+                                json_extract(v.raw, '$.data.user.email')))
+  AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
+ORDER BY e.creation_epoch * :direction, e.id * :direction
 LIMIT :limit

@@ -1,6 +1,7 @@
 -- title: App availability
 -- description: Outages from the health monitor: each app.down paired with the next app.up of the same app, with the duration; an outage without an app.up yet is flagged open. Repeated app.down events before an app.up are one outage. Outages that started in the window.
 -- columns: instance, app, appId, down:time, up:time, seconds:integer, flag
+-- filters: since, until, instance, app
 WITH health AS (
     SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance, e.action AS action,
            json_extract(v.raw, '$.data.app.id') AS appId,
@@ -26,5 +27,5 @@ SELECT instance, app, appId, down, up, up - down AS seconds, CASE WHEN up IS NUL
 FROM outages
 WHERE (:since IS NULL OR down >= :since) AND (:until IS NULL OR down < :until)
   AND (:app IS NULL OR :app IN (app, appId))
-ORDER BY down, instance, app
+ORDER BY down * :direction, instance, app
 LIMIT :limit

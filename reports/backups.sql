@@ -1,6 +1,7 @@
 -- title: Backups
 -- description: Full backups (backup.start paired with backup.finish by task id) and app backups (app.backup paired with the next app.backup.finish of the app): start, finish, duration, result and error. A backup without a finish is flagged unfinished.
 -- columns: kind, instance, app, taskId, started:time, finished:time, seconds:integer, result, error, backupId
+-- filters: since, until, instance, app
 WITH b AS (
     SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance, e.action AS action,
            CAST(json_extract(v.raw, '$.data.taskId') AS TEXT) AS taskId,
@@ -33,5 +34,5 @@ SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.time AS finished, f.tim
 FROM runs r LEFT JOIN b f ON f.seq = r.finishSeq
 WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
   AND (:app IS NULL OR :app IN (r.app, (SELECT appId FROM b WHERE b.seq = r.finishSeq)))
-ORDER BY r.started, r.kind, r.taskId
+ORDER BY r.started * :direction, r.kind, r.taskId
 LIMIT :limit

@@ -2,8 +2,7 @@
 -- description: Every login and logout (user.login, user.logout, app.login) and every impersonation (user.login.ghost, flagged), from all archived versions: box rewrites a user's repeated same-day login in place, and each rewrite is a login of its own. Who, when, from which IP, how, into which app.
 -- columns: time:time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
 -- summary-columns: instance, user, firstSeen:time, lastSeen:time, logins:integer, distinctIPs:integer, newIPs
--- Filters: --since/--until/--instance/--user/--ip. --summary: per user first/last seen, count, distinct IPs,
--- and the IPs never seen for that user before --since.
+-- filters: since, until, instance, user, app, ip
 WITH logins AS (
     SELECT v.creation_epoch AS time, v.id AS seq, i.name AS instance, e.action AS action,
            COALESCE(json_extract(v.raw, '$.data.user.username'), json_extract(v.raw, '$.source.username'),
@@ -22,14 +21,16 @@ WITH logins AS (
     WHERE e.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
       AND (:instance IS NULL OR i.name = :instance)
       AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
+      AND (:app IS NULL OR :app IN (json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.source.appId')))
       AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                      json_extract(v.raw, '$.data.userId'), json_extract(v.raw, '$.data.user.id'),
-                                      json_extract(v.raw, '$.data.user.username')))
+                                      json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
+                                      json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
+                                      json_extract(v.raw, '$.data.user.email')))
 )
 SELECT time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
 FROM logins
 WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
-ORDER BY time, seq
+ORDER BY time * :direction, seq * :direction
 LIMIT :limit
 -- summary
 WITH logins AS (
@@ -43,9 +44,11 @@ WITH logins AS (
     WHERE e.action IN ('user.login', 'user.login.ghost', 'app.login')
       AND (:instance IS NULL OR i.name = :instance)
       AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
+      AND (:app IS NULL OR :app IN (json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.source.appId')))
       AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                      json_extract(v.raw, '$.data.userId'), json_extract(v.raw, '$.data.user.id'),
-                                      json_extract(v.raw, '$.data.user.username')))
+                                      json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
+                                      json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
+                                      json_extract(v.raw, '$.data.user.email')))
 ),
 in_window AS (
     SELECT * FROM logins WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
@@ -60,5 +63,5 @@ SELECT w.instance, w.user, MIN(w.time) AS firstSeen, MAX(w.time) AS lastSeen, CO
             ORDER BY n.ip)) AS newIPs
 FROM in_window w
 GROUP BY w.instance, w.user
-ORDER BY w.instance, w.user
+ORDER BY MAX(w.time) * :direction, w.instance, w.user
 LIMIT :limit

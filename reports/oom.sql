@@ -2,6 +2,7 @@
 -- description: Apps and addons killed for running out of memory (app.oom). --summary counts them per UTC day and victim.
 -- columns: time:time, instance, kind, victim, appId, eventId
 -- summary-columns: day, instance, kind, victim, count:integer
+-- filters: since, until, instance, app
 WITH oom AS (
     SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance,
            CASE WHEN json_type(v.raw, '$.data.addon') = 'object' THEN 'addon' ELSE 'app' END AS kind,
@@ -19,7 +20,7 @@ WITH oom AS (
 )
 SELECT time, instance, kind, victim, appId, eventId FROM oom
 WHERE (:app IS NULL OR :app IN (appId, victim))
-ORDER BY time, seq
+ORDER BY time * :direction, seq * :direction
 LIMIT :limit
 -- summary
 WITH oom AS (
@@ -39,5 +40,5 @@ WITH oom AS (
 SELECT date(time, 'unixepoch') AS day, instance, kind, victim, COUNT(*) AS count FROM oom
 WHERE (:app IS NULL OR :app IN (appId, victim))
 GROUP BY day, instance, kind, victim
-ORDER BY day, instance, kind, victim
+ORDER BY MIN(time) / 86400 * :direction, instance, kind, victim
 LIMIT :limit

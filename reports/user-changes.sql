@@ -1,6 +1,7 @@
 -- title: User changes
 -- description: Users added, updated and removed: who did it, whom, and which fields changed compared with the previous user.* event of that user; changes of role or admin status are flagged.
 -- columns: time:time, instance, action, actor, userId, username, changed, flag, eventId
+-- filters: since, until, instance, user, ip
 WITH changes AS (
     SELECT e.creation_epoch AS time, v.id AS seq, i.name AS instance, e.action AS action,
            json_extract(v.raw, '$.source.username') AS actor,
@@ -8,6 +9,7 @@ WITH changes AS (
            json_extract(v.raw, '$.data.user.username') AS username,
            json_extract(v.raw, '$.data.user') AS user,
            json_extract(v.raw, '$.data.adminStatusChanged') AS adminStatusChanged,
+           json_extract(v.raw, '$.source.ip') AS ip,
            e.api_id AS eventId
     FROM events e
     JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
@@ -33,6 +35,7 @@ SELECT time, instance, action, actor, userId, username,
        eventId
 FROM compared
 WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
-  AND (:user IS NULL OR :user IN (userId, username, actor))
-ORDER BY time, seq
+  AND (:user IS NULL OR :user IN (userId, username, actor, json_extract(user, '$.email')))
+  AND (:ip IS NULL OR ip = :ip)
+ORDER BY time * :direction, seq * :direction
 LIMIT :limit

@@ -1,25 +1,32 @@
 import Foundation
 
-/// One `--action` value: an exact action name (`user.login`) or a glob (`app.*`, `user.login?ghost`).
+/// One `--action` value: an exact action name (`user.login`) or a glob (`app.*`, `user.login?ghost`),
+/// or either after `!` to exclude what it matches (`!user.login`).
 ///
 /// Unlike the Cloudron server, whose `actions=` filter is a substring match (`app.up` also returns
 /// `app.update.finish`), a pattern here matches the whole action: `app.up` is exactly `app.up`.
 /// In a glob `*` stands for any run of characters (dots included) and `?` for exactly one; nothing
 /// else is special, so `[` and `]` are literal (they are escaped when compiled to SQLite's GLOB).
+/// An event passes when it matches any of the other patterns (or there are none) and no `!` pattern.
 public struct ActionPattern: Sendable, Hashable, CustomStringConvertible {
-    /// The pattern as the user wrote it (trimmed).
+    /// The pattern as the user wrote it (trimmed), without a leading `!`.
     public let text: String
+    /// Written with a leading `!`: the pattern excludes the actions it matches.
+    public let isNegated: Bool
 
     /// - Throws: `QueryInputError` for an empty pattern.
     public init(_ text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        var trimmed = text.trimmingCharacters(in: .whitespaces)
+        isNegated = trimmed.hasPrefix("!")
+        if isNegated { trimmed = String(trimmed.dropFirst()).trimmingCharacters(in: .whitespaces) }
         guard !trimmed.isEmpty else {
-            throw QueryInputError("empty --action pattern: use an action such as user.login or a glob such as app.*")
+            throw QueryInputError("empty --action pattern: use an action such as user.login, a glob such as app.*, "
+                                  + "or !user.login to leave one out")
         }
         self.text = trimmed
     }
 
-    public var description: String { text }
+    public var description: String { (isNegated ? "!" : "") + text }
 
     /// Whether the pattern has wildcards; without, it is compared with `=` (and can use the action index).
     public var isGlob: Bool { text.contains("*") || text.contains("?") }

@@ -34,7 +34,8 @@ struct EventsCommand: ParsableCommand {
         let query = try EventQuery(filter: try filters.filter(zone: zone), history: history,
                                    around: around.map { ($0, window) })
         let session = try archive.openForReading()
-        _ = try output.write { writer in try query.run(on: session, into: &writer) }
+        let rows = try output.write { writer in try query.run(on: session, into: &writer) }
+        try UnmatchedFilters.note(query.filter, rows: rows, in: session)
     }
 }
 
@@ -70,7 +71,8 @@ struct SearchCommand: ParsableCommand {
         let search = try SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
                                      scopes: try SearchQuery.parseScopes(scopes))
         let session = try archive.openForReading()
-        _ = try output.write { writer in try search.run(on: session, into: &writer) }
+        let rows = try output.write { writer in try search.run(on: session, into: &writer) }
+        try UnmatchedFilters.note(search.filter, rows: rows, in: session)
     }
 }
 

@@ -101,6 +101,17 @@ struct ReportFilterOptions: ParsableArguments {
     }
 }
 
+/// After an empty answer, says on stderr which filter value no archived event has (a typo, most
+/// likely), with the nearest names; the exit status stays 0: the answer itself is right.
+enum UnmatchedFilters {
+    static func note(_ filter: EventFilter, rows: Int, in session: ReadSession) throws {
+        guard rows == 0 else { return }
+        for note in try ArchivedNames.unmatchedValueNotes(filter, in: session) {
+            StandardError.line("cloudron-audit: note: " + note)
+        }
+    }
+}
+
 /// `--format`, `--output` and `--tz`: how and where rows are printed.
 struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How rows are written; table on a terminal, ndjson otherwise.", valueName: "format"))

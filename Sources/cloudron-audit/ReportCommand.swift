@@ -9,8 +9,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Run an audit report (logins, user changes, app lifecycle, OOM kills, ...) or all of them into a folder.",
         discussion: """
-        Reports are SQL files with a header (title, columns, parameters); the built-in ones are listed by \
-        --list, and --reports-dir adds your own (they run on a read-only connection).
+        Reports are SQL files with a header (title, columns, filters, parameters); the built-in ones are \
+        listed by --list, 'report NAME --help' describes one, and --reports-dir adds your own (they run on a \
+        read-only connection). A filter a report does not apply is refused; every report takes --limit and \
+        --order (newest first by default).
 
         Examples:
           cloudron-audit report --list
@@ -19,7 +21,9 @@ struct ReportCommand: ParsableCommand {
           cloudron-audit report --all --db audit.db --since 24h --output-dir reports/$(date +%F) --formats csv,json
           cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --sign-key /etc/cloudron-audit/head.key
           cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --html --pdf   # index.html, report.pdf
-        """
+        """,
+        // `--help` is this command's own flag, so that `report NAME --help` can describe that report.
+        helpNames: [.short]
     )
 
     @OptionGroup var archive: ArchiveOptions
@@ -27,7 +31,9 @@ struct ReportCommand: ParsableCommand {
     @OptionGroup var filters: ReportFilterOptions
     @OptionGroup var output: OutputOptions
 
-    @Flag(help: "List the reports and their parameters.") var list = false
+    @Flag(name: .customLong("help"), help: "Show help information; after a report's name, that report's too.")
+    var showHelp = false
+    @Flag(help: "List the reports, their filters and parameters.") var list = false
     @Flag(help: "The report's summary form (logins: per user; oom: per day).") var summary = false
     @Option(help: ArgumentHelp("login-sessions: logins less than this apart are one session (default 30m).",
                                valueName: "duration"))
@@ -50,6 +56,7 @@ struct ReportCommand: ParsableCommand {
     var pdf = false
 
     func validate() throws {
+        if showHelp { return }
         let modes = [list, all, name != nil].filter { $0 }.count
         guard modes == 1 else {
             throw ValidationError("give a report name, --list or --all (exactly one)")
@@ -62,15 +69,20 @@ struct ReportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if showHelp && name == nil {
+            print(Self.helpMessage(columns: TerminalWidth.columns()))
+            return
+        }
         let reports = try ReportCatalog.all(userDirectory: reportsDir)
+        if showHelp, let name {
+            let report = try ReportCatalog.find(name, in: reports)
+            print(Self.helpMessage(columns: TerminalWidth.columns()))
+            print(ReportDescription.text(report, describing: true), terminator: "")
+            return
+        }
         if list {
             let sink = OutputSink(fileDescriptor: STDOUT_FILENO)
-            for report in reports {
-                try sink.write("\(report.name)\t\(report.title)\(report.summary == nil ? "" : " (--summary)")\n")
-                for parameter in report.parameters {
-                    try sink.write("  --\(parameter.name) (default \(parameter.defaultValue)): \(parameter.description)\n")
-                }
-            }
+            for report in reports { try sink.write(ReportDescription.text(report, describing: false)) }
             try sink.flush()
             return
         }
@@ -101,7 +113,8 @@ struct ReportCommand: ParsableCommand {
         let report = try ReportCatalog.find(name, in: reports)
         let query = try ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters())
         let session = try archive.openForReading()
-        _ = try output.write { writer in try query.run(on: session, into: &writer) }
+        let rows = try output.write { writer in try query.run(on: session, into: &writer) }
+        try UnmatchedFilters.note(filter, rows: rows, in: session)
     }
 
     private func parsedParameters() throws -> [String: String] {
@@ -114,5 +127,25 @@ struct ReportCommand: ParsableCommand {
         }
         if let gap { values["gap"] = gap }
         return values
+    }
+}
+
+/// A report as `report --list` (a few lines each) and `report NAME --help` (with its description) show it.
+enum ReportDescription {
+    static func text(_ report: Report, describing: Bool) -> String {
+        var out = describing ? "REPORT \(report.name): \(report.title)\n" : "\(report.name)\t\(report.title)"
+            + (report.summary == nil ? "" : " (--summary)") + "\n"
+        if describing && !report.description.isEmpty { out += "  \(report.description)\n" }
+        if describing {
+            out += "  columns: " + report.columns.map(\.name).joined(separator: ", ") + "\n"
+            if let summary = report.summary {
+                out += "  --summary columns: " + summary.columns.map(\.name).joined(separator: ", ") + "\n"
+            }
+        }
+        out += "  filters: " + (report.filters.map(\.option) + ["--limit", "--order"]).joined(separator: ", ") + "\n"
+        for parameter in report.parameters {
+            out += "  --\(parameter.name) (default \(parameter.defaultValue)): \(parameter.description)\n"
+        }
+        return out
     }
 }

@@ -153,7 +153,8 @@ private func run(_ query: EventQuery, _ database: ReadSession) throws -> [[Strin
                 == ["main/e02-install-wiki", "main/e03-up-wiki"])
         #expect(ids(try run(EventQuery(filter: EventFilter(instance: "main", limit: 2, order: .oldest)), database))
                 == Array(expectedOrder(main, newestFirst: false).prefix(2)))
-        #expect(ids(try run(EventQuery(filter: EventFilter(instance: "nope")), database)).isEmpty)
+        let unknown = #expect(throws: QueryInputError.self) { try run(EventQuery(filter: EventFilter(instance: "nope")), database) }
+        #expect(unknown?.message == "unknown instance \"nope\": the archive holds main, other")
     }
 
     @Test func historyListsEveryVersion() throws {

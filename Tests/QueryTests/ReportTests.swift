@@ -109,7 +109,7 @@ private func makeReportArchive(_ directory: TemporaryDirectory) throws -> ReadSe
     return try openReadOnly(path)
 }
 
-private func runReport(_ name: String, _ database: ReadSession, filter: EventFilter = EventFilter(), summary: Bool = false,
+private func runReport(_ name: String, _ database: ReadSession, filter: EventFilter = EventFilter(order: .oldest), summary: Bool = false,
                        parameters: [String: String] = [:]) throws -> [[String: Any]] {
     let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
     return try ndjsonObjects { writer in
@@ -174,7 +174,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         #expect(ghost["user"] as? String == "bob")
         #expect(ghost["impersonatedBy"] as? String == "alice")
         #expect(rows.filter { $0["eventId"] as? String == "l1" }.map { $0["ip"] as? String } == ["203.0.113.24", "192.0.2.50"])
-        let window = try runReport("logins", database, filter: EventFilter(since: t0 + 1000, until: t0 + 7150, user: "bob"))
+        let window = try runReport("logins", database, filter: EventFilter(since: t0 + 1000, until: t0 + 7150, user: "bob", order: .oldest))
         #expect(window.map { $0["eventId"] as? String ?? "" } == ["l3", "l4", "g1"])
     }
 
@@ -182,11 +182,13 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let directory = try TemporaryDirectory()
         let database = try makeReportArchive(directory)
         let since = t0 + 3000
-        let rows = try runReport("logins", database, filter: EventFilter(since: since), summary: true)
+        let rows = try runReport("logins", database, filter: EventFilter(since: since, order: .oldest), summary: true)
         let logins = allLoginVersions.filter { $0.action != "user.logout" }
         let inWindow = logins.filter { $0.time >= since }
         let users = Set(inWindow.map(\.user)).sorted()
-        #expect(rows.map { $0["user"] as? String ?? "" } == users)
+        #expect(rows.map { $0["user"] as? String ?? "" }.sorted() == users)
+        // Oldest first: by each user's last login.
+        #expect(rows.map { $0["lastSeen"] as? String ?? "" } == rows.map { $0["lastSeen"] as? String ?? "" }.sorted())
         for row in rows {
             let user = row["user"] as? String ?? ""
             let mine = inWindow.filter { $0.user == user }
@@ -225,7 +227,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
             #expect(rows.map { "\($0["user"] as? String ?? "")@\($0["ip"] as? String ?? "") \($0["start"] as? String ?? "")-\($0["end"] as? String ?? "") x\($0["logins"] as? Int ?? 0)" }
                     == sessions.map { "\($0.user)@\($0.ip) \(utc($0.start))-\(utc($0.end)) x\($0.count)" }, "\(gapText)")
         }
-        let bob30 = try runReport("login-sessions", database, filter: EventFilter(user: "uid-bob"), parameters: ["gap": "30m"])
+        let bob30 = try runReport("login-sessions", database, filter: EventFilter(user: "uid-bob", order: .oldest), parameters: ["gap": "30m"])
         #expect(bob30.filter { $0["ip"] as? String == "10.0.0.1" }.map { $0["logins"] as? Int } == [1, 2])
         #expect(throws: QueryInputError.self) { try runReport("login-sessions", database, parameters: ["gap": "soon"]) }
         #expect(throws: QueryInputError.self) { try runReport("login-sessions", database, parameters: ["nope": "1"]) }
@@ -301,7 +303,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let path = directory.file("logins.csv")
         let count = try AtomicOutputFile.write(to: path) { sink in
             var writer = CSVWriter(sink: sink)
-            return try ReportQuery(report: report).run(on: database, into: &writer)
+            return try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: database, into: &writer)
         }
         let json = try runPython("""
             import csv, json, sys
@@ -368,7 +370,8 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let directory = try TemporaryDirectory()
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
         let rows = try ndjsonObjects {
-            try ReportQuery(report: try ReportCatalog.find("app-lifecycle", in: try ReportCatalog.builtIn()))
+            try ReportQuery(report: try ReportCatalog.find("app-lifecycle", in: try ReportCatalog.builtIn()),
+                            filter: EventFilter(order: .oldest))
                 .run(on: database, into: &$0)
         }
         #expect(rows.map { "\($0["eventId"] as? String ?? "") \($0["app"] as? String ?? "-") \($0["fromVersion"] as? String ?? "-")→\($0["toVersion"] as? String ?? "-") \($0["result"] as? String ?? "")" }

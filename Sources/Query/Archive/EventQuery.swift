@@ -32,10 +32,11 @@ public struct EventQuery: Sendable {
     public static let historyColumns = columns + ["version", "firstSeen"].map(Column.init)
 
     /// Streams the matching events into `writer` (begin … finish) and returns how many there were.
-    /// - Throws: `QueryInputError` for an unknown `--around` event; `SQLiteError`.
+    /// - Throws: `QueryInputError` for an unknown instance or `--around` event; `SQLiteError`.
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
         var filter = self.filter
+        try ArchivedNames.requireKnownInstance(filter, in: session)
         if let around {
             let (instance, epoch) = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: session)
             filter.instance = instance

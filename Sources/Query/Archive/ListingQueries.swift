@@ -21,6 +21,7 @@ public struct NotificationQuery: Sendable {
 
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
+        try ArchivedNames.requireKnownInstance(filter, in: session)
         var conditions = filter.timeConditions(column: "n.creation_epoch")
         if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
         let condition = SQLFragment.and(conditions)
@@ -60,6 +61,7 @@ public struct TaskQuery: Sendable {
 
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
+        try ArchivedNames.requireKnownInstance(filter, in: session)
         var conditions = filter.timeConditions(column: "t.creation_epoch")
         if let instance = filter.instance { conditions.append(SQLFragment("i.name = ?", [.text(instance)])) }
         let condition = SQLFragment.and(conditions)

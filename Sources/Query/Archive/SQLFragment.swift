@@ -22,12 +22,14 @@ public struct SQLFragment: Sendable, Hashable {
 
 /// Where in an event's raw JSON the `--user`, `--app` and `--ip` filters look (SQLite JSON paths).
 ///
-/// Cloudron puts the actor in `source` (`username`, `userId`, or `authType`+`ip` for logins) and the
-/// subject in `data` (`userId`, `user.{id,username}`; `appId`, `app.{id,subdomain,fqdn}`; older servers
-/// call the subdomain `location`); app logins name the app in `source.appId`, clones in `data.oldAppId`.
+/// Cloudron puts the actor in `source` (`username`, `userId`, `mailboxId` for mail logins, or
+/// `authType`+`ip` for logins) and the subject in `data` (`userId`, `user.{id,username,email}`; `appId`,
+/// `app.{id,subdomain,fqdn}`; older servers call the subdomain `location`); app logins name the app in
+/// `source.appId`, clones in `data.oldAppId`. The login reports show a mail user by `mailboxId`, so
+/// `--user` accepts what they show.
 enum EventJSONPaths {
-    static let user = ["$.source.username", "$.source.userId", "$.data.userId", "$.data.user.id",
-                       "$.data.user.username"]
+    static let user = ["$.source.username", "$.source.userId", "$.source.mailboxId", "$.data.userId", "$.data.user.id",
+                       "$.data.user.username", "$.data.user.email"]
     static let app = ["$.source.appId", "$.data.appId", "$.data.oldAppId", "$.data.app.id",
                       "$.data.app.subdomain", "$.data.app.location", "$.data.app.fqdn"]
     static let ip = ["$.source.ip"]
@@ -43,17 +45,19 @@ extension EventFilter {
     /// which cannot drop a matching row. Values without letters or digits skip that step.
     func eventCondition(timeColumn: String = "e.creation_epoch") -> SQLFragment {
         var parts: [SQLFragment] = []
-        if !actions.isEmpty {
+        for negated in [false, true] {
             var sql: [String] = []
             var values: [SQLValue] = []
-            for pattern in actions {
+            for pattern in actions where pattern.isNegated == negated {
                 if pattern.isGlob {
                     sql.append("e.action GLOB ?"); values.append(.text(pattern.sqliteGlob))
                 } else {
                     sql.append("e.action = ?"); values.append(.text(pattern.text))
                 }
             }
-            parts.append(SQLFragment(sql.joined(separator: " OR "), values))
+            guard !sql.isEmpty else { continue }
+            let any = sql.joined(separator: " OR ")
+            parts.append(SQLFragment(negated ? "NOT (\(any))" : any, values))
         }
         parts.append(contentsOf: timeConditions(column: timeColumn))
         if let instance { parts.append(SQLFragment("i.name = ?", [.text(instance)])) }

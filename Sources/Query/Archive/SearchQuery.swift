@@ -47,6 +47,7 @@ public struct SearchQuery: Sendable {
     /// - Throws: `QueryInputError` for (raw mode) an FTS5 syntax error; `SQLiteError`.
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
+        try ArchivedNames.requireKnownInstance(filter, in: session)
 
         var arms: [SQLFragment] = []
         let match = SQLValue.text(query.matchExpression)

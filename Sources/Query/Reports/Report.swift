@@ -8,6 +8,9 @@ public struct Report: Sendable, Hashable {
     public var title: String
     public var description: String
     public var columns: [ReportColumn]
+    /// The filters the report applies (`-- filters:`); any other filter given is refused. Without the
+    /// line (a user's older report), the filters its SQL binds.
+    public var filters: [ReportFilter]
     public var parameters: [ReportParameter]
     public var sql: String
     /// The `--summary` variant, when the report has one.
@@ -26,6 +29,7 @@ public struct Report: Sendable, Hashable {
         self.name = name
         self.origin = origin
         var title: String?, description = "", columns: [ReportColumn]?, summaryColumns: [ReportColumn]?
+        var filters: [ReportFilter]?
         var parameters: [ReportParameter] = []
         var main: [Substring] = [], summary: [Substring] = []
         var inSummary = false
@@ -44,6 +48,7 @@ public struct Report: Sendable, Hashable {
                 case "columns": columns = try ReportColumn.parseList(value).get(or: fail); continue
                 case "summary-columns": summaryColumns = try ReportColumn.parseList(value).get(or: fail); continue
                 case "parameter": parameters.append(try ReportParameter.parse(value).get(or: fail)); continue
+                case "filters": filters = try ReportFilter.parseList(value).get(or: fail); continue
                 default: break
                 }
             }
@@ -58,6 +63,9 @@ public struct Report: Sendable, Hashable {
         self.title = title
         self.description = description
         self.columns = columns
+        self.filters = filters ?? ReportFilter.allCases.filter { filter in
+            [mainSQL, summarySQL].contains { $0.contains(":" + filter.rawValue) }
+        }
         self.parameters = parameters
         self.sql = mainSQL
         self.summarySQL = summarySQL.isEmpty ? nil : summarySQL
@@ -71,6 +79,40 @@ public struct Report: Sendable, Hashable {
     public func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(origin)
+    }
+}
+
+/// A filter a report can apply, bound as `:name` (NULL when not given). `--limit` and `--order` are not
+/// among them: every report applies those (`:limit`, `:direction`).
+public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
+    case since, until, instance, user, app, ip
+
+    /// The option that sets it.
+    public var option: String { "--" + rawValue }
+
+    /// Whether `filter` sets this one.
+    func isSet(in filter: EventFilter) -> Bool {
+        switch self {
+        case .since: filter.since != nil
+        case .until: filter.until != nil
+        case .instance: filter.instance != nil
+        case .user: filter.user != nil
+        case .app: filter.app != nil
+        case .ip: filter.ip != nil
+        }
+    }
+
+    static func parseList(_ text: String) -> Result<[ReportFilter], ParseFailure> {
+        var filters: [ReportFilter] = []
+        for item in text.split(separator: ",") {
+            let name = item.trimmingCharacters(in: .whitespaces)
+            guard let filter = ReportFilter(rawValue: name) else {
+                return .failure(ParseFailure("unknown filter \(name) (use "
+                                             + allCases.map(\.rawValue).joined(separator: ", ") + ")"))
+            }
+            if !filters.contains(filter) { filters.append(filter) }
+        }
+        return .success(filters)
     }
 }
 

@@ -17,12 +17,23 @@ public struct ReportExport: Sendable {
     public let zone: TimeZone?
     public let toolVersion: String
     public let archivePath: String
+    /// Every report and summary to write, with its file name stem, checked before any file is written.
+    private let queries: [(query: ReportQuery, stem: String)]
 
-    /// - Throws: `QueryInputError` for an invalid filter (or `--action`) or no format.
+    /// - Throws: `QueryInputError` for an invalid filter (or `--action`, or a filter one of the reports
+    ///   does not apply) or no format.
     public init(reports: [Report], filter: EventFilter = EventFilter(), formats: [OutputFormat] = [.csv, .json],
                 zone: TimeZone? = nil, toolVersion: String, archivePath: String) throws {
         try ReportQuery.validate(filter)
         guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
+        var queries: [(ReportQuery, String)] = []
+        for report in reports {
+            queries.append((try ReportQuery(report: report, validatedFilter: filter, summary: false), report.name))
+            if report.summary != nil {
+                queries.append((try ReportQuery(report: report, validatedFilter: filter, summary: true), report.name + "-summary"))
+            }
+        }
+        self.queries = queries
         self.reports = reports
         self.filter = filter
         self.formats = formats
@@ -46,6 +57,7 @@ public struct ReportExport: Sendable {
     /// cannot make the files and the coverage describe different moments.
     @discardableResult
     public func run(on session: ReadSession, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
+        try ArchivedNames.requireKnownInstance(filter, in: session)
         var isDirectory: ObjCBool = false
         if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             do {
@@ -59,28 +71,22 @@ public struct ReportExport: Sendable {
         }
         var times = TimestampFormatter(zone: zone)
         var entries: [ReportManifest.ReportEntry] = []
-        for report in reports {
-            var variants: [(summary: Bool, suffix: String)] = [(false, "")]
-            if report.summary != nil { variants.append((true, "-summary")) }
-            for variant in variants {
-                let query = try ReportQuery(report: report, validatedFilter: filter, summary: variant.summary)
-                var parameters: [String: String?] = [:]
-                for (name, value) in query.boundValues { parameters[name] = .some(ReportExport.text(value)) }
-                var files: [ReportManifest.FileEntry] = []
-                for format in formats {
-                    let name = report.name + variant.suffix + "." + format.fileExtension
-                    let path = (directory as NSString).appendingPathComponent(name)
-                    let rows = try AtomicOutputFile.write(to: path) { sink in
-                        var writer = format.makeWriter(sink: sink, times: TimestampFormatter(zone: zone))
-                        return try query.run(on: session, into: &writer)
-                    }
-                    files.append(ReportManifest.FileEntry(format: format.rawValue, file: name, rows: rows,
-                                                          sha256: try ReportExport.sha256(ofFile: path)))
+        for (query, stem) in queries {
+            var parameters: [String: String?] = [:]
+            for (name, value) in query.boundValues { parameters[name] = .some(ReportExport.text(value)) }
+            var files: [ReportManifest.FileEntry] = []
+            for format in formats {
+                let name = stem + "." + format.fileExtension
+                let path = (directory as NSString).appendingPathComponent(name)
+                let rows = try AtomicOutputFile.write(to: path) { sink in
+                    var writer = format.makeWriter(sink: sink, times: TimestampFormatter(zone: zone))
+                    return try query.run(on: session, into: &writer)
                 }
-                entries.append(ReportManifest.ReportEntry(name: report.name + variant.suffix, title: report.title,
-                                                          origin: report.origin, summary: variant.summary,
-                                                          parameters: parameters, files: files))
+                files.append(ReportManifest.FileEntry(format: format.rawValue, file: name, rows: rows,
+                                                      sha256: try ReportExport.sha256(ofFile: path)))
             }
+            entries.append(ReportManifest.ReportEntry(name: stem, title: query.report.title, origin: query.report.origin,
+                                                      summary: query.summary, parameters: parameters, files: files))
         }
         let ranges = try session.recordedRanges(within: RecordedRanges.Window(since: filter.since, until: filter.until,
                                                                              instance: filter.instance))

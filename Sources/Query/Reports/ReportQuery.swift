@@ -4,8 +4,9 @@ import Foundation
 /// `report NAME [filters] [--summary] [--PARAMETER VALUE]`: runs one report, streaming its rows.
 ///
 /// The filters are bound as `:since`, `:until`, `:instance`, `:user`, `:app`, `:ip` (NULL when not
-/// given) and `:limit` (-1 for none); each report uses the ones that make sense for it. `--action` is
-/// refused (a report chooses its own actions) and the order is the report's own (chronological).
+/// given); each report declares the ones it applies (`Report.filters`) and any other one given is
+/// refused, as is `--action` (a report chooses its own actions). Every report applies `:limit` (-1 for
+/// none) and `:direction` (-1 newest first, 1 oldest first: its ORDER BY multiplies its time by it).
 public struct ReportQuery: Sendable {
     public let report: Report
     public let filter: EventFilter
@@ -28,6 +29,10 @@ public struct ReportQuery: Sendable {
 
     /// For a filter passed through `validate(_:)` already: `report --all` checks its filter once for every report.
     init(report: Report, validatedFilter filter: EventFilter, summary: Bool, parameters: [String: String] = [:]) throws {
+        for unsupported in ReportFilter.allCases where unsupported.isSet(in: filter) && !report.filters.contains(unsupported) {
+            throw QueryInputError("report \(report.name) does not filter by \(unsupported.option): it takes "
+                                  + (report.filters.map(\.option) + ["--limit", "--order"]).joined(separator: ", "))
+        }
         for name in parameters.keys where !report.parameters.contains(where: { $0.name == name }) {
             throw QueryInputError("report \(report.name) has no parameter --\(name)"
                                   + (report.parameters.isEmpty ? "" : " (it has " + report.parameters.map { "--\($0.name)" }.joined(separator: ", ") + ")"))
@@ -40,6 +45,7 @@ public struct ReportQuery: Sendable {
             "app": filter.app.map(SQLValue.text) ?? .null,
             "ip": filter.ip.map(SQLValue.text) ?? .null,
             "limit": .integer(Int64(filter.limit ?? -1)),
+            "direction": .integer(filter.order == .newest ? -1 : 1),
         ]
         for parameter in report.parameters {
             values[parameter.name] = try parameter.value(parameters[parameter.name] ?? parameter.defaultValue)
@@ -69,6 +75,7 @@ public struct ReportQuery: Sendable {
     /// Streams the report's rows into `writer` and returns how many there were.
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
+        try ArchivedNames.requireKnownInstance(filter, in: session)
         let statement = try session.prepare(sql)
         // The connection is read-only already; this names the report instead of a SQLite write error.
         guard statement.isReadOnly else {
