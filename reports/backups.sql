@@ -1,5 +1,5 @@
 -- title: Backups
--- description: Full backups (backup.start paired with backup.finish by task id) and app backups (app.backup paired with the next app.backup.finish of the app): start, finish, duration, result and error. A backup without a finish is flagged unfinished.
+-- description: Full backups (backup.start paired with the next backup.finish of its task id) and app backups (app.backup paired with the next app.backup.finish of the app): start, finish, duration, result and error. A backup without a finish before the next start of its task or app is flagged unfinished.
 -- columns: kind, instance, app, taskId, started:time, finished:time, seconds:integer, result, error, backupId
 -- filters: since, until, instance, app
 WITH b AS (
@@ -16,16 +16,24 @@ WITH b AS (
     WHERE e.action IN ('backup.start', 'backup.finish', 'app.backup', 'app.backup.finish')
       AND (:instance IS NULL OR i.name = :instance)
 ),
+-- A start's finish is the first one of the same task (full) or app (app backups) at or after it, unless
+-- another start of that task or app comes first: box reuses task ids, and a run that never finished
+-- must not take the next run's finish. Durations are therefore never negative.
+starts AS (
+    SELECT s.*, CASE s.action WHEN 'backup.start' THEN 'backup.finish' ELSE 'app.backup.finish' END AS finishAction,
+           (SELECT MIN(n.time) FROM b n WHERE n.action = s.action AND n.instance = s.instance
+              AND (CASE s.action WHEN 'backup.start' THEN n.taskId IS s.taskId ELSE n.appId IS s.appId END)
+              AND (n.time > s.time OR (n.time = s.time AND n.seq > s.seq))) AS nextStart
+    FROM b s WHERE s.action IN ('backup.start', 'app.backup')
+),
 runs AS (
-    SELECT 'full' AS kind, s.instance, NULL AS app, s.taskId, s.time AS started,
-           (SELECT f.seq FROM b f WHERE f.action = 'backup.finish' AND f.instance = s.instance AND f.taskId = s.taskId
+    SELECT CASE s.action WHEN 'backup.start' THEN 'full' ELSE 'app' END AS kind, s.instance,
+           CASE s.action WHEN 'backup.start' THEN NULL ELSE s.app END AS app, s.taskId, s.time AS started,
+           (SELECT f.seq FROM b f WHERE f.action = s.finishAction AND f.instance = s.instance
+              AND (CASE s.action WHEN 'backup.start' THEN f.taskId IS s.taskId ELSE f.appId IS s.appId END)
+              AND f.time >= s.time AND (s.nextStart IS NULL OR f.time < s.nextStart)
             ORDER BY f.time, f.seq LIMIT 1) AS finishSeq
-    FROM b s WHERE s.action = 'backup.start'
-    UNION ALL
-    SELECT 'app', s.instance, s.app, s.taskId, s.time,
-           (SELECT f.seq FROM b f WHERE f.action = 'app.backup.finish' AND f.instance = s.instance AND f.appId IS s.appId
-              AND f.time >= s.time ORDER BY f.time, f.seq LIMIT 1)
-    FROM b s WHERE s.action = 'app.backup'
+    FROM starts s
 )
 SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.time AS finished, f.time - r.started AS seconds,
        CASE WHEN f.seq IS NULL THEN 'unfinished'

@@ -88,4 +88,26 @@ struct HonestAnswerTests {
                 "stderr: \(result.result.stderr)")
         #expect(result.result.stderr.contains(hint) && result.result.stderr.contains(filter[1]), "stderr: \(result.result.stderr)")
     }
+
+    @Test("no report pairs a start with an earlier end: every duration column is >= 0, every end after its start")
+    func durationsAreNeverNegative() async throws {
+        let db = try await SharedArchive.get()
+        let list = try await Command(["report", "--list"]).run()
+        var checked = 0
+        for name in list.stdout.split(separator: "\n").filter({ !$0.hasPrefix(" ") }).map({ String($0.split(separator: "\t")[0]) }) {
+            let help = try await Command(["report", name, "--help"]).run()
+            guard help.stdout.contains("columns: ") && help.stdout.split(separator: "\n")
+                .contains(where: { $0.hasPrefix("  columns: ") && $0.split(separator: " ").contains("seconds,") || $0.hasSuffix(" seconds") })
+            else { continue }
+            checked += 1
+            let rows = try await ndjson(["report", name, "--db", db]).rows
+            for row in rows {
+                if let seconds = row["seconds"] as? Int { #expect(seconds >= 0, "\(name): \(row)") }
+                for (start, end) in [("started", "finished"), ("down", "up"), ("start", "end")] {
+                    if let from = row[start] as? String, let to = row[end] as? String { #expect(from <= to, "\(name): \(row)") }
+                }
+            }
+        }
+        #expect(checked == 3, "backups, app-availability and login-sessions have a seconds column")
+    }
 }
