@@ -45,3 +45,70 @@ import Testing
                          "full <null> unfinished <null>", "full 300 failed bk-3"])
     }
 }
+
+/// Privilege changes: the role before a change comes from the archive's earlier events of that user, a
+/// login included; promotions, demotions and users created as admin or owner are told apart.
+@Suite struct PrivilegeReportTests {
+    static let t0 = fixtureDay
+
+    static func user(_ name: String, role: String) -> String {
+        "{\"id\":\"uid-\(name)\",\"username\":\"\(name)\",\"email\":\"\(name)@example.com\",\"role\":\"\(role)\",\"active\":true}"
+    }
+
+    static func event(_ id: String, _ action: String, _ offset: Int64, _ name: String, role: String, by: String = "owner1",
+                      adminStatusChanged: Bool? = nil) -> FixtureEvent {
+        let extra = adminStatusChanged.map { ",\"adminStatusChanged\":\($0)" } ?? ""
+        return FixtureEvent(id: id, action: action, epoch: t0 + offset,
+                            source: "{\"ip\":\"198.51.100.7\",\"username\":\"\(by)\",\"userId\":\"uid-\(by)\"}",
+                            data: "{\"userId\":\"uid-\(name)\",\"user\":\(user(name, role: role))\(extra)}")
+    }
+
+    static let events = [
+        // erin is only known from a login as admin, then demoted: the role before is the login's.
+        FixtureEvent(id: "l1", action: "user.login", epoch: t0 + 10, source: "{\"ip\":\"198.51.100.9\",\"authType\":\"password\"}",
+                     data: "{\"userId\":\"uid-erin\",\"user\":\(user("erin", role: "admin"))}"),
+        event("u1", "user.update", 100, "erin", role: "user", adminStatusChanged: true),
+        event("u2", "user.add", 200, "frank", role: "owner"),
+        event("u3", "user.update", 300, "frank", role: "usermanager"),                  // owner → usermanager: demotion
+        event("u4", "user.add", 400, "gina", role: "user"),
+        event("u5", "user.update", 500, "gina", role: "mailmanager"),                   // a role change, not a privilege
+        event("u6", "user.update", 600, "gina", role: "admin", adminStatusChanged: true),
+    ]
+
+    func rows(_ name: String) throws -> [[String: Any]] {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("privileges.db")
+        do {
+            let archive = try Archive(path: path)
+            let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
+            let run = try archive.beginRun(instance: instance, streams: ArchiveStream.all, startedAt: Self.t0 + 5000)
+            _ = try archive.ingest(events: Self.events.map(\.event), instance: instance, run: run, seenAt: Self.t0 + 5000)
+        }
+        let session = try ReadSession(path: path)
+        let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
+        return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: session, into: &$0) }
+    }
+
+    static func text(_ row: [String: Any], _ keys: String...) -> String {
+        keys.map { row[$0] as? String ?? "-" }.joined(separator: " ")
+    }
+
+    @Test("user-changes: role before and after, promotion, demotion, created as owner, other role changes")
+    func userChanges() throws {
+        let rows = try rows("user-changes")
+        #expect(rows.map { Self.text($0, "eventId", "roleBefore", "roleAfter", "flag") } == [
+            "u1 admin user demotion", "u2 - owner created as owner", "u3 owner usermanager demotion",
+            "u4 - user ", "u5 user mailmanager role change", "u6 mailmanager admin promotion",
+        ])
+        #expect(rows.map { $0["changed"] as? String ?? "-" } == ["role", "", "role", "", "role", "role"])
+    }
+
+    @Test("privileges: who gained or lost admin or owner rights, when, by whom")
+    func privileges() throws {
+        let rows = try rows("privileges")
+        #expect(rows.map { Self.text($0, "eventId", "user", "change", "roleBefore", "roleAfter", "by") } == [
+            "u1 erin lost admin user owner1", "u2 frank gained - owner owner1", "u3 frank lost owner usermanager owner1",
+            "u6 gina gained mailmanager admin owner1",
+        ])
+    }
+}

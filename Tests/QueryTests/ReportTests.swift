@@ -138,7 +138,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".sql") }
         #expect(Set(files.map { String($0.dropLast(4)) }) == Set(ReportCatalog.builtInFiles.map(\.name)))
         let reports = try ReportCatalog.builtIn()
-        #expect(reports.map(\.name) == ["logins", "login-sessions", "user-changes", "app-lifecycle", "oom",
+        #expect(reports.map(\.name) == ["logins", "login-sessions", "user-changes", "privileges", "app-lifecycle", "oom",
                                         "app-availability", "backups", "admin-changes", "support-access", "failed-tasks"])
         for report in reports {
             #expect(!report.title.isEmpty && !report.description.isEmpty, "\(report.name)")
@@ -239,7 +239,9 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let rows = try runReport("user-changes", database)
         #expect(rows.map { $0["eventId"] as? String ?? "" } == ["ua", "uu1", "uu2", "ur"])
         #expect(rows.map { $0["changed"] as? String ?? "" } == ["", "email", "role", ""])
-        #expect(rows.map { $0["flag"] as? String ?? "" } == ["", "", "role change", ""])
+        #expect(rows.map { $0["flag"] as? String ?? "" } == ["", "", "promotion", "removed admin"])
+        #expect(rows.map { "\($0["roleBefore"] as? String ?? "-")→\($0["roleAfter"] as? String ?? "-")" }
+                == ["-→user", "user→user", "user→admin", "admin→-"])
         #expect(rows.allSatisfy { $0["actor"] as? String == "alice" && $0["username"] as? String == "dave" })
     }
 
@@ -397,8 +399,8 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
                                   formats: try ReportExport.parseFormats("csv,ndjson"), toolVersion: "1.2.3", archivePath: path)
         let manifest = try export.run(on: database, outputDirectory: output, now: fixtureDay + 100_000)
         let files = try FileManager.default.contentsOfDirectory(atPath: output).sorted()
-        // 10 reports + 2 summaries, two formats each, plus the manifest; no temporary files.
-        #expect(files.count == 12 * 2 + 1)
+        // 11 reports + 2 summaries, two formats each, plus the manifest; no temporary files.
+        #expect(files.count == 13 * 2 + 1)
         #expect(files.contains("manifest.json") && files.contains("logins-summary.csv") && files.contains("oom.ndjson"))
         // The manifest on disk says what the returned value says; hashes and row counts checked by Python.
         let onDisk = try JSONDecoder().decode(ReportManifest.self, from: Data(contentsOf: URL(fileURLWithPath: output + "/manifest.json")))
@@ -421,7 +423,7 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
             print(json.dumps(out))
             """, [output])
         let results = try #require(try JSONSerialization.jsonObject(with: Data(checked.utf8)) as? [[Any]])
-        #expect(results.count == 24)
+        #expect(results.count == 26)
         for result in results {
             #expect(result[1] as? Bool == true, "sha256 of \(result[0])")
             #expect(result[2] as? Bool == true, "rows of \(result[0])")   // fixture values hold no line breaks

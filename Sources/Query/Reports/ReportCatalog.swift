@@ -7,6 +7,7 @@ public enum ReportCatalog {
         ("logins", PackageResources.logins_sql),
         ("login-sessions", PackageResources.login_sessions_sql),
         ("user-changes", PackageResources.user_changes_sql),
+        ("privileges", PackageResources.privileges_sql),
         ("app-lifecycle", PackageResources.app_lifecycle_sql),
         ("oom", PackageResources.oom_sql),
         ("app-availability", PackageResources.app_availability_sql),
