@@ -30,7 +30,7 @@ import Testing
         do {
             let archive = try Archive(path: path)
             let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-            let run = try archive.beginRun(instance: instance, streams: ArchiveStream.all, startedAt: Self.t0 + 5000)
+            let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: Self.t0 + 5000)
             _ = try archive.ingest(events: Self.events.map(\.event), instance: instance, run: run, seenAt: Self.t0 + 5000)
         }
         let session = try ReadSession(path: path)
@@ -81,7 +81,7 @@ import Testing
         do {
             let archive = try Archive(path: path)
             let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-            let run = try archive.beginRun(instance: instance, streams: ArchiveStream.all, startedAt: Self.t0 + 5000)
+            let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: Self.t0 + 5000)
             _ = try archive.ingest(events: Self.events.map(\.event), instance: instance, run: run, seenAt: Self.t0 + 5000)
         }
         let session = try ReadSession(path: path)
