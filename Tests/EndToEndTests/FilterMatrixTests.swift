@@ -117,7 +117,8 @@ struct FilterMatrixTests {
             Subject(arguments: ["notifications"], filters: [.since, .until, .instance], timeColumns: ["creationTime"]),
             Subject(arguments: ["tasks"], filters: [.since, .until, .instance], timeColumns: ["creationTime"]),
         ]
-        let times = ["logins": ["time"], "login-sessions": ["start", "end"], "user-changes": ["time"], "app-lifecycle": ["time"],
+        let times = ["logins": ["time"], "login-sessions": ["start", "end"], "user-changes": ["time"], "privileges": ["time"],
+                     "app-lifecycle": ["time"],
                      "oom": ["time"], "app-availability": ["down"], "backups": ["started"], "admin-changes": ["time"],
                      "support-access": ["time"], "failed-tasks": ["created"]]
         var name = "", hasSummary = false
@@ -136,7 +137,7 @@ struct FilterMatrixTests {
                                         timeColumns: name == "logins" ? ["lastSeen", "firstSeen"] : ["day"]))
             }
         }
-        #expect(subjects.count == 4 + 10 + 2, "report --list: \(list.stdout)")
+        #expect(subjects.count == 4 + 11 + 2, "report --list: \(list.stdout)")
         return subjects
     }
 
