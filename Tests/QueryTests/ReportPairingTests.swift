@@ -3,6 +3,21 @@ import Foundation
 @testable import Query
 import Testing
 
+/// Runs built-in report `name`, oldest first, on an archive holding just `events` (instance "main").
+func runReportOldestFirst(_ name: String, on events: [FixtureEvent]) throws -> [[String: Any]] {
+    let directory = try TemporaryDirectory()
+    let path = directory.file("report.db")
+    do {
+        let archive = try Archive(path: path)
+        let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
+        let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: fixtureDay + 5000)
+        _ = try archive.ingest(events: events.map(\.event), instance: instance, run: run, seenAt: fixtureDay + 5000)
+    }
+    let session = try ReadSession(path: path)
+    let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
+    return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: session, into: &$0) }
+}
+
 /// Starts paired with the right end: box reuses task ids, and a run that never finished must not take the
 /// next run's finish. Expected rows are worked out by hand from the events below.
 @Suite struct ReportPairingTests {
@@ -25,19 +40,7 @@ import Testing
 
     @Test("backups: each start takes the first finish of its task or app before the next start; never a negative duration")
     func backups() throws {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("pairing.db")
-        do {
-            let archive = try Archive(path: path)
-            let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-            let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: Self.t0 + 5000)
-            _ = try archive.ingest(events: Self.events.map(\.event), instance: instance, run: run, seenAt: Self.t0 + 5000)
-        }
-        let session = try ReadSession(path: path)
-        let report = try ReportCatalog.find("backups", in: try ReportCatalog.builtIn())
-        let rows = try ndjsonObjects {
-            try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: session, into: &$0)
-        }
+        let rows = try runReportOldestFirst("backups", on: Self.events)
         let seen = rows.map { row in
             [row["kind"], row["seconds"], row["result"], row["backupId"]].map { $0.map { "\($0)" } ?? "nil" }.joined(separator: " ")
         }
@@ -76,17 +79,7 @@ import Testing
     ]
 
     func rows(_ name: String) throws -> [[String: Any]] {
-        let directory = try TemporaryDirectory()
-        let path = directory.file("privileges.db")
-        do {
-            let archive = try Archive(path: path)
-            let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-            let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: Self.t0 + 5000)
-            _ = try archive.ingest(events: Self.events.map(\.event), instance: instance, run: run, seenAt: Self.t0 + 5000)
-        }
-        let session = try ReadSession(path: path)
-        let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
-        return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: session, into: &$0) }
+        try runReportOldestFirst(name, on: Self.events)
     }
 
     static func text(_ row: [String: Any], _ keys: String...) -> String {
