@@ -13,6 +13,9 @@ import CSQLite
 /// - a NUL byte anywhere makes the input invalid (JSON writes U+0000 as `\u0000`; SQLite would stop
 ///   reading at it and judge only what came before);
 /// - the input must be UTF-8 (RFC 8259 §8.1), judged by the Swift standard library's decoder;
+/// - every object key must be a string: SQLite 3.40 checks only the last node it parsed for a key, so it
+///   takes `{"a":1,{"k":"v"}:2}` (an object whose last value is a string, as a key) for JSON (found by
+///   `make fuzz`; SQLite 3.45 rewrote the parser);
 /// - nesting deeper than `JSONScanner.maxDepth` (512) is invalid: RFC 8259 §9 lets a parser limit depth,
 ///   RawJSON's recursive descent stops there to stay within a small thread stack, and real Cloudron
 ///   objects nest a few levels. SQLite reads up to 2000 levels (1000 since 3.45); the depth is counted
@@ -37,7 +40,30 @@ final class JSONOracle {
         guard !bytes.contains(0), String(validating: bytes, as: UTF8.self) != nil, sqliteAccepts(bytes) else {
             return false
         }
-        return Self.nestingDepth(bytes) <= JSONScanner.maxDepth
+        return Self.nestingDepth(bytes) <= JSONScanner.maxDepth && Self.keysAreStrings(bytes)
+    }
+
+    /// Whether every object key of text SQLite has accepted starts with a quote.
+    static func keysAreStrings(_ bytes: [UInt8]) -> Bool {
+        var inObject: [Bool] = [], expectingKey = false, inString = false, escaped = false
+        for byte in bytes {
+            if inString {
+                if escaped { escaped = false } else if byte == 0x5C { escaped = true } else if byte == 0x22 { inString = false }
+                continue
+            }
+            if [0x20, 0x0A, 0x0D, 0x09].contains(byte) { continue }
+            if expectingKey, byte != 0x22, byte != 0x7D { return false }
+            expectingKey = false
+            switch byte {
+            case 0x22: inString = true
+            case 0x7B: inObject.append(true); expectingKey = true
+            case 0x5B: inObject.append(false)
+            case 0x5D, 0x7D: _ = inObject.popLast()
+            case 0x2C: expectingKey = inObject.last ?? false
+            default: break
+            }
+        }
+        return true
     }
 
     /// SQLite's verdict alone.
