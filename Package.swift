@@ -62,8 +62,8 @@ let package = Package(
             "CloudronSimulator",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        // `make bench`: measures sync, search, reports and export and writes BENCHMARKS.md (not a test).
-        .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query"],
+        // `make bench` and `make bench-scale`: measure sync, search, reports and export into BENCHMARKS.md (not a test).
+        .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query", "CloudronSimulator"],
                           path: "Benchmarks/cloudron-audit-bench"),
 
         // Shared by the test targets: what a test needs from the machine (a missing tool skips locally

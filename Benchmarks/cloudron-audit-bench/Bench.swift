@@ -90,6 +90,15 @@ struct SimulatorProcess {
 struct Bench {
     static func main() async {
         let arguments = CommandLine.arguments
+        if arguments.count > 1 && (arguments[1] == "scale" || arguments[1] == "scale-ingest") {
+            do {
+                if arguments[1] == "scale" { try ScaleBench.main(arguments.dropFirst(2)) } else { try ScaleBench.ingestChild(arguments.dropFirst(2)) }
+            } catch {
+                FileHandle.standardError.write(Data("\(arguments[1]): \(error)\n".utf8))
+                exit(1)
+            }
+            return
+        }
         if arguments.count == 4 && arguments[1] == "ingest" {
             do { try ingestChild(ndjson: arguments[2], db: arguments[3]) } catch {
                 FileHandle.standardError.write(Data("ingest: \(error)\n".utf8))
@@ -309,19 +318,7 @@ struct Bench {
             process.append(try ChildProcess.run([cli, "search", "--db", db, term, "--limit", "100", "--format", "csv"],
                                                 stdout: "/dev/null").seconds)
         }
-        // The SQL the tool runs (SearchQuery, events only, no filters), given to sqlite3 as text.
-        let match = query.matchExpression.replacingOccurrences(of: "'", with: "''")
-        let sql = """
-            SELECT kind, api_id, epoch, instance, summary, snippet, raw FROM (
-            SELECT 'event' AS kind, e.api_id AS api_id, e.creation_epoch AS epoch, i.name AS instance,
-                   e.action AS summary, snippet(events_fts, -1, '«', '»', '…', 12) AS snippet, v.raw AS raw,
-                   bm25(events_fts) AS score, e.id AS row_id
-            FROM events_fts JOIN events e ON e.id = events_fts.rowid
-            JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
-            JOIN instances i ON i.id = e.instance_id
-            WHERE events_fts MATCH '\(match)')
-            ORDER BY epoch DESC, kind, row_id DESC LIMIT 100
-            """
+        let sql = searchSQL(match: query.matchExpression)
         var sqlite: [Double] = []
         for _ in 0 ..< 7 {
             sqlite.append(try ChildProcess.run(["sqlite3", "-csv", db, sql], stdout: "/dev/null").seconds)
@@ -351,6 +348,22 @@ struct Bench {
         report.set(TargetRow(id: "B3", what: "`search` for a selective term, \(grouped(count)) events, top 100",
                              target: "median ≤ 10 ms in process; process ≤ 2 × sqlite3; ≥ 10 × faster than rg",
                              measured: measured, met: met))
+    }
+
+    /// The SQL the tool runs for `search` (SearchQuery, events only, no filters), given to sqlite3 as text.
+    static func searchSQL(match expression: String) -> String {
+        let match = expression.replacingOccurrences(of: "'", with: "''")
+        return """
+            SELECT kind, api_id, epoch, instance, summary, snippet, raw FROM (
+            SELECT 'event' AS kind, e.api_id AS api_id, e.creation_epoch AS epoch, i.name AS instance,
+                   e.action AS summary, snippet(events_fts, -1, '«', '»', '…', 12) AS snippet, v.raw AS raw,
+                   bm25(events_fts) AS score, e.id AS row_id
+            FROM events_fts JOIN events e ON e.id = events_fts.rowid
+            JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
+            JOIN instances i ON i.id = e.instance_id
+            WHERE events_fts MATCH '\(match)')
+            ORDER BY epoch DESC, kind, row_id DESC LIMIT 100
+            """
     }
 
     // MARK: B4
@@ -414,18 +427,19 @@ struct Bench {
 
     // MARK: B5
 
+    /// The same columns as `events --format csv`: id, action, creationTime, source, data, instance.
+    static let exportSQL = """
+        SELECT e.api_id AS id, e.action, strftime('%Y-%m-%dT%H:%M:%SZ', e.creation_epoch, 'unixepoch') AS creationTime,
+               json_extract(v.raw, '$.source') AS source, json_extract(v.raw, '$.data') AS data, i.name AS instance
+        FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
+        JOIN instances i ON i.id = e.instance_id ORDER BY e.creation_epoch DESC, e.id DESC
+        """
+
     static func exportBench(cli: String, db: String, ndjson: String, count: Int, work: String,
                             _ report: inout BenchReport) throws {
         let ours = try ChildProcess.run([cli, "events", "--db", db, "--format", "csv", "--output", work + "/events.csv"],
                                         stdout: "/dev/null", measureRSS: true)
-        // The same columns as `events --format csv`: id, action, creationTime, source, data, instance.
-        let sql = """
-            SELECT e.api_id AS id, e.action, strftime('%Y-%m-%dT%H:%M:%SZ', e.creation_epoch, 'unixepoch') AS creationTime,
-                   json_extract(v.raw, '$.source') AS source, json_extract(v.raw, '$.data') AS data, i.name AS instance
-            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
-            JOIN instances i ON i.id = e.instance_id ORDER BY e.creation_epoch DESC, e.id DESC
-            """
-        let sqlite = try ChildProcess.run(["sqlite3", "-csv", "-header", db, sql], stdout: work + "/sqlite3.csv")
+        let sqlite = try ChildProcess.run(["sqlite3", "-csv", "-header", db, exportSQL], stdout: work + "/sqlite3.csv")
         report.compare("export \(grouped(count)) events to CSV", "sqlite3 -csv (same columns)",
                        "\(seconds(sqlite.seconds)) (\(rate(count, sqlite.seconds)))")
         report.compare("export \(grouped(count)) events to CSV", "cloudron-audit events --format csv",
