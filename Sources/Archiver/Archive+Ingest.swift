@@ -114,6 +114,8 @@ extension Archive {
                     .integer(link.sequence), .integer(rowID), .integer(version), .textBytes(item.raw), .blob(hash),
                     .integer(item.epochSeconds), .integer(seenAt), .integer(run), .blob(link.link),
                 ])
+                try item.storeExtractedFields(in: database, versionID: link.sequence, parentID: rowID, version: version,
+                                              instanceID: instance)
             }
             return counts
         }

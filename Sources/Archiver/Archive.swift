@@ -17,16 +17,19 @@ public final class Archive: @unchecked Sendable {
 
     /// Opens the archive at `path`. Read-write creates it (mode 0600) when missing and upgrades an
     /// older schema in place; read-only never creates a file and refuses to write.
-    public convenience init(path: String, mode: AccessMode = .readWrite) throws {
-        try self.init(path: path, mode: mode, migrations: ArchiveSchema.migrations)
+    /// `upgradeProgress` is told how an upgrade that rewrites archived rows advances (a progress line).
+    public convenience init(path: String, mode: AccessMode = .readWrite,
+                            upgradeProgress: @escaping (UpgradeProgress) -> Void = { _ in }) throws {
+        try self.init(path: path, mode: mode, migrations: ArchiveSchema.migrations, upgradeProgress: upgradeProgress)
     }
 
     /// With another list of migrations: lets tests play an older or newer cloudron-audit.
-    init(path: String, mode: AccessMode, migrations: [Migration]) throws {
+    init(path: String, mode: AccessMode, migrations: [Migration],
+         upgradeProgress: (UpgradeProgress) -> Void = { _ in }) throws {
         self.path = path
         self.mode = mode
         database = try Database(path: path, mode: mode == .readOnly ? .readOnly : .readWrite)
-        try ArchiveSchema.prepare(database, now: Self.now(), migrations: migrations)
+        try ArchiveSchema.prepare(database, now: Self.now(), migrations: migrations, progress: upgradeProgress)
     }
 
     public static func now() -> Int64 { Int64(Date().timeIntervalSince1970) }

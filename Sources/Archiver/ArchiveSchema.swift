@@ -5,6 +5,29 @@ public struct Migration: Sendable {
     public let version: Int
     public let fileName: String
     public let sql: [UInt8]
+    /// Computes what the SQL alone cannot, for the rows already archived (the extracted fields of every
+    /// event version), in the migration's transaction, so that no reader ever sees it half done.
+    /// It is told how many rows are done, of how many.
+    let fill: (@Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void)?
+
+    public init(version: Int, fileName: String, sql: [UInt8]) {
+        self.init(version: version, fileName: fileName, sql: sql, fill: nil)
+    }
+
+    init(version: Int, fileName: String, sql: [UInt8], fill: (@Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void)?) {
+        self.version = version
+        self.fileName = fileName
+        self.sql = sql
+        self.fill = fill
+    }
+}
+
+/// How far an upgrade that rewrites archived rows has got (for a progress line on a terminal).
+public struct UpgradeProgress: Sendable {
+    /// The migration's file name.
+    public var migration: String
+    public var done: Int
+    public var total: Int
 }
 
 /// The archive's schema: the ordered list of migrations, and the checks made on every open.
@@ -24,6 +47,8 @@ public enum ArchiveSchema {
         Migration(version: 4, fileName: "0004_unavailable_parts.sql", sql: PackageResources._004_unavailable_parts_sql),
         Migration(version: 5, fileName: "0005_quarantine.sql", sql: PackageResources._005_quarantine_sql),
         Migration(version: 6, fileName: "0006_archive_identity.sql", sql: PackageResources._006_archive_identity_sql),
+        Migration(version: 7, fileName: "0007_event_fields.sql", sql: PackageResources._007_event_fields_sql,
+                  fill: ExtractedColumns.fillEventFields),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -51,7 +76,11 @@ public enum ArchiveSchema {
     }
 
     /// Checks the file's schema version and brings it up to date (read-write), or refuses it.
-    static func prepare(_ database: Database, now: Int64, migrations: [Migration] = ArchiveSchema.migrations) throws {
+    ///
+    /// Another process may be upgrading the same file: the write lock is then waited for as long as an
+    /// upgrade can take (`upgradeWaitMilliseconds`), and the migrations it applied are not run again.
+    static func prepare(_ database: Database, now: Int64, migrations: [Migration] = ArchiveSchema.migrations,
+                        progress: (UpgradeProgress) -> Void = { _ in }) throws {
         let currentVersion = migrations.last?.version ?? 0
         let (found, applicationID, objectCount) = try inspect(database)
         let isFresh = found == 0 && applicationID == 0 && objectCount == 0
@@ -72,12 +101,17 @@ public enum ArchiveSchema {
             throw SQLiteError(kind: .schemaTooOld(found: found, supported: currentVersion), code: 0,
                               message: "schema too old", context: database.path)
         }
+        database.setBusyTimeout(milliseconds: Self.upgradeWaitMilliseconds)
+        defer { database.setBusyTimeout(milliseconds: Database.busyTimeoutMilliseconds) }
         for migration in migrations where migration.version > found {
             try database.transaction {
                 // Another process may have migrated between our check and our write lock.
                 let applied = try inspect(database).version
                 guard applied < migration.version else { return }
                 try database.execute(String(decoding: migration.sql, as: UTF8.self))
+                try migration.fill?(database) { done, total in
+                    progress(UpgradeProgress(migration: migration.fileName, done: done, total: total))
+                }
                 try database.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                                  [.integer(Int64(migration.version)), .text(migration.fileName), .integer(now)])
                 try database.execute("PRAGMA application_id = \(Self.applicationID)")
@@ -85,6 +119,10 @@ public enum ArchiveSchema {
             }
         }
     }
+
+    /// How long opening an archive waits for another process's upgrade of it (filling the extracted
+    /// fields of ten million events takes minutes).
+    static let upgradeWaitMilliseconds: Int32 = 30 * 60 * 1000
 
     private static func inspect(_ database: Database) throws -> (version: Int, applicationID: Int64, objectCount: Int64) {
         let version = try database.scalarInt("PRAGMA user_version") ?? 0

@@ -36,6 +36,10 @@ protocol ArchivableObject: ListedObject {
     /// The object's JSON exactly as received.
     var raw: [UInt8] { get }
     var fields: Fields { get }
+
+    /// Stores what is extracted from each version besides the current state (events: `event_fields`).
+    func storeExtractedFields(in database: Database, versionID: Int64, parentID: Int64, version: Int64,
+                              instanceID: Int64) throws
 }
 
 extension ArchivableObject {
@@ -47,6 +51,12 @@ extension ArchivableObject {
 
     static var currentStateColumns: [String] { columns.map(\.name) }
     static var searchableColumns: [String] { columns.filter(\.searchable).map(\.name) }
+}
+
+extension ArchivableObject {
+    /// Nothing, for all kinds but events.
+    func storeExtractedFields(in database: Database, versionID: Int64, parentID: Int64, version: Int64,
+                              instanceID: Int64) throws {}
 }
 
 extension ArchivableObject where Fields == Self {
@@ -81,6 +91,13 @@ extension Event: ArchivableObject {
         .init("source_text", searchable: true) { .text(SearchText.values(of: $0.source)) },
         .init("data_text", searchable: true) { .text(SearchText.values(of: $0.data)) },
     ]
+
+    /// Every version's fields of `event_fields` (the list is `ExtractedColumns.events`).
+    func storeExtractedFields(in database: Database, versionID: Int64, parentID: Int64, version: Int64,
+                              instanceID: Int64) throws {
+        try ExtractedColumns.storeEventFields(database, versionID: versionID, eventID: parentID, version: version,
+                                              instanceID: instanceID, action: action, creationEpoch: epochSeconds, raw: raw)
+    }
 }
 
 extension Client.Notification: ArchivableObject {

@@ -20,14 +20,17 @@ public final class ReadSession: @unchecked Sendable {
     /// migrations only add tables and indexes and never touch an archived row, and without them the
     /// queries of this version cannot run. Where the file cannot be written (read-only media, a copied
     /// evidence folder), the read-only open reports the old schema instead.
+    /// While another process upgrades the file, the session waits for it to finish (see
+    /// `ArchiveSchema.prepare`) rather than read a shape its queries do not expect.
+    /// - Parameter upgradeProgress: told how an upgrade made by this session advances.
     /// - Throws: `SQLiteError` (no such file, not an archive, a schema too old or too new, damage).
-    public init(path: String) throws {
+    public init(path: String, upgradeProgress: @escaping (UpgradeProgress) -> Void = { _ in }) throws {
         let archive: Archive
         do {
             archive = try Archive(path: path, mode: .readOnly)
         } catch let error as SQLiteError {
             guard case .schemaTooOld = error.kind else { throw error }
-            _ = try? Archive(path: path, mode: .readWrite)
+            _ = try? Archive(path: path, mode: .readWrite, upgradeProgress: upgradeProgress)
             archive = try Archive(path: path, mode: .readOnly)
         }
         // Deferred: the snapshot is taken by the first statement that reads.

@@ -11,6 +11,8 @@ public struct VerificationReport: Sendable, Codable, Equatable {
             case fullTextIndex
             /// A current-state row disagrees with its latest version.
             case currentState
+            /// A version's extracted fields (`event_fields`) disagree with its raw JSON, or are missing.
+            case extractedFields
             /// The hash chain over the archived records.
             case chain
             /// A chain head recorded by a sync run or a witness does not match (or lies beyond) the chain.
@@ -84,6 +86,9 @@ extension Archive {
             }
             do { try checkCurrentState(into: &report) } catch {
                 report.problems.append(.init(check: .currentState, detail: "could not run: \(error)"))
+            }
+            do { try checkExtractedFields(into: &report) } catch {
+                report.problems.append(.init(check: .extractedFields, detail: "could not run: \(error)"))
             }
             report.problems += signatureProblems
             return report
@@ -268,4 +273,59 @@ extension Archive {
             }
         }
     }
+
+    // MARK: Extracted fields
+
+    /// Every event version has its `event_fields` row and every row its version; the row's key columns agree with the version and its
+    /// event and whose extracted columns equal what `ExtractedColumns` reads from the version's raw JSON
+    /// now (the list ingest and the migration stored them with). The first differing column is named;
+    /// after `maximumExtractedFieldProblems` rows the rest are counted in one line.
+    private func checkExtractedFields(into report: inout VerificationReport) throws {
+        let columns = ExtractedColumns.events.map(\.name)
+        let statement = try database.prepare("""
+            SELECT v.id, e.api_id, f.version_id IS NOT NULL,
+                   f.event_id IS v.event_id AND f.version IS v.version AND f.instance_id IS e.instance_id
+                       AND f.action IS e.action AND f.creation_epoch IS v.creation_epoch,
+                   v.raw, \(columns.map { "f.\($0)" }.joined(separator: ", "))
+            FROM event_versions v LEFT JOIN events e ON e.id = v.event_id LEFT JOIN event_fields f ON f.version_id = v.id
+            ORDER BY v.id
+            """)
+        let firstColumn: Int32 = 5
+        var failures = 0
+        while try statement.step() {
+            let problem: String?
+            if statement.int64(at: 2) == 0 {
+                problem = "its extracted fields are missing"
+            } else if statement.int64(at: 3) == 0 {
+                problem = "its extracted fields name another event, version, instance, action or time"
+            } else {
+                let expected = ExtractedColumns.values(of: statement.bytes(at: 4))
+                problem = zip(columns, expected).enumerated()
+                    .first { offset, pair in statement.value(at: firstColumn + Int32(offset)) != pair.1 }
+                    .map { "\($0.element.0) differs from what its raw JSON says" }
+            }
+            guard let problem else { continue }
+            failures += 1
+            if failures <= Self.maximumExtractedFieldProblems {
+                report.problems.append(.init(check: .extractedFields, table: "event_fields", rowid: statement.int64(at: 0),
+                                             apiID: statement.optionalString(at: 1), detail: problem))
+            }
+        }
+        try database.forEachRow("""
+            SELECT f.version_id FROM event_fields f LEFT JOIN event_versions v ON v.id = f.version_id WHERE v.id IS NULL
+            ORDER BY f.version_id
+            """) { row in
+            failures += 1
+            if failures <= Self.maximumExtractedFieldProblems {
+                report.problems.append(.init(check: .extractedFields, table: "event_fields", rowid: row.int64(at: 0),
+                                             detail: "extracted fields of a version that does not exist"))
+            }
+        }
+        if failures > Self.maximumExtractedFieldProblems {
+            report.problems.append(.init(check: .extractedFields, table: "event_fields",
+                                         detail: "\(failures - Self.maximumExtractedFieldProblems) more versions with wrong or missing extracted fields"))
+        }
+    }
+
+    private static let maximumExtractedFieldProblems = 100
 }

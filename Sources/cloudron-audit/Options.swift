@@ -27,7 +27,9 @@ struct ArchiveOptions: ParsableArguments {
         guard !isFolder.boolValue else {
             throw CommandFailure(status: .noInput, description: "\(path) is a folder, not an archive — pass the archive file, e.g. --db \(path)/cloudron-audit.db")
         }
-        return try ReadSession(path: path)
+        let progress = ProgressLine.onTerminal()
+        defer { progress?.finish() }
+        return try ReadSession(path: path, upgradeProgress: { progress?.update($0) })
     }
 }
 

@@ -9,16 +9,28 @@ final class ProgressLine: @unchecked Sendable {
     private var drawn = false
 
     func update(_ progress: SyncProgress) {
+        draw {
+            let rate = progress.elapsedSeconds > 0 ? Int(Double(progress.objects) / progress.elapsedSeconds) : 0
+            let elapsed = Int(progress.elapsedSeconds)
+            return "\(progress.stream.streamName): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
+                + String(format: "%d:%02d", elapsed / 60, elapsed % 60)
+        }
+    }
+
+    func update(_ progress: UpgradeProgress) {
+        draw { "upgrading the archive (\(progress.migration)): \(progress.done) of \(progress.total) versions" }
+    }
+
+    /// The line for a terminal on stderr, else nil (cron and pipes see no progress).
+    static func onTerminal() -> ProgressLine? { StandardError.isTerminal ? ProgressLine() : nil }
+
+    private func draw(_ text: () -> String) {
         lock.lock()
         defer { lock.unlock() }
         let now = Date().timeIntervalSince1970
         guard now - lastDraw >= 0.1 else { return }
         lastDraw = now
-        let rate = progress.elapsedSeconds > 0 ? Int(Double(progress.objects) / progress.elapsedSeconds) : 0
-        let elapsed = Int(progress.elapsedSeconds)
-        let text = "\(progress.stream.streamName): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
-            + String(format: "%d:%02d", elapsed / 60, elapsed % 60)
-        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + text()).utf8))
         drawn = true
     }
 

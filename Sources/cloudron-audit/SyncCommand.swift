@@ -81,7 +81,10 @@ struct SyncCommand: AsyncParsableCommand {
         options.acceptMovedServer = moved
         options.signingKey = signingKey
         options.witness = witnessFile
-        if let progress { options.progress = { progress.update($0) } }
+        if let progress {
+            options.progress = { progress.update($0) }
+            options.upgradeProgress = { progress.update($0) }
+        }
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()
         // Even under --quiet: an endpoint the server lacks or refuses is worth one line per run.

@@ -201,6 +201,8 @@ struct SignedHeadTests {
         }
         try database.transaction {
             try database.execute("CREATE TEMP TABLE doomed AS SELECT event_id FROM event_versions WHERE run_id = \(run)")
+            try database.run("DELETE FROM event_fields WHERE version_id IN (SELECT id FROM event_versions WHERE run_id = ?)",
+                             [.integer(run)])
             try database.run("DELETE FROM event_versions WHERE run_id = ?", [.integer(run)])
             try database.execute("DELETE FROM events WHERE id IN (SELECT event_id FROM doomed)")
             try database.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")

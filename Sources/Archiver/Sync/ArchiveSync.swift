@@ -9,7 +9,7 @@ public enum ArchiveSync {
     {
         // The archive is opened first so that a missing folder or a damaged file gets the archive's
         // own precise error; the lock then keeps a second sync out before anything is written.
-        let archive = try Archive(path: archivePath, mode: .readWrite)
+        let archive = try Archive(path: archivePath, mode: .readWrite, upgradeProgress: { options.upgradeProgress?($0) })
         let lock = try SyncLock(archivePath: archivePath)
         defer { withExtendedLifetime(lock) {} }
         return try await SyncEngine(client: client, archive: archive, options: options, clock: clock)

@@ -27,6 +27,8 @@ public struct SyncOptions: Sendable {
     public var witness: WitnessFile?
     /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
     public var progress: (@Sendable (SyncProgress) -> Void)?
+    /// Called while an upgrade of an older archive fills archived rows (before the sync starts).
+    public var upgradeProgress: (@Sendable (UpgradeProgress) -> Void)?
 
     public init(instanceName: String, streams: Set<ObjectKind> = Set(ObjectKind.allCases), taskLogs: Bool = false,
                 pageSize: Int = 500, marginSeconds: Int64 = 25 * 3600, maxRewalks: Int = 4,

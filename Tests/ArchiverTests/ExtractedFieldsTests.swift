@@ -1,0 +1,208 @@
+import Client
+import CloudronSimulator
+import Foundation
+import Testing
+@testable import Archiver
+
+/// `event_fields`: what reports read, extracted once per event version (schema 7).
+@Suite struct ExtractedFieldsTests {
+    /// The same fields as SQLite's own JSON reader gives them: the independent oracle. Text columns hold a
+    /// number as written (CAST of json_extract's value), `success` a boolean as 1 or 0.
+    static let oracle: [(column: String, sql: String)] = [
+        ("actor_name", "CAST(json_extract(v.raw, '$.source.username') AS TEXT)"),
+        ("actor_id", "CAST(json_extract(v.raw, '$.source.userId') AS TEXT)"),
+        ("ip", "CAST(json_extract(v.raw, '$.source.ip') AS TEXT)"),
+        ("auth_type", "CAST(json_extract(v.raw, '$.source.authType') AS TEXT)"),
+        ("mailbox_id", "CAST(json_extract(v.raw, '$.source.mailboxId') AS TEXT)"),
+        ("client_app_id", "CAST(json_extract(v.raw, '$.source.appId') AS TEXT)"),
+        ("user_id", "CAST(COALESCE(json_extract(v.raw, '$.data.userId'), json_extract(v.raw, '$.data.user.id')) AS TEXT)"),
+        ("user_name", "CAST(json_extract(v.raw, '$.data.user.username') AS TEXT)"),
+        ("app_id", "CAST(COALESCE(json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.data.app.id')) AS TEXT)"),
+        ("app_name", """
+            CAST(COALESCE(json_extract(v.raw, '$.data.app.fqdn'), json_extract(v.raw, '$.data.newApp.fqdn'),
+                          json_extract(v.raw, '$.data.app.subdomain'), json_extract(v.raw, '$.data.app.location')) AS TEXT)
+            """),
+        ("task_id", "CAST(json_extract(v.raw, '$.data.taskId') AS TEXT)"),
+        ("backup_id", "CAST(json_extract(v.raw, '$.data.backupId') AS TEXT)"),
+        ("error_message", "CAST(json_extract(v.raw, '$.data.errorMessage') AS TEXT)"),
+        ("success", "CASE json_type(v.raw, '$.data.success') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
+        ("action", "json_extract(v.raw, '$.action')"),
+        ("creation_epoch", "v.creation_epoch"),
+        ("event_id", "v.event_id"),
+        ("version", "v.version"),
+        ("instance_id", "(SELECT instance_id FROM events WHERE id = v.event_id)"),
+    ]
+
+    /// Events whose members have the shapes a careless reader gets wrong: numbers, booleans, null, an
+    /// object where a string is expected, escapes, a missing first choice of a COALESCE, a login upserted
+    /// (two versions of one id).
+    static func oddEvents() -> [Event] {
+        [
+            Fixture.event(id: "odd-1", action: "app.task.crash", epoch: Fixture.baseEpoch + 1,
+                          source: ["username": "taskmanager", "userId": NSNull()],
+                          data: ["taskId": 4711, "appId": "app-x", "success": false, "errorMessage": "ENOSPC, \"disk\"\nfull"]),
+            Fixture.event(id: "odd-2", action: "user.update", epoch: Fixture.baseEpoch + 2,
+                          source: ["username": ["nested": "object"], "ip": "192.0.2.\u{31}"],
+                          data: ["user": ["id": 42, "username": "zoë \u{1F680}"], "success": "true"]),
+            Fixture.event(id: "odd-3", action: "app.clone", epoch: Fixture.baseEpoch + 3, source: ["ip": "2001:db8::1"],
+                          data: ["appId": NSNull(), "newApp": ["id": "app-new", "fqdn": "new.example.org"],
+                                 "app": ["subdomain": "old", "location": "ignored"], "taskId": 1.5, "backupId": true]),
+            Fixture.event(id: "odd-4", action: "app.down", epoch: Fixture.baseEpoch + 4, source: [:],
+                          data: ["app": ["id": "app-y", "location": "legacy-location"]]),
+            Fixture.login(id: "odd-5", epoch: Fixture.baseEpoch + 5),
+        ]
+    }
+
+    private func makeArchive(_ folder: borrowing TemporaryFolder) throws -> (path: String, versions: Int64) {
+        let path = folder.path("a.db")
+        let archive = try Archive(path: path)
+        let instance = try archive.instanceID(name: "one", baseURL: "https://one.example.org")
+        let run = try archive.beginRun(instance: instance, streams: ["eventlog"], startedAt: Fixture.baseEpoch)
+        var stream = SampleEventStream(count: 2_000, days: 3, now: Fixture.baseEpoch)
+        var events: [Event] = []
+        while let event = stream.next() {
+            events.append(Event(id: event.id, action: event.action, creationTime: event.creationTime,
+                                epochSeconds: event.epochSeconds, raw: event.json))
+        }
+        _ = try archive.ingest(events: events + Self.oddEvents(), instance: instance, run: run, seenAt: Fixture.baseEpoch)
+        // The login rewritten in place by box: a second version of the same id.
+        _ = try archive.ingest(events: [Fixture.login(id: "odd-5", epoch: Fixture.baseEpoch + 900, ip: "198.51.100.99")],
+                               instance: instance, run: run, seenAt: Fixture.baseEpoch + 900)
+        try archive.finishRun(run, result: .success, finishedAt: Fixture.baseEpoch + 901, counts: RunCounts(), requests: 1, errors: [])
+        return (path, try archive.database.scalarInt("SELECT count(*) FROM event_versions") ?? 0)
+    }
+
+    /// Rows of `event_fields` that differ from the oracle, by version id and column.
+    private func disagreements(_ database: Database) throws -> [String] {
+        var found: [String] = []
+        let checks = Self.oracle.map { "CASE WHEN f.\($0.column) IS NOT \($0.sql) THEN '\($0.column)' END" }
+        try database.forEachRow("""
+            SELECT v.id, \(checks.joined(separator: ", ")) FROM event_versions v
+            LEFT JOIN event_fields f ON f.version_id = v.id ORDER BY v.id
+            """) { row in
+            for index in 1 ... Int32(Self.oracle.count) where !row.isNull(at: index) {
+                found.append("version \(row.int64(at: 0)): \(row.string(at: index))")
+            }
+        }
+        return found
+    }
+
+    @Test func everyVersionsFieldsAreWhatSQLiteReadsFromItsJSON() throws {
+        let folder = try TemporaryFolder()
+        let (path, versions) = try makeArchive(folder)
+        let archive = try Archive(path: path, mode: .readOnly)
+        #expect(try archive.database.scalarInt("SELECT count(*) FROM event_fields") == versions)
+        let wrong = try disagreements(archive.database)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        // The shapes above are really there (the oracle is not comparing NULL with NULL).
+        let odd = try archive.database.scalarString("""
+            SELECT group_concat(coalesce(task_id, '-') || '|' || coalesce(app_name, '-') || '|' || coalesce(success, '-'), ' ')
+            FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id LIKE 'odd-%'
+            """)
+        #expect(odd == "4711|-|0 -|-|- 1.5|new.example.org|- -|legacy-location|- -|-|- -|-|-")
+        #expect(try archive.database.scalarString(
+            "SELECT group_concat(ip, ' ') FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id = 'odd-5'")
+            == "198.51.100.7 198.51.100.99")
+        #expect(try archive.verify().isIntact)
+    }
+
+    @Test(arguments: ExtractedColumns.events.map(\.name))
+    func verifyCatchesAnAlteredExtractedColumn(_ column: String) throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        let target = try Database(path: path, mode: .readWrite).scalarInt(
+            "SELECT min(version_id) FROM event_fields WHERE \(column) IS NOT NULL") ?? 0
+        try Database(path: path, mode: .readWrite).execute("""
+            UPDATE event_fields SET \(column) = CASE typeof(\(column)) WHEN 'integer' THEN \(column) + 1
+                ELSE \(column) || ' (altered)' END WHERE version_id = \(target)
+            """)
+        let problems = try Archive(path: path, mode: .readOnly).verify().problems
+        #expect(problems.map(\.description) == ["extractedFields: event_fields rowid \(target) (id \(try apiID(path, target))): "
+                                                + "\(column) differs from what its raw JSON says"])
+    }
+
+    @Test func verifyCatchesMissingAndMisplacedFields() throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        try Database(path: path, mode: .readWrite).execute("""
+            DELETE FROM event_fields WHERE version_id = 3; UPDATE event_fields SET action = 'user.logout' WHERE version_id = 7;
+            INSERT INTO event_fields(version_id, event_id, version, instance_id, action, creation_epoch)
+                VALUES (99999, 1, 1, 1, 'user.login', 0);
+            """)
+        let problems = try Archive(path: path, mode: .readOnly).verify().problems
+        #expect(problems.map { "\($0.check) \($0.rowid ?? 0) \($0.detail)" } == [
+            "extractedFields 3 its extracted fields are missing",
+            "extractedFields 7 its extracted fields name another event, version, instance, action or time",
+            "extractedFields 99999 extracted fields of a version that does not exist",
+        ])
+    }
+
+    private func apiID(_ path: String, _ versionID: Int64) throws -> String {
+        try Database(path: path, mode: .readOnly).scalarString(
+            "SELECT e.api_id FROM event_versions v JOIN events e ON e.id = v.event_id WHERE v.id = ?", [.integer(versionID)]) ?? ""
+    }
+
+    /// Back to the schema before `event_fields`, as an older cloudron-audit left the file.
+    private func downgrade(_ path: String) throws {
+        let version = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_event_fields.sql") }?.version)
+        try Database(path: path, mode: .readWrite).execute("""
+            DROP TABLE event_fields; DELETE FROM schema_migrations WHERE version >= \(version);
+            PRAGMA user_version = \(version - 1);
+            """)
+    }
+
+    @Test func anOlderArchiveIsFilledInPlaceOnceWithProgress() throws {
+        let folder = try TemporaryFolder()
+        let (path, versions) = try makeArchive(folder)
+        try downgrade(path)
+        let seen = Guarded<[UpgradeProgress]>([])
+        let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
+        #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
+        let reports = seen.withLock { $0 }
+        #expect(reports.first?.done == 0)
+        #expect(reports.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
+        #expect(reports.allSatisfy { $0.migration == "0007_event_fields.sql" })
+        let wrong = try disagreements(upgraded.database)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        #expect(try upgraded.verify().isIntact)
+        // Once: the next open has nothing to do.
+        let again = Guarded(0)
+        _ = try Archive(path: path, mode: .readWrite, upgradeProgress: { _ in again.withLock { $0 += 1 } })
+        #expect(again.withLock { $0 } == 0)
+    }
+
+    @Test func aReaderWaitsForAnotherProcessesUpgradeInsteadOfFailing() throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        try downgrade(path)
+        // Another process holds the write lock, as an upgrade in progress does, for longer than the
+        // ordinary busy timeout.
+        let holder = try Database(path: path, mode: .readWrite)
+        try holder.execute("BEGIN IMMEDIATE")
+        let result = Guarded<Result<Int, any Error>?>(nil)
+        let finished = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let outcome = Result<Int, any Error> { try ReadSession(path: path).status().schemaVersion }
+            result.withLock { $0 = outcome }
+            finished.signal()
+        }
+        Thread.sleep(forTimeInterval: Double(Database.busyTimeoutMilliseconds) / 1000 + 1.5)
+        #expect(result.withLock { $0 } == nil, "the reader gave up while the archive was locked")
+        try holder.execute("ROLLBACK")
+        finished.wait()
+        let version = try #require(result.withLock { $0 }).get()
+        #expect(version == ArchiveSchema.currentVersion)
+    }
+}
+
+/// A value shared with a closure or thread of the test.
+private final class Guarded<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+    init(_ value: Value) { self.value = value }
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&value)
+    }
+}
