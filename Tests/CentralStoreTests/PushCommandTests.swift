@@ -10,22 +10,21 @@ import Testing
         defer { synced.finish() }
         let head = try await offThePool { try synced.open().currentChainHead().length }
         var killedMidway = 0
+        let batch: Int64 = 20
         for _ in 0 ..< 6 {
-            let process = CLI.process(["push", "--db", synced.path, "--to", uri, "--batch-size", "40", "--quiet"],
+            let before = try await offThePool { try storeCursor(uri) ?? 0 }
+            let process = CLI.process(["push", "--db", synced.path, "--to", uri, "--batch-size", "\(batch)", "--quiet"],
                                       stdout: Pipe(), stderr: Pipe())
             try process.run()
-            try await Task.sleep(nanoseconds: UInt64.random(in: 50_000_000 ... 700_000_000))
-            if process.isRunning {
-                kill(process.processIdentifier, SIGKILL)
-                killedMidway += 1
-            }
+            // Killed once the store's cursor passes a random point short of the head: watching the store instead
+            // of sleeping a random time makes the kill land midway however fast this machine pushes.
+            let target = before + Int64.random(in: 1 ... max(1, (head - before) / 2))
+            let watched = try await offThePool { try killOnceStoreReaches(target, uri: uri, process: process) }
+            if watched { killedMidway += 1 }
             while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
-            // Killed before its first transaction committed, a push leaves no schema behind.
-            let pushed = try await offThePool {
-                guard try cluster.psql(uri, "SELECT to_regclass('cloudron_audit.store_archives') IS NOT NULL") == "t" else { return Int64(0) }
-                return Int64(try cluster.psql(uri, "SELECT coalesce(max(chain_length), 0) FROM cloudron_audit.store_archives")) ?? -1
-            }
-            #expect(pushed % 40 == 0 || pushed == head, "the cursor stops at batch boundaries only: \(pushed)")
+            let pushed = try await offThePool { try storeCursor(uri) ?? 0 }
+            #expect(pushed % batch == 0 || pushed == head, "the cursor stops at batch boundaries only: \(pushed)")
+            if pushed == head { break }
         }
         #expect(killedMidway > 0, "no push was killed midway: the archive is too small for this machine's speed")
         let final = try await CLI.run(["push", "--db", synced.path, "--to", uri])
@@ -66,4 +65,28 @@ import Testing
         let notPushed = try await CLI.run(["verify", "--from", empty])
         #expect(notPushed.status == 66 && notPushed.stderr.contains("run 'cloudron-audit push' first"), "\(notPushed.stderr)")
     }
+}
+
+/// The store's push cursor (the archive's chain length it holds); nil before the first push created the schema (a
+/// push killed before its first transaction committed leaves none behind).
+private func storeCursor(_ uri: String) throws -> Int64? {
+    let connection = try PostgresConnection(uri: uri)
+    guard try connection.scalar("SELECT to_regclass('cloudron_audit.store_archives') IS NOT NULL") == "t" else { return nil }
+    return Int64(try connection.scalar("SELECT coalesce(max(chain_length), 0) FROM cloudron_audit.store_archives") ?? "") ?? -1
+}
+
+/// Polls the store until its cursor reaches `target`, then SIGKILLs the push; false when the push ended first
+/// (it finished, or a cursor already past the target: a later round of the loop).
+private func killOnceStoreReaches(_ target: Int64, uri: String, process: Process) throws -> Bool {
+    let connection = try PostgresConnection(uri: uri)
+    while process.isRunning {
+        let exists = try connection.scalar("SELECT to_regclass('cloudron_audit.store_archives') IS NOT NULL") == "t"
+        let cursor = exists ? Int64(try connection.scalar("SELECT coalesce(max(chain_length), 0) FROM cloudron_audit.store_archives") ?? "") ?? 0 : 0
+        if cursor >= target {
+            kill(process.processIdentifier, SIGKILL)
+            return true
+        }
+        usleep(500)
+    }
+    return false
 }
