@@ -3,25 +3,25 @@
 -- columns: instance, app, appId, down:time, up:time, seconds:integer, flag
 -- filters: since, until, instance, app
 WITH health AS (
-    SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance, e.action AS action,
-           json_extract(v.raw, '$.data.app.id') AS appId,
-           COALESCE(json_extract(v.raw, '$.data.app.fqdn'), json_extract(v.raw, '$.data.app.subdomain'),
-                    json_extract(v.raw, '$.data.app.location')) AS app
-    FROM events e
-    JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
-    JOIN instances i ON i.id = e.instance_id
-    WHERE e.action IN ('app.down', 'app.up')
+    SELECT f.creation_epoch AS time, f.event_id AS seq, i.name AS instance, f.action AS action,
+           f.app_id AS appId, f.app_name AS app
+    FROM event_fields f
+    JOIN events e ON e.id = f.event_id AND e.version = f.version
+    JOIN instances i ON i.id = f.instance_id
+    WHERE f.action IN ('app.down', 'app.up')
       AND (:instance IS NULL OR i.name = :instance)
 ),
+-- One pass per app: the previous event (does this app.down start an outage?) and the earliest app.up at or
+-- after it (a running minimum over the app's events, newest first, peers included).
 sequenced AS (
-    SELECT *, LAG(action) OVER (PARTITION BY instance, appId ORDER BY time, seq) AS previous FROM health
+    SELECT *, LAG(action) OVER (PARTITION BY instance, appId ORDER BY time, seq) AS previous,
+           MIN(CASE WHEN action = 'app.up' THEN time END)
+               OVER (PARTITION BY instance, appId ORDER BY time DESC RANGE UNBOUNDED PRECEDING) AS up
+    FROM health
 ),
 outages AS (
-    SELECT d.instance, d.app, d.appId, d.time AS down,
-           (SELECT MIN(u.time) FROM health u
-            WHERE u.instance = d.instance AND u.appId IS d.appId AND u.action = 'app.up' AND u.time >= d.time) AS up
-    FROM sequenced d
-    WHERE d.action = 'app.down' AND (d.previous IS NULL OR d.previous <> 'app.down')
+    SELECT instance, app, appId, time AS down, up FROM sequenced
+    WHERE action = 'app.down' AND (previous IS NULL OR previous <> 'app.down')
 )
 SELECT instance, app, appId, down, up, up - down AS seconds, CASE WHEN up IS NULL THEN 'open' ELSE '' END AS flag
 FROM outages

@@ -3,44 +3,50 @@
 -- columns: kind, instance, app, taskId, started:time, finished:time, seconds:integer, result, error, backupId
 -- filters: since, until, instance, app
 WITH b AS (
-    SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance, e.action AS action,
-           CAST(json_extract(v.raw, '$.data.taskId') AS TEXT) AS taskId,
-           COALESCE(json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.data.app.id')) AS appId,
-           COALESCE(json_extract(v.raw, '$.data.app.fqdn'), json_extract(v.raw, '$.data.app.subdomain'),
-                    json_extract(v.raw, '$.data.app.location')) AS app,
-           json_extract(v.raw, '$.data.errorMessage') AS errorMessage,
-           json_extract(v.raw, '$.data.backupId') AS backupId
-    FROM events e
-    JOIN event_versions v ON v.event_id = e.id AND v.version = e.version
-    JOIN instances i ON i.id = e.instance_id
-    WHERE e.action IN ('backup.start', 'backup.finish', 'app.backup', 'app.backup.finish')
+    SELECT f.creation_epoch AS time, f.event_id AS seq, i.name AS instance, f.action AS action, f.task_id AS taskId,
+           f.app_id AS appId, f.app_name AS app, f.error_message AS errorMessage, f.backup_id AS backupId,
+           CASE WHEN f.action IN ('backup.start', 'backup.finish') THEN 'full' ELSE 'app' END AS kind,
+           CASE WHEN f.action IN ('backup.start', 'backup.finish') THEN f.task_id ELSE f.app_id END AS key,
+           f.action IN ('backup.start', 'app.backup') AS isStart
+    FROM event_fields f
+    JOIN events e ON e.id = f.event_id AND e.version = f.version
+    JOIN instances i ON i.id = f.instance_id
+    WHERE f.action IN ('backup.start', 'backup.finish', 'app.backup', 'app.backup.finish')
       AND (:instance IS NULL OR i.name = :instance)
 ),
 -- A start's finish is the first one of the same task (full) or app (app backups) at or after it, unless
 -- another start of that task or app comes first: box reuses task ids, and a run that never finished
--- must not take the next run's finish. Durations are therefore never negative.
+-- must not take the next run's finish. Durations are therefore never negative. Each is one window pass
+-- over the task's or app's events: the earliest finish time from each event on (a running minimum, newest
+-- first, peers included) and the next start.
+timed AS (
+    SELECT *, MIN(CASE WHEN NOT isStart THEN time END)
+                  OVER (PARTITION BY kind, instance, key ORDER BY time DESC RANGE UNBOUNDED PRECEDING) AS finishTime
+    FROM b
+),
 starts AS (
-    SELECT s.*, CASE s.action WHEN 'backup.start' THEN 'backup.finish' ELSE 'app.backup.finish' END AS finishAction,
-           (SELECT MIN(n.time) FROM b n WHERE n.action = s.action AND n.instance = s.instance
-              AND (CASE s.action WHEN 'backup.start' THEN n.taskId IS s.taskId ELSE n.appId IS s.appId END)
-              AND (n.time > s.time OR (n.time = s.time AND n.seq > s.seq))) AS nextStart
-    FROM b s WHERE s.action IN ('backup.start', 'app.backup')
+    SELECT *, LEAD(time) OVER (PARTITION BY kind, instance, key ORDER BY time, seq) AS nextStart
+    FROM timed WHERE isStart
+),
+-- The first finish (lowest seq) of each task or app and second.
+finishes AS (
+    SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY kind, instance, key, time ORDER BY seq) AS n
+                   FROM b WHERE NOT isStart)
+    WHERE n = 1
 ),
 runs AS (
-    SELECT CASE s.action WHEN 'backup.start' THEN 'full' ELSE 'app' END AS kind, s.instance,
-           CASE s.action WHEN 'backup.start' THEN NULL ELSE s.app END AS app, s.taskId, s.time AS started,
-           (SELECT f.seq FROM b f WHERE f.action = s.finishAction AND f.instance = s.instance
-              AND (CASE s.action WHEN 'backup.start' THEN f.taskId IS s.taskId ELSE f.appId IS s.appId END)
-              AND f.time >= s.time AND (s.nextStart IS NULL OR f.time < s.nextStart)
-            ORDER BY f.time, f.seq LIMIT 1) AS finishSeq
+    SELECT s.kind, s.instance, CASE s.kind WHEN 'full' THEN NULL ELSE s.app END AS app, s.taskId, s.time AS started,
+           f.time AS finished, f.seq AS finishSeq, f.errorMessage, f.backupId, f.appId AS finishAppId
     FROM starts s
+    LEFT JOIN finishes f ON f.kind = s.kind AND f.instance = s.instance AND f.key IS s.key AND f.time = s.finishTime
+                        AND (s.nextStart IS NULL OR s.finishTime < s.nextStart)
 )
-SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.time AS finished, f.time - r.started AS seconds,
-       CASE WHEN f.seq IS NULL THEN 'unfinished'
-            WHEN COALESCE(f.errorMessage, '') = '' THEN 'success' ELSE 'failed' END AS result,
-       NULLIF(f.errorMessage, '') AS error, f.backupId AS backupId
-FROM runs r LEFT JOIN b f ON f.seq = r.finishSeq
-WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
-  AND (:app IS NULL OR :app IN (r.app, (SELECT appId FROM b WHERE b.seq = r.finishSeq)))
-ORDER BY r.started * :direction, r.kind, r.taskId
+SELECT kind, instance, app, taskId, started, finished, finished - started AS seconds,
+       CASE WHEN finishSeq IS NULL THEN 'unfinished'
+            WHEN COALESCE(errorMessage, '') = '' THEN 'success' ELSE 'failed' END AS result,
+       NULLIF(errorMessage, '') AS error, backupId
+FROM runs
+WHERE (:since IS NULL OR started >= :since) AND (:until IS NULL OR started < :until)
+  AND (:app IS NULL OR :app IN (app, finishAppId))
+ORDER BY started * :direction, kind, taskId
 LIMIT :limit

@@ -4,20 +4,17 @@
 -- filters: since, until, instance, user, ip
 -- parameter: gap duration 30m Logins less than this apart belong to one session.
 WITH logins AS (
-    SELECT v.creation_epoch AS time, v.id AS seq, i.name AS instance,
-           COALESCE(json_extract(v.raw, '$.data.user.username'), json_extract(v.raw, '$.source.username')) AS user,
-           json_extract(v.raw, '$.source.ip') AS ip
-    FROM event_versions v
-    JOIN events e ON e.id = v.event_id
-    JOIN instances i ON i.id = e.instance_id
-    WHERE e.action IN ('user.login', 'user.login.ghost')
+    SELECT f.creation_epoch AS time, f.version_id AS seq, i.name AS instance,
+           COALESCE(f.user_name, f.actor_name) AS user, f.ip AS ip
+    FROM event_fields f
+    JOIN instances i ON i.id = f.instance_id
+    WHERE f.action IN ('user.login', 'user.login.ghost')
       AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR v.creation_epoch >= :since) AND (:until IS NULL OR v.creation_epoch < :until)
-      AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
-      AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                      json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
-                                      json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
-                                      json_extract(v.raw, '$.data.user.email')))
+      AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+      AND (:ip IS NULL OR f.ip = :ip)
+      AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+           OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
+                      AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
 ),
 marked AS (
     SELECT *, CASE WHEN time - LAG(time) OVER (PARTITION BY instance, user, ip ORDER BY time, seq) < :gap

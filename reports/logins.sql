@@ -3,65 +3,64 @@
 -- columns: time:time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
 -- summary-columns: instance, user, firstSeen:time, lastSeen:time, logins:integer, distinctIPs:integer, newIPs
 -- filters: since, until, instance, user, app, ip
-WITH logins AS (
-    SELECT v.creation_epoch AS time, v.id AS seq, i.name AS instance, e.action AS action,
-           COALESCE(json_extract(v.raw, '$.data.user.username'), json_extract(v.raw, '$.source.username'),
-                    json_extract(v.raw, '$.source.mailboxId')) AS user,
-           COALESCE(json_extract(v.raw, '$.data.userId'), json_extract(v.raw, '$.data.user.id'),
-                    json_extract(v.raw, '$.source.userId')) AS userId,
-           CASE WHEN e.action = 'user.login.ghost' THEN json_extract(v.raw, '$.source.username') END AS impersonatedBy,
-           json_extract(v.raw, '$.source.ip') AS ip,
-           json_extract(v.raw, '$.source.authType') AS authType,
-           COALESCE(json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.source.appId')) AS app,
-           CASE WHEN e.action = 'user.login.ghost' THEN 'impersonation' ELSE '' END AS flag,
-           e.api_id AS eventId
-    FROM event_versions v
-    JOIN events e ON e.id = v.event_id
-    JOIN instances i ON i.id = e.instance_id
-    WHERE e.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
-      AND (:instance IS NULL OR i.name = :instance)
-      AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
-      AND (:app IS NULL OR :app IN (json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.source.appId')))
-      AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                      json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
-                                      json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
-                                      json_extract(v.raw, '$.data.user.email')))
-)
-SELECT time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
-FROM logins
-WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
-ORDER BY time * :direction, seq * :direction
+-- Reads the fields extracted at ingest (event_fields), never the raw JSON except for a --user that only a
+-- user's id or email inside data.user names.
+SELECT f.creation_epoch AS time, i.name AS instance, f.action AS action,
+       COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS user,
+       COALESCE(f.user_id, f.actor_id) AS userId,
+       CASE WHEN f.action = 'user.login.ghost' THEN f.actor_name END AS impersonatedBy,
+       f.ip AS ip, f.auth_type AS authType, COALESCE(f.app_id, f.client_app_id) AS app,
+       CASE WHEN f.action = 'user.login.ghost' THEN 'impersonation' ELSE '' END AS flag,
+       e.api_id AS eventId
+FROM event_fields f
+JOIN events e ON e.id = f.event_id
+JOIN instances i ON i.id = f.instance_id
+WHERE f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
+  AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+  AND (:instance IS NULL OR i.name = :instance)
+  AND (:ip IS NULL OR f.ip = :ip)
+  AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
+  AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+           OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
+                      AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
+ORDER BY f.creation_epoch * :direction, f.version_id * :direction
 LIMIT :limit
 -- summary
 WITH logins AS (
-    SELECT v.creation_epoch AS time, i.name AS instance,
-           COALESCE(json_extract(v.raw, '$.data.user.username'), json_extract(v.raw, '$.source.username'),
-                    json_extract(v.raw, '$.source.mailboxId')) AS user,
-           json_extract(v.raw, '$.source.ip') AS ip
-    FROM event_versions v
-    JOIN events e ON e.id = v.event_id
-    JOIN instances i ON i.id = e.instance_id
-    WHERE e.action IN ('user.login', 'user.login.ghost', 'app.login')
+    SELECT f.creation_epoch AS time, i.name AS instance, COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS user,
+           f.ip AS ip
+    FROM event_fields f
+    JOIN instances i ON i.id = f.instance_id
+    WHERE f.action IN ('user.login', 'user.login.ghost', 'app.login')
       AND (:instance IS NULL OR i.name = :instance)
-      AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
-      AND (:app IS NULL OR :app IN (json_extract(v.raw, '$.data.appId'), json_extract(v.raw, '$.source.appId')))
-      AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                      json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
-                                      json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
-                                      json_extract(v.raw, '$.data.user.email')))
+      AND (:ip IS NULL OR f.ip = :ip)
+      AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
+      AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+           OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
+                      AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
 ),
-in_window AS (
-    SELECT * FROM logins WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+-- One pass over every login, earlier ones included: when each user first came from each IP ("new" IPs are
+-- those first seen at or after --since), and how many of its logins fall in the window.
+pairs AS (
+    SELECT instance, user, ip, MIN(time) AS first,
+           SUM((:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
+    FROM logins GROUP BY instance, user, ip
+),
+new_ips AS (
+    SELECT instance, user, group_concat(ip, ' ') AS newIPs FROM (
+        SELECT instance, user, ip FROM pairs
+        WHERE inWindow > 0 AND ip IS NOT NULL AND (:since IS NULL OR first >= :since)
+        ORDER BY instance, user, ip)
+    GROUP BY instance, user
+),
+per_user AS (
+    SELECT instance, user, MIN(time) AS firstSeen, MAX(time) AS lastSeen, COUNT(*) AS logins,
+           COUNT(DISTINCT ip) AS distinctIPs
+    FROM logins
+    WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+    GROUP BY instance, user
 )
-SELECT w.instance, w.user, MIN(w.time) AS firstSeen, MAX(w.time) AS lastSeen, COUNT(*) AS logins,
-       COUNT(DISTINCT w.ip) AS distinctIPs,
-       (SELECT group_concat(ip, ' ') FROM (
-            SELECT DISTINCT n.ip FROM in_window n
-            WHERE n.instance = w.instance AND n.user IS w.user AND n.ip IS NOT NULL
-              AND NOT EXISTS (SELECT 1 FROM logins p WHERE p.instance = n.instance AND p.user IS n.user
-                                                       AND p.ip = n.ip AND p.time < :since)
-            ORDER BY n.ip)) AS newIPs
-FROM in_window w
-GROUP BY w.instance, w.user
-ORDER BY MAX(w.time) * :direction, w.instance, w.user
+SELECT u.instance, u.user, u.firstSeen, u.lastSeen, u.logins, u.distinctIPs, n.newIPs
+FROM per_user u LEFT JOIN new_ips n ON n.instance = u.instance AND n.user IS u.user
+ORDER BY u.lastSeen * :direction, u.instance, u.user
 LIMIT :limit

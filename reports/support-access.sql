@@ -2,23 +2,23 @@
 -- description: Remote support switched on or off (support.ssh), support tickets (support.ticket) and impersonation of users by admins (user.login.ghost): who, when, from where, and the data as received.
 -- columns: time:time, instance, action, actor, ip, subject, data:json, eventId
 -- filters: since, until, instance, user, ip
-SELECT v.creation_epoch AS time, i.name AS instance, e.action AS action,
-       json_extract(v.raw, '$.source.username') AS actor,
-       json_extract(v.raw, '$.source.ip') AS ip,
-       COALESCE(json_extract(v.raw, '$.data.user.username'), json_extract(v.raw, '$.data.subject'),
+SELECT f.creation_epoch AS time, i.name AS instance, f.action AS action,
+       f.actor_name AS actor,
+       f.ip AS ip,
+       COALESCE(f.user_name, json_extract(v.raw, '$.data.subject'),
                 CASE json_type(v.raw, '$.data.enable') WHEN 'true' THEN 'enabled' WHEN 'false' THEN 'disabled' END) AS subject,
        json_extract(v.raw, '$.data') AS data,
        e.api_id AS eventId
-FROM event_versions v
-JOIN events e ON e.id = v.event_id
-JOIN instances i ON i.id = e.instance_id
-WHERE e.action IN ('support.ssh', 'support.ticket', 'user.login.ghost')
+FROM event_fields f
+JOIN events e ON e.id = f.event_id
+JOIN event_versions v ON v.id = f.version_id
+JOIN instances i ON i.id = f.instance_id
+WHERE f.action IN ('support.ssh', 'support.ticket', 'user.login.ghost')
   AND (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR v.creation_epoch >= :since) AND (:until IS NULL OR v.creation_epoch < :until)
-  AND (:user IS NULL OR :user IN (json_extract(v.raw, '$.source.username'), json_extract(v.raw, '$.source.userId'),
-                                json_extract(v.raw, '$.source.mailboxId'), json_extract(v.raw, '$.data.userId'),
-                                json_extract(v.raw, '$.data.user.id'), json_extract(v.raw, '$.data.user.username'),
-                                json_extract(v.raw, '$.data.user.email')))
-  AND (:ip IS NULL OR json_extract(v.raw, '$.source.ip') = :ip)
-ORDER BY v.creation_epoch * :direction, v.id * :direction
+  AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+  AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+       OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
+                  AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
+  AND (:ip IS NULL OR f.ip = :ip)
+ORDER BY f.creation_epoch * :direction, f.version_id * :direction
 LIMIT :limit
