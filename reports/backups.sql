@@ -3,7 +3,8 @@
 -- columns: kind, instance, app, taskId, started:time, finished:time, seconds:integer, result, error, backupId
 -- filters: since, until, instance, app
 WITH b AS (
-    SELECT f.creation_epoch AS time, f.event_id AS seq, i.name AS instance, f.action AS action, f.task_id AS taskId,
+    SELECT f.creation_epoch AS time, f.event_id AS seq, i.name AS instance, f.instance_id AS instanceId,
+           f.action AS action, f.task_id AS taskId,
            f.app_id AS appId, f.app_name AS app, f.error_message AS errorMessage, f.backup_id AS backupId,
            CASE WHEN f.action IN ('backup.start', 'backup.finish') THEN 'full' ELSE 'app' END AS kind,
            CASE WHEN f.action IN ('backup.start', 'backup.finish') THEN f.task_id ELSE f.app_id END AS key,
@@ -28,25 +29,25 @@ starts AS (
     SELECT *, LEAD(time) OVER (PARTITION BY kind, instance, key ORDER BY time, seq) AS nextStart
     FROM timed WHERE isStart
 ),
--- The first finish (lowest seq) of each task or app and second.
-finishes AS (
-    SELECT * FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY kind, instance, key, time ORDER BY seq) AS n
-                   FROM b WHERE NOT isStart)
-    WHERE n = 1
-),
+-- The finish itself: the first (lowest seq) of the task's or app's finishes in that second, looked up by
+-- the action and time index.
 runs AS (
     SELECT s.kind, s.instance, CASE s.kind WHEN 'full' THEN NULL ELSE s.app END AS app, s.taskId, s.time AS started,
-           f.time AS finished, f.seq AS finishSeq, f.errorMessage, f.backupId, f.appId AS finishAppId
+           CASE WHEN s.nextStart IS NULL OR s.finishTime < s.nextStart THEN
+               (SELECT ff.version_id FROM event_fields ff JOIN events fe ON fe.id = ff.event_id AND fe.version = ff.version
+                WHERE ff.action = CASE s.kind WHEN 'full' THEN 'backup.finish' ELSE 'app.backup.finish' END
+                  AND ff.creation_epoch = s.finishTime AND ff.instance_id = s.instanceId
+                  AND (CASE s.kind WHEN 'full' THEN ff.task_id ELSE ff.app_id END) IS s.key
+                ORDER BY ff.event_id LIMIT 1)
+           END AS finishVersion
     FROM starts s
-    LEFT JOIN finishes f ON f.kind = s.kind AND f.instance = s.instance AND f.key IS s.key AND f.time = s.finishTime
-                        AND (s.nextStart IS NULL OR s.finishTime < s.nextStart)
 )
-SELECT kind, instance, app, taskId, started, finished, finished - started AS seconds,
-       CASE WHEN finishSeq IS NULL THEN 'unfinished'
-            WHEN COALESCE(errorMessage, '') = '' THEN 'success' ELSE 'failed' END AS result,
-       NULLIF(errorMessage, '') AS error, backupId
-FROM runs
-WHERE (:since IS NULL OR started >= :since) AND (:until IS NULL OR started < :until)
-  AND (:app IS NULL OR :app IN (app, finishAppId))
-ORDER BY started * :direction, kind, taskId
+SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.creation_epoch AS finished, f.creation_epoch - r.started AS seconds,
+       CASE WHEN f.version_id IS NULL THEN 'unfinished'
+            WHEN COALESCE(f.error_message, '') = '' THEN 'success' ELSE 'failed' END AS result,
+       NULLIF(f.error_message, '') AS error, f.backup_id AS backupId
+FROM runs r LEFT JOIN event_fields f ON f.version_id = r.finishVersion
+WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
+  AND (:app IS NULL OR :app IN (r.app, f.app_id))
+ORDER BY r.started * :direction, r.kind, r.taskId
 LIMIT :limit
