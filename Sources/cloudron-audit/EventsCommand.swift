@@ -81,6 +81,9 @@ struct NotificationsCommand: ParsableCommand {
         commandName: "notifications",
         abstract: "List archived notifications (current state).",
         discussion: """
+        Tables and CSV show curated columns; JSON and NDJSON give each notification exactly as the server \
+        sent it (every member, values as sent) with the archive's "instance" added.
+
         Examples:
           cloudron-audit notifications --db audit.db --since 30d
           cloudron-audit notifications --db audit.db --format json --output notifications.json
@@ -103,6 +106,10 @@ struct TasksCommand: ParsableCommand {
         commandName: "tasks",
         abstract: "List archived tasks (current state).",
         discussion: """
+        Tables and CSV show curated columns (errorMessage whatever shape the server's error had); JSON and \
+        NDJSON give each task exactly as the server sent it (ts, error, every member as sent) with the \
+        archive's "instance" added.
+
         Examples:
           cloudron-audit tasks --db audit.db --since 7d
           cloudron-audit tasks --db audit.db --format csv --output tasks.csv

@@ -126,12 +126,22 @@ private func keys(_ rows: [[String: Any]]) -> [String] {
         let database = try openReadOnly(try makeFixtureArchive(in: directory))
         let rows = try ndjsonObjects { try TaskQuery(filter: EventFilter(order: .oldest)).run(on: database, into: &$0) }
         #expect(rows.map { $0["id"] as? String } == ["412", "413", "414"])
-        #expect(rows[1]["errorMessage"] as? String == "timeout reaching wiki storage")
+        // JSON formats give each task as received (`error` as sent, `ts`), plus instance.
+        #expect((rows[1]["error"] as? [String: Any])?["message"] as? String == "timeout reaching wiki storage")
         #expect(rows[1]["success"] as? Bool == false)
-        #expect(rows[0]["errorMessage"] is NSNull)
+        #expect(rows[0]["error"] is NSNull && rows[0]["errorMessage"] == nil)
+        #expect(rows[0]["ts"] as? String != nil && rows[0]["instance"] as? String == "main")
         #expect((rows[0]["result"] as? [String: Any])?["backupId"] as? String == "bk-412")
         #expect(rows[2]["success"] is NSNull)
         #expect(rows[2]["percent"] as? Int == 30)
+
+        // CSV keeps the curated columns: the error's message whatever shape it came in.
+        let sink = OutputSink()
+        var csv = CSVWriter(sink: sink)
+        try TaskQuery(filter: EventFilter(order: .oldest)).run(on: database, into: &csv)
+        let csvLines = String(decoding: sink.bytes, as: UTF8.self).split(whereSeparator: \.isNewline)
+        #expect(csvLines.first == "id,type,creationTime,percent,active,pending,success,errorMessage,message,result,instance")
+        #expect(csvLines.dropFirst(2).first?.contains(",timeout reaching wiki storage,") == true)
     }
 
     @Test func readOnlyConnectionRefusesWrites() throws {

@@ -37,7 +37,32 @@ public enum Cell: Sendable, Hashable {
 public protocol RowWriter {
     mutating func begin(columns: [Column]) throws
     mutating func write(row: [Cell]) throws
+    /// A row that stands for one object as the server sent it (a task, a notification): JSON and NDJSON
+    /// write the object itself, every member byte for byte, with the row's `object.addedColumns` appended
+    /// as members; tables and CSV write the curated `row`.
+    mutating func write(row: [Cell], received object: ReceivedObject) throws
     mutating func finish() throws
+}
+
+extension RowWriter {
+    /// Formats of curated columns (tables, CSV, digests) write the row.
+    public mutating func write(row: [Cell], received object: ReceivedObject) throws {
+        try write(row: row)
+    }
+}
+
+/// One object exactly as the server sent it, and which of its row's columns the archive adds to it in
+/// JSON output (`instance`: the server does not know the name the archive gives it).
+public struct ReceivedObject: Sendable, Hashable {
+    /// One JSON object as received, without surrounding whitespace (as the archive stores it).
+    public var raw: [UInt8]
+    /// Indices into the row's columns, appended as members in this order.
+    public var addedColumns: [Int]
+
+    public init(raw: [UInt8], addedColumns: [Int]) {
+        self.raw = raw
+        self.addedColumns = addedColumns
+    }
 }
 
 /// A row or column misuse of a `RowWriter` (a programming error in the caller, reported, not trapped).

@@ -39,18 +39,23 @@ enum CellEncoding {
             if bytes.isEmpty {
                 out.append(contentsOf: "null".utf8)
             } else {
-                // Raw line breaks can only be whitespace between tokens in valid JSON (inside strings they
-                // are escaped), so turning them into spaces keeps the value and NDJSON's one-line rule.
-                let hasLineBreak = bytes.withUnsafeBytes { raw in
-                    guard let base = raw.baseAddress else { return false }
-                    return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
-                }
-                if hasLineBreak {
-                    for byte in bytes { out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
-                } else {
-                    out.append(contentsOf: bytes)
-                }
+                appendOneLine(bytes[...], to: &out)
             }
+        }
+    }
+
+    /// Valid JSON bytes on one line. Raw line breaks can only be whitespace between tokens in valid JSON
+    /// (inside strings they are escaped), so turning them into spaces keeps the value and NDJSON's
+    /// one-line rule.
+    static func appendOneLine(_ bytes: ArraySlice<UInt8>, to out: inout [UInt8]) {
+        let hasLineBreak = bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress else { return false }
+            return memchr(base, 0x0A, raw.count) != nil || memchr(base, 0x0D, raw.count) != nil
+        }
+        if hasLineBreak {
+            for byte in bytes { out.append(byte == 0x0A || byte == 0x0D ? 0x20 : byte) }
+        } else {
+            out.append(contentsOf: bytes)
         }
     }
 

@@ -19,10 +19,18 @@ public struct JSONWriter: RowWriter {
     }
 
     public mutating func write(row: [Cell]) throws {
+        try write(row: row, received: nil)
+    }
+
+    public mutating func write(row: [Cell], received object: ReceivedObject) throws {
+        try write(row: row, received: Optional(object))
+    }
+
+    private mutating func write(row: [Cell], received object: ReceivedObject?) throws {
         try RowShapeError.check(row: row, columns: keys.count)
         line.removeAll(keepingCapacity: true)
         line.append(contentsOf: rowCount == 0 ? [0x0A] : [UInt8(ascii: ","), 0x0A])
-        JSONObjectRow.append(row, keys: keys, times: &times, to: &line)
+        JSONObjectRow.append(row, received: object, keys: keys, times: &times, to: &line)
         rowCount += 1
         try sink.write(line)
     }
@@ -50,9 +58,17 @@ public struct NDJSONWriter: RowWriter {
     }
 
     public mutating func write(row: [Cell]) throws {
+        try write(row: row, received: nil)
+    }
+
+    public mutating func write(row: [Cell], received object: ReceivedObject) throws {
+        try write(row: row, received: Optional(object))
+    }
+
+    private mutating func write(row: [Cell], received object: ReceivedObject?) throws {
         try RowShapeError.check(row: row, columns: keys.count)
         line.removeAll(keepingCapacity: true)
-        JSONObjectRow.append(row, keys: keys, times: &times, to: &line)
+        JSONObjectRow.append(row, received: object, keys: keys, times: &times, to: &line)
         line.append(0x0A)
         try sink.write(line)
     }
@@ -82,5 +98,37 @@ enum JSONObjectRow {
             CellEncoding.appendJSON(cell, times: &times, to: &out)
         }
         out.append(UInt8(ascii: "}"))
+    }
+
+    /// The received object with the added columns appended before its closing brace (its members are
+    /// not re-encoded: values, escapes and number spellings stay as sent); the curated row when there is
+    /// none, or when the bytes are no JSON object (the archive stores only objects; this is a guard).
+    static func append(_ row: [Cell], received object: ReceivedObject?, keys: [[UInt8]], times: inout TimestampFormatter,
+                       to out: inout [UInt8]) {
+        guard let object, let members = objectBody(object.raw) else {
+            return append(row, keys: keys, times: &times, to: &out)
+        }
+        out.append(UInt8(ascii: "{"))
+        CellEncoding.appendOneLine(object.raw[members], to: &out)
+        var first = !object.raw[members].contains { !isWhitespace($0) }
+        for column in object.addedColumns where column < row.count {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(contentsOf: keys[column])
+            CellEncoding.appendJSON(row[column], times: &times, to: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// The range between an object's outer braces, or nil when `raw` is not `{…}` (whitespace around allowed).
+    private static func objectBody(_ raw: [UInt8]) -> Range<Int>? {
+        guard let open = raw.firstIndex(where: { !isWhitespace($0) }), raw[open] == UInt8(ascii: "{"),
+              let close = raw.lastIndex(where: { !isWhitespace($0) }), close > open, raw[close] == UInt8(ascii: "}")
+        else { return nil }
+        return (open + 1)..<close
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09
     }
 }
