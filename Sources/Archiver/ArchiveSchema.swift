@@ -49,6 +49,7 @@ public enum ArchiveSchema {
         Migration(version: 6, fileName: "0006_archive_identity.sql", sql: PackageResources._006_archive_identity_sql),
         Migration(version: 7, fileName: "0007_event_fields.sql", sql: PackageResources._007_event_fields_sql,
                   fill: ExtractedColumns.fillEventFields),
+        Migration(version: 8, fileName: "0008_alarms.sql", sql: PackageResources._008_alarms_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -62,7 +63,7 @@ public enum ArchiveSchema {
         switch ChainTable.allCases.first(where: { $0.name == table }) {
         case .versions(let kind): (kind.currentTable, kind.parentColumn)
         case .taskLogs: (ObjectKind.tasks.currentTable, ObjectKind.tasks.parentColumn)
-        case .quarantine, nil: nil
+        case .quarantine, .alarms, nil: nil
         }
     }
 
@@ -70,7 +71,7 @@ public enum ArchiveSchema {
     /// (a quarantined element's last_seen_at and resolved_at): a copy of the archive must then re-read them.
     public static func chainRowsChangeInPlace(_ table: String) -> Bool {
         switch ChainTable.allCases.first(where: { $0.name == table }) {
-        case .versions, .taskLogs, nil: false
+        case .versions, .taskLogs, .alarms, nil: false
         case .quarantine: true
         }
     }

@@ -7,6 +7,8 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     /// The hash chain's current head: compare it with a copy kept elsewhere to detect rewrites.
     public var chain: ChainAnchor
     public var instances: [InstanceStatus]
+    /// Source-tamper alarms of every instance, oldest first (see `SourceAlarm`).
+    public var alarms: [SourceAlarm]
 }
 
 public struct ChainAnchor: Sendable, Codable, Equatable {
@@ -106,7 +108,8 @@ extension Archive {
                                                     ranges: ranges[row.name] ?? [:]))
             }
             return ArchiveStatus(path: path, schemaVersion: try schemaVersion(),
-                                 chain: ChainAnchor(length: head.length, head: head.link.hexString), instances: instances)
+                                 chain: ChainAnchor(length: head.length, head: head.link.hexString), instances: instances,
+                                 alarms: try alarms())
         }
     }
 

@@ -78,3 +78,28 @@ struct TaskLogRecord {
         return ContentHash.of(record.bytes)
     }
 }
+
+/// One source-tamper alarm, as the chain hashes it.
+struct AlarmRecord {
+    var id: Int64
+    var instanceID: Int64
+    var stream: String
+    var kind: String
+    var apiID: String
+    var detail: String
+    var noticedAt: Int64
+    var runID: Int64
+
+    var canonical: CanonicalRecord {
+        var record = CanonicalRecord(table: ChainTable.alarms.name)
+        record.append(id)
+        record.append(instanceID)
+        record.append(stream)
+        record.append(kind)
+        record.append(apiID)
+        record.append(detail)
+        record.append(noticedAt)
+        record.append(runID)
+        return record
+    }
+}

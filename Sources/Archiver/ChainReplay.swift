@@ -91,6 +91,15 @@ public struct ChainReplay: Sendable {
         return feed(table: ChainTable.quarantine.name, sequence: id, record: record.canonical, link: link, apiID: apiID ?? "")
     }
 
+    /// Feeds a source-tamper alarm; false when it broke the chain.
+    @discardableResult
+    public mutating func feedAlarm(id: Int64, instanceID: Int64, stream: String, kind: String, apiID: String, detail: String,
+                                   noticedAt: Int64, runID: Int64, link: [UInt8]) -> Bool {
+        let record = AlarmRecord(id: id, instanceID: instanceID, stream: stream, kind: kind, apiID: apiID, detail: detail,
+                                 noticedAt: noticedAt, runID: runID)
+        return feed(table: ChainTable.alarms.name, sequence: id, record: record.canonical, link: link, apiID: apiID)
+    }
+
     mutating func feed(table: String, sequence: Int64, record: CanonicalRecord, link: [UInt8], apiID: String) -> Bool {
         guard isIntact else { return false }
         let expected = head.length + 1

@@ -105,14 +105,16 @@ public enum ObjectKind: CaseIterable, Sendable, Hashable {
     /// The current-state columns that `ftsTable` indexes, in its column order.
     public var searchableColumns: [String] { objectType.searchableColumns }
 }
-/// The tables that hold chain records: each kind's version table, the task logs and the quarantine.
+/// The tables that hold chain records: each kind's version table, the task logs, the quarantine and the alarms.
 enum ChainTable: CaseIterable, Sendable, Hashable {
     case versions(ObjectKind)
     case taskLogs
     /// List elements that are no usable object, kept as received.
     case quarantine
+    /// Source-tamper alarms (see `SourceAlarm`).
+    case alarms
 
-    static let allCases: [ChainTable] = ObjectKind.allCases.map(ChainTable.versions) + [.taskLogs, .quarantine]
+    static let allCases: [ChainTable] = ObjectKind.allCases.map(ChainTable.versions) + [.taskLogs, .quarantine, .alarms]
 
     var name: String {
         switch self {
@@ -124,6 +126,7 @@ enum ChainTable: CaseIterable, Sendable, Hashable {
             }
         case .taskLogs: "task_logs"
         case .quarantine: "quarantine"
+        case .alarms: "alarms"
         }
     }
 }

@@ -157,6 +157,11 @@ extension Archive {
                     """)
                 lines = try database.prepare(
                     "SELECT line_no, timestamp_us, message, raw FROM task_log_lines WHERE log_id = ? ORDER BY line_no")
+            case .alarms:
+                statement = try database.prepare("""
+                    SELECT id, instance_id, stream, api_id, kind, detail, noticed_at, run_id, chain_link FROM alarms ORDER BY id
+                    """)
+                lines = nil
             case .quarantine:
                 statement = try database.prepare("""
                     SELECT id, instance_id, stream, api_id, reason, raw, content_hash, first_seen_at, run_id, chain_link,
@@ -183,7 +188,11 @@ extension Archive {
         func feed(into replay: inout ChainReplay) throws -> Bool {
             let s = statement
             let fed: Bool
-            if table == .quarantine {
+            if table == .alarms {
+                fed = replay.feedAlarm(id: s.int64(at: 0), instanceID: s.int64(at: 1), stream: s.string(at: 2), kind: s.string(at: 4),
+                                       apiID: s.string(at: 3), detail: s.string(at: 5), noticedAt: s.int64(at: 6), runID: s.int64(at: 7),
+                                       link: s.bytes(at: 8))
+            } else if table == .quarantine {
                 fed = replay.feedQuarantine(id: s.int64(at: 0), instanceID: s.int64(at: 1), stream: s.string(at: 2),
                                             apiID: s.optionalString(at: 3), reason: s.string(at: 4), raw: s.bytes(at: 5),
                                             contentHash: s.bytes(at: 6), placeEpoch: s.optionalInt64(at: 10),

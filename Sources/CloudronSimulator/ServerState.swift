@@ -401,6 +401,26 @@ struct ServerState {
         }
     }
 
+    // MARK: - An intruder with database access (not box)
+
+    /// Deletes an event row outright, as someone covering their tracks in box's database would.
+    mutating func tamperDelete(eventId: String) -> Bool {
+        guard let index = events.firstIndex(where: { $0.id == eventId }) else { return false }
+        events.remove(at: index)
+        return true
+    }
+
+    /// Replaces an event's `data` in place (same id, same time): an edit box itself never makes except
+    /// to a repeated login.
+    mutating func tamperRewrite(eventId: String, data: [UInt8]) -> Bool {
+        guard let index = events.firstIndex(where: { $0.id == eventId }) else { return false }
+        let old = events[index]
+        if eventHistory[old.id] == nil { eventHistory[old.id] = [StoredVersion(time: old.time, json: old.json)] }
+        events[index] = old.upserted(time: old.time, data: data)
+        eventHistory[old.id, default: []].append(StoredVersion(time: old.time, json: events[index].json))
+        return true
+    }
+
     /// Box's retention job: events older than `retentionDays` go, and the notifications that point at them.
     @discardableResult
     mutating func prune() -> Int {

@@ -88,6 +88,16 @@ public final class SimulatedCloudron: Sendable {
         core.withState { $0.now }
     }
 
+    /// Deletes an event behind box's back (an intruder editing its database); false for an unknown id.
+    public func tamperDelete(eventId: String) async -> Bool {
+        core.withState { $0.tamperDelete(eventId: eventId) }
+    }
+
+    /// Rewrites an event's `data` in place behind box's back (same id and time); false for an unknown id.
+    public func tamperRewrite(eventId: String, data: [UInt8]) async -> Bool {
+        core.withState { $0.tamperRewrite(eventId: eventId, data: data) }
+    }
+
     /// Runs box's retention job now (whether or not `retentionPruning` is on). Also `POST /_sim/prune`.
     public func pruneNow() async {
         core.withState { _ = $0.prune() }

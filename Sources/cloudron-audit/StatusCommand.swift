@@ -54,6 +54,12 @@ enum StatusText {
         func time(_ epoch: Int64?) -> String { epoch.map { times.string(from: $0) } ?? "-" }
         var out = "archive \(status.path) (schema \(status.schemaVersion))\n"
         out += "hash chain: \(status.chain.length) records, head \(status.chain.head)\n"
+        if !status.alarms.isEmpty {
+            out += "\nALARMS: \(status.alarms.count) sign(s) that someone edited a server's event log\n"
+            for alarm in status.alarms {
+                out += "  \(alarm.kind.rawValue): \(alarm.instance) \(alarm.stream) id \(alarm.id), noticed \(time(alarm.noticedAt)) by run \(alarm.run): \(alarm.detail)\n"
+            }
+        }
         if status.instances.isEmpty { out += "no server synced yet\n" }
         for instance in status.instances {
             out += "\ninstance \(instance.name) (\(instance.baseURL))\n"

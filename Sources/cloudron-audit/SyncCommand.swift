@@ -12,7 +12,10 @@ struct SyncCommand: AsyncParsableCommand {
         what is new or changed. Run it hourly from cron or a systemd timer. Exits 3 when the server had \
         already pruned events that were never archived (the gap is recorded; see 'status'). With --sign-key, \
         the chain head each run ends with is signed and stored with the run; --witness also appends it to a \
-        file outside the archive, so that 'verify --public-key' detects any later rewrite or truncation.
+        file outside the archive, so that 'verify --public-key' detects any later rewrite or truncation. An \
+        archived event that vanishes from the server before its retention edge, or changes other than a login \
+        rewrite, raises an alarm (kept in the archive, shown by 'status') and exits 5; --recheck compares \
+        everything the server still holds, as a run does by itself once a day.
 
         Examples:
           export CLOUDRON_TOKEN=…   # a read-only API token from the dashboard
@@ -40,6 +43,9 @@ struct SyncCommand: AsyncParsableCommand {
 
     @Flag(help: "This --instance's server now answers at another URL (a domain change): accept it.")
     var moved = false
+
+    @Flag(help: "Re-read everything the server still holds and compare it with the archive (done by itself once a day).")
+    var recheck = false
 
     @OptionGroup var signing: SigningOptions
 
@@ -79,6 +85,7 @@ struct SyncCommand: AsyncParsableCommand {
         var options = SyncOptions(instanceName: instance ?? SyncCommand.defaultInstanceName(configuration.baseURL),
                                   streams: try parsedStreams(), taskLogs: taskLogs, pageSize: pageSize)
         options.acceptMovedServer = moved
+        options.recheck = recheck
         options.signingKey = signingKey
         options.witness = witnessFile
         if let progress {
@@ -92,6 +99,9 @@ struct SyncCommand: AsyncParsableCommand {
             StandardError.line("cloudron-audit: warning: " + line)
         }
         if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }
+        if report.events.alarms > 0 {
+            throw CommandFailure(status: .sourceTampered, description: "\(report.events.alarms) source-tamper alarm(s) on \(options.instanceName): archived events deleted or rewritten on the server — see 'cloudron-audit status'")
+        }
         if let gap = report.events.gap {
             throw CommandFailure(status: .gapDetected, description: SyncSummary.gapLine(gap, instance: options.instanceName))
         }

@@ -27,8 +27,9 @@ struct SyncFixture {
     }
 
     @discardableResult
-    func sync(pageSize: Int = 100, taskLogs: Bool = false, client: CloudronClient? = nil) async throws -> SyncReport {
-        let options = SyncOptions(instanceName: "sim", taskLogs: taskLogs, pageSize: pageSize)
+    func sync(pageSize: Int = 100, taskLogs: Bool = false, recheck: Bool = false, client: CloudronClient? = nil) async throws -> SyncReport {
+        var options = SyncOptions(instanceName: "sim", taskLogs: taskLogs, pageSize: pageSize)
+        options.recheck = recheck
         return try await ArchiveSync.run(client: try client ?? self.client(), archivePath: archivePath, options: options)
     }
 

@@ -25,6 +25,9 @@ struct NewestFirstWalk<Item: ListedObject> {
     private(set) var passes = 0
     /// The malformed elements met by every pass so far (kept in quarantine), by their bytes.
     private(set) var quarantined = Set<[UInt8]>()
+    /// Walks `rewalk` made. A login that box rewrote while the first walk was still above its old place
+    /// is missed by that walk, and sits at the top for the first rewalk to find.
+    private(set) var rewalks = 0
     private let startedAt = Date().timeIntervalSince1970
 
     init(reader: PageReader<Item>, clock: @escaping @Sendable () -> Int64,
@@ -42,6 +45,9 @@ struct NewestFirstWalk<Item: ListedObject> {
         var reachedEnd = false
         /// Objects that changed the archive (new ids or new versions).
         var fresh = 0
+        /// The oldest `creationTime` on the last non-empty page read: at the end of the list, what the
+        /// server still held when the pass got there (its retention edge, as far as this pass can tell).
+        var lastPageOldest: Int64?
     }
 
     /// Age beyond which read rows are committed page by page (box prunes events at 10 days, every 30
@@ -73,6 +79,7 @@ struct NewestFirstWalk<Item: ListedObject> {
             let again = try await passAdapting(stopBelow: newest, pageSize: pageSize)
             rewalks += 1
             top = max(newest, again.top ?? newest)
+            self.rewalks += 1
             if again.fresh == 0 { break }
         }
         return top
@@ -113,6 +120,7 @@ struct NewestFirstWalk<Item: ListedObject> {
                         secondsReadWhole.insert(second)
                     }
                 }
+                if let last = items.last { result.lastPageOldest = last.epochSeconds }
                 for item in batch {
                     result.top = max(result.top ?? item.epochSeconds, item.epochSeconds)
                     result.oldest = min(result.oldest ?? item.epochSeconds, item.epochSeconds)

@@ -21,6 +21,9 @@ public struct SyncOptions: Sendable {
     /// Accept a base URL other than the one archived for this instance name. Off by default: under
     /// one name, another server's stream state would make the walk stop at a foreign high-water mark.
     public var acceptMovedServer = false
+    /// Walk the whole event log the server still holds and compare it with the archive (the tamper
+    /// check's full form); also done by itself once a day (`recheckInterval`).
+    public var recheck = false
     /// Signs the chain head at the end of the run (and of runs a killed process left behind).
     public var signingKey: HeadSigningKey?
     /// Where each signed head is also appended (needs `signingKey`).

@@ -1,0 +1,92 @@
+import Archiver
+import CloudronSimulator
+import Foundation
+import Testing
+
+/// Issue 14 part 3: what box does (pruning, login rewrites, tie shuffles, rows arriving during a walk)
+/// raises no alarm; an event deleted or edited behind box's back does, once, with its kind.
+@Suite struct SourceTamperTests {
+    /// An event well inside the retention window and older than an incremental run's margin.
+    static func midRetentionEvents(_ truth: SimulatorTruth, count: Int, excluding action: String? = nil) throws -> [SimulatorTruth.Record] {
+        let now = truth.now
+        let candidates = truth.events.filter { record in
+            let age = now - record.epochSeconds
+            guard age > 3 * 86_400, age < 7 * 86_400 else { return false }
+            guard let action else { return true }
+            return !record.json.contains("\"action\":\"\(action)\"")
+        }
+        guard candidates.count >= count else { throw SyncTestFailure("too few mid-retention events") }
+        return Array(candidates.prefix(count))
+    }
+
+    @Test("an event deleted and a non-login event rewritten on the server: a recheck raises one alarm each, with its kind, once")
+    func deletionAndRewriteRaiseAlarms() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 31, eventCount: 800))
+        defer { Task { await fixture.finish() } }
+        #expect(try await fixture.sync().events.alarms == 0)
+        let truth = await fixture.simulator.truth()
+        let picked = try Self.midRetentionEvents(truth, count: 2, excluding: "user.login")
+        #expect(await fixture.simulator.tamperDelete(eventId: picked[0].id))
+        #expect(await fixture.simulator.tamperRewrite(eventId: picked[1].id, data: Array(#"{"note":"nothing happened here"}"#.utf8)))
+
+        // An incremental run re-reads only its margin (a day): neither edit lies in it.
+        #expect(try await fixture.sync().events.alarms == 0)
+        let report = try await fixture.sync(recheck: true)
+        #expect(report.events.fullWalk && report.events.alarms == 2)
+        let alarms = try Archive(path: fixture.archivePath, mode: .readOnly).alarms()
+        #expect(alarms.map { [$0.kind.rawValue, $0.id, $0.instance, $0.stream] }
+                == [["deleted-upstream", picked[0].id, "sim", "eventlog"], ["rewritten-upstream", picked[1].id, "sim", "eventlog"]]
+                || alarms.map { [$0.kind.rawValue, $0.id, $0.instance, $0.stream] }
+                == [["rewritten-upstream", picked[1].id, "sim", "eventlog"], ["deleted-upstream", picked[0].id, "sim", "eventlog"]])
+        // The archive keeps the deleted event and both versions of the rewritten one.
+        let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
+        #expect(archived.current[picked[0].id] == picked[0].json)
+        #expect(archived.versions[picked[1].id]?.count == 2)
+        // Found once: the next recheck finds the same and records nothing new; verify covers the alarms.
+        #expect(try await fixture.sync(recheck: true).events.alarms == 0)
+        let archive = try Archive(path: fixture.archivePath, mode: .readOnly)
+        #expect(try archive.alarms().count == 2)
+        #expect(try archive.verify().isIntact)
+    }
+
+    @Test("pruning by age, login rewrites, new rows during the walk and shuffled ties raise no alarm")
+    func whatBoxDoesIsNoAlarm() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 32, eventCount: 1500))
+        defer { Task { await fixture.finish() } }
+        try await fixture.sync(pageSize: 50)
+        // Two days on: the retention job prunes the oldest two days (events older than ten days) during
+        // the walk, while logins are rewritten in place and new rows arrive at the top on every request.
+        await fixture.simulator.advanceClock(seconds: 2 * 86_400)
+        await fixture.simulator.setDynamics(SimulatorDynamics(newEventsPerListRequest: 3, loginUpsertsPerListRequest: 2,
+                                                              retentionPruning: true))
+        let rechecked = try await fixture.sync(pageSize: 50, recheck: true)
+        let truth = await fixture.simulator.truth()
+        #expect(!truth.prunedEventIds.isEmpty, "the test must prune")
+        #expect(truth.eventVersions.values.contains { $0.count > 1 }, "the test must rewrite logins")
+        #expect(rechecked.events.fullWalk && rechecked.events.counts.changed > 0)
+        #expect(rechecked.events.alarms == 0)
+        // And an incremental run under the same churn.
+        #expect(try await fixture.sync(pageSize: 50).events.alarms == 0)
+        #expect(try Archive(path: fixture.archivePath, mode: .readOnly).alarms().isEmpty)
+    }
+
+    @Test("a recheck after the retention job pruned archived events: no alarm, and the pruned events stay archived")
+    func prunedBetweenRuns() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 33, eventCount: 600))
+        defer { Task { await fixture.finish() } }
+        try await fixture.sync()
+        await fixture.simulator.advanceClock(seconds: 2 * 86_400)
+        await fixture.simulator.pruneNow()
+        let report = try await fixture.sync(recheck: true)
+        #expect(report.events.alarms == 0)
+        let pruned = Set(await fixture.simulator.truth().prunedEventIds)
+        #expect(!pruned.isEmpty)
+        let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
+        #expect(pruned.isSubset(of: Set(archived.current.keys)), "pruned events stay archived")
+    }
+}
+
+struct SyncTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
