@@ -97,6 +97,11 @@ private final class StoreChainCursor {
                 SELECT id, instance_id, stream, api_id, reason, raw, content_hash, first_seen_at, run_id, chain_link, place_epoch
                 FROM \(schema).quarantine WHERE archive_id = '\(archiveID)' ORDER BY id
                 """
+        } else if table == "alarms" {
+            select = """
+                SELECT id, instance_id, stream, api_id, kind, detail, noticed_at, run_id, chain_link
+                FROM \(schema).alarms WHERE archive_id = '\(archiveID)' ORDER BY id
+                """
         } else {
             let (parentTable, parentColumn) = ArchiveSchema.chainParent(of: table) ?? ("tasks", "task_id")
             select = """
@@ -127,6 +132,9 @@ private final class StoreChainCursor {
             replay.feedQuarantine(id: int(0), instanceID: int(1), stream: row[2] ?? "", apiID: row[3], reason: row[4] ?? "",
                                   raw: text(5), contentHash: blob(6), placeEpoch: row[10].flatMap { Int64($0) },
                                   firstSeenAt: int(7), runID: int(8), link: blob(9))
+        } else if table == "alarms" {
+            replay.feedAlarm(id: int(0), instanceID: int(1), stream: row[2] ?? "", kind: row[4] ?? "", apiID: apiID,
+                             detail: row[5] ?? "", noticedAt: int(6), runID: int(7), link: blob(8))
         } else if let lines {
             let logLines = try lines.lines(of: int(0))
             replay.feedTaskLog(id: int(0), taskRowID: int(1), instanceID: int(2), apiID: apiID, rotated: int(4),
