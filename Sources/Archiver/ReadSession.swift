@@ -58,6 +58,11 @@ public final class ReadSession: @unchecked Sendable {
         try archive.status()
     }
 
+    /// Every source-tamper alarm, oldest first (see `Archive.alarms()`).
+    public func alarms() throws -> [SourceAlarm] {
+        try archive.alarms()
+    }
+
     /// Checks the archive, and with `signedHeads` its signed heads and witness (see `Archive.verify(signedHeads:)`).
     public func verify(signedHeads: SignedHeadCheck? = nil) throws -> VerificationReport {
         try archive.verify(signedHeads: signedHeads)

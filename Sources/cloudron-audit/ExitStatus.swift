@@ -13,12 +13,11 @@ enum ExitStatus: Int32, CaseIterable {
     case verificationFailed = 1
     /// `sync` finished, but the server had pruned events before they could be archived (a gap).
     case gapDetected = 3
-    /// `sync` could sync none of the selected streams: each endpoint is missing (404) or refused.
-    case nothingSynced = 4
     /// `sync` finished, but found the server's event log tampered with: an archived event deleted before
-    /// its retention edge, or rewritten other than a login (an alarm; see `status`). Issue 14 asked for 4,
-    /// which "nothing synced" took first.
-    case sourceTampered = 5
+    /// its retention edge, or rewritten other than a login (an alarm; see `status`).
+    case sourceTampered = 4
+    /// `sync` could sync none of the selected streams: each endpoint is missing (404) or refused.
+    case nothingSynced = 5
     /// Bad arguments, times, zones, formats, search syntax (EX_USAGE).
     case usage = 64
     /// The archive is not SQLite, truncated, corrupt, or from a newer cloudron-audit (EX_DATAERR).

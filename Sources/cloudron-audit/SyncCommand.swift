@@ -14,7 +14,7 @@ struct SyncCommand: AsyncParsableCommand {
         the chain head each run ends with is signed and stored with the run; --witness also appends it to a \
         file outside the archive, so that 'verify --public-key' detects any later rewrite or truncation. An \
         archived event that vanishes from the server before its retention edge, or changes other than a login \
-        rewrite, raises an alarm (kept in the archive, shown by 'status') and exits 5; --recheck compares \
+        rewrite, raises an alarm (kept in the archive, shown by 'status') and exits 4; --recheck compares \
         everything the server still holds, as a run does by itself once a day.
 
         Examples:
@@ -100,6 +100,10 @@ struct SyncCommand: AsyncParsableCommand {
         }
         if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }
         if report.events.alarms > 0 {
+            // The alarm decides the exit code; a gap found by the same run still gets its line.
+            if let gap = report.events.gap {
+                StandardError.line("cloudron-audit: warning: " + SyncSummary.gapLine(gap, instance: options.instanceName))
+            }
             throw CommandFailure(status: .sourceTampered, description: "\(report.events.alarms) source-tamper alarm(s) on \(options.instanceName): archived events deleted or rewritten on the server — see 'cloudron-audit status'")
         }
         if let gap = report.events.gap {

@@ -142,11 +142,12 @@ import Testing
             "SELECT e.api_id FROM event_versions v JOIN events e ON e.id = v.event_id WHERE v.id = ?", [.integer(versionID)]) ?? ""
     }
 
-    /// Back to the schema before `event_fields`, as an older cloudron-audit left the file.
+    /// Back to the schema before `event_fields`, as an older cloudron-audit left the file (without the
+    /// later migrations' tables too: the upgrade creates them again).
     private func downgrade(_ path: String) throws {
         let version = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_event_fields.sql") }?.version)
         try Database(path: path, mode: .readWrite).execute("""
-            DROP TABLE event_fields; DELETE FROM schema_migrations WHERE version >= \(version);
+            DROP TABLE event_fields; DROP TABLE alarms; DELETE FROM schema_migrations WHERE version >= \(version);
             PRAGMA user_version = \(version - 1);
             """)
     }

@@ -1,4 +1,4 @@
-import Archiver
+@testable import Archiver
 import CloudronSimulator
 import Foundation
 import Testing
@@ -63,6 +63,9 @@ import Testing
         let truth = await fixture.simulator.truth()
         #expect(!truth.prunedEventIds.isEmpty, "the test must prune")
         #expect(truth.eventVersions.values.contains { $0.count > 1 }, "the test must rewrite logins")
+        // The simulator serves each second's rows in a fresh order on every request.
+        #expect(Dictionary(grouping: truth.events, by: \.epochSeconds).values.filter { $0.count > 1 }.count > 10,
+                "the test must serve ties")
         #expect(rechecked.events.fullWalk && rechecked.events.counts.changed > 0)
         #expect(rechecked.events.alarms == 0)
         // And an incremental run under the same churn.
@@ -83,6 +86,33 @@ import Testing
         #expect(!pruned.isEmpty)
         let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events")
         #expect(pruned.isSubset(of: Set(archived.current.keys)), "pruned events stay archived")
+    }
+}
+
+extension SourceTamperTests {
+    @Test("an archive written before alarms existed (the previous schema) is upgraded by the next sync, which records alarms in it")
+    func previousSchemaUpgrades() async throws {
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 34, eventCount: 600))
+        defer { Task { await fixture.finish() } }
+        #expect(try await fixture.sync().events.alarms == 0)
+        // Back to the previous schema: without the alarms migration's table and record, as the previous
+        // cloudron-audit (this list of migrations minus its last) leaves the file; it opens it as its own.
+        let previous = Array(ArchiveSchema.migrations.dropLast())
+        #expect(previous.count == ArchiveSchema.currentVersion - 1)
+        #expect(ArchiveSchema.migrations.last?.fileName.hasSuffix("_alarms.sql") == true)
+        try Database(path: fixture.archivePath, mode: .readWrite).execute("""
+            DROP TABLE alarms; DELETE FROM schema_migrations WHERE version = \(ArchiveSchema.currentVersion);
+            PRAGMA user_version = \(previous.count);
+            """)
+        #expect(try Archive(path: fixture.archivePath, mode: .readWrite, migrations: previous).schemaVersion() == previous.count)
+
+        let picked = try Self.midRetentionEvents(await fixture.simulator.truth(), count: 1, excluding: "user.login")
+        #expect(await fixture.simulator.tamperDelete(eventId: picked[0].id))
+        #expect(try await fixture.sync(recheck: true).events.alarms == 1)
+        let archive = try Archive(path: fixture.archivePath, mode: .readOnly)
+        #expect(try archive.schemaVersion() == ArchiveSchema.currentVersion)
+        #expect(try archive.alarms().map { [$0.kind.rawValue, $0.id] } == [["deleted-upstream", picked[0].id]])
+        #expect(try archive.verify().isIntact)
     }
 }
 

@@ -200,7 +200,7 @@ struct RobustnessTests {
         // Nothing at all: a distinct exit code when every stream is missing; a token refused everywhere is 77.
         await setup.simulator.setFaults(SimulatorFaults(missingStreams: ["eventlog", "notifications", "tasks"]))
         let nothing = try await setup.sync()
-        #expect(nothing.status == 4 && nothing.errorLines.count == 1 && nothing.stderr.contains("nothing synced"),
+        #expect(nothing.status == 5 && nothing.errorLines.count == 1 && nothing.stderr.contains("nothing synced"),
                 "\(nothing.status) \(nothing.stderr)")
         await setup.simulator.setFaults(SimulatorFaults(forbiddenStreams: ["eventlog", "notifications", "tasks"]))
         let forbidden = try await setup.sync()

@@ -5,7 +5,7 @@ import Testing
 /// Issue 14 part 3 through the binary: the exit code and `status --format json`'s `alarms`.
 @Suite("source-tamper alarms through the binary")
 struct SourceTamperAlarmTests {
-    @Test("a mid-retention event deleted and a non-login event rewritten: sync --recheck exits 5, status lists both with their kinds")
+    @Test("a mid-retention event deleted and a non-login event rewritten: sync --recheck exits 4, status lists both with their kinds")
     func recheckExitsAndStatusLists() async throws {
         let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: 41, eventCount: 600))
         let url = try await simulator.start()
@@ -26,7 +26,7 @@ struct SourceTamperAlarmTests {
         #expect(await simulator.tamperRewrite(eventId: rewritten.id, data: Array(#"{"cleaned":true}"#.utf8)))
 
         let recheck = try await Command(sync + ["--recheck"], environment: environment).run()
-        expectFailure(recheck, exit: 5, naming: ["2 source-tamper alarm", "status"])
+        expectFailure(recheck, exit: 4, naming: ["2 source-tamper alarm", "status"])
 
         let status = try await Command(["status", "--db", db, "--format", "json"]).run()
         #expect(status.status == 0)
@@ -39,5 +39,15 @@ struct SourceTamperAlarmTests {
         let text = try await Command(["status", "--db", db]).run()
         #expect(text.stdout.contains("ALARMS: 2"))
         #expect(try await Command(["verify", "--db", db]).run().status == 0)
+
+        // The HTML report says it at the top: every alarm in the header, before the charts.
+        let bundle = folder.file("bundle")
+        let report = try await Command(["report", "--all", "--db", db, "--output-dir", bundle, "--html"]).run()
+        #expect(report.status == 0, "\(report.stderr)")
+        let html = try String(contentsOfFile: bundle + "/index.html", encoding: .utf8)
+        let header = html.components(separatedBy: "</header>").first ?? ""
+        #expect(header.contains("id=\"alarms\"") && header.contains("2 source-tamper alarm(s)"))
+        #expect(header.contains("data-kind=\"deleted-upstream\" data-id=\"\(deleted.id)\""))
+        #expect(header.contains("data-kind=\"rewritten-upstream\" data-id=\"\(rewritten.id)\""))
     }
 }

@@ -78,13 +78,7 @@ public struct HTMLReport {
         }
         if let only = manifest.window.instance { instances = instances.filter { $0.0 == only } }
         // Every alarm of the servers shown, whenever noticed: a deletion is evidence about the whole log.
-        var alarms: [(kind: String, instance: String, stream: String, id: String, detail: String)] = []
-        try session.forEachRow("""
-            SELECT a.kind, i.name, a.stream, a.api_id, a.detail FROM alarms a JOIN instances i ON i.id = a.instance_id ORDER BY a.id
-            """) { row in
-            alarms.append((row.string(at: 0), row.string(at: 1), row.string(at: 2), row.string(at: 3), row.string(at: 4)))
-        }
-        alarms = alarms.filter { alarm in instances.contains { $0.0 == alarm.instance } }
+        let alarms = try session.alarms().filter { alarm in instances.contains { $0.0 == alarm.instance } }
 
         var page = Self.head(title: "Audit report — " + (instances.map(\.0).joined(separator: ", ")))
         page += header(instances: instances, alarms: alarms)
@@ -118,14 +112,13 @@ public struct HTMLReport {
         """
     }
 
-    private func header(instances: [(String, String)],
-                        alarms: [(kind: String, instance: String, stream: String, id: String, detail: String)]) -> String {
+    private func header(instances: [(String, String)], alarms: [SourceAlarm]) -> String {
         var out = "<header><h1>Audit report</h1>"
         if !alarms.isEmpty {
             out += "<div class=\"alert\" id=\"alarms\"><strong>\(alarms.count) source-tamper alarm(s):</strong> archived events were deleted or rewritten on the server, which box never does by itself. The archive kept what the server first served.<ul>"
             for alarm in alarms {
-                out += "<li class=\"alarm\" data-kind=\"\(HTML.escape(alarm.kind))\" data-id=\"\(HTML.escape(alarm.id))\">"
-                out += "\(HTML.escape(alarm.kind)): \(HTML.escape(alarm.instance)) \(HTML.escape(alarm.stream)) id \(HTML.escape(alarm.id)) — \(HTML.escape(alarm.detail))</li>"
+                out += "<li class=\"alarm\" data-kind=\"\(HTML.escape(alarm.kind.rawValue))\" data-id=\"\(HTML.escape(alarm.id))\">"
+                out += "\(HTML.escape(alarm.kind.rawValue)): \(HTML.escape(alarm.instance)) \(HTML.escape(alarm.stream)) id \(HTML.escape(alarm.id)) — \(HTML.escape(alarm.detail))</li>"
             }
             out += "</ul></div>"
         }
