@@ -11,7 +11,12 @@ struct EventsCommand: ParsableCommand {
         Examples:
           cloudron-audit events --db audit.db --action 'user.login*' --since 7d
           cloudron-audit events --db audit.db --app nextcloud.example.com --format csv --output app.csv
-          cloudron-audit events --db audit.db --around 7f32f714-ad40-4bea-b5e5-e71562679f0c --window 10m
+          cloudron-audit events --db audit.db --around 7f32f714 --window 10m
+          cloudron-audit events --db audit.db --id 7f32f714 --history
+
+        Tables and CSV show flat columns (time, instance, action, actor, subject, ip, app, a one-line \
+        summary, id); a table shows the first 8 characters of each id, which --id and --around accept \
+        (any unique prefix does). JSON and NDJSON give each event exactly as the server sent it.
         """
     )
 
@@ -22,17 +27,24 @@ struct EventsCommand: ParsableCommand {
     @Flag(help: "Every archived version of each event (login upserts, rewrites), with its version number and first-seen time.")
     var history = false
 
-    @Option(help: ArgumentHelp("Everything on the same server within --window of this event (by event id).", valueName: "id"))
+    @Option(help: ArgumentHelp("Everything on the same server within ±--window of this event (its id or a unique prefix), "
+                               + "oldest first, the event marked in the offset column; not with --since/--until.",
+                               valueName: "id"))
     var around: String?
 
-    @Option(help: ArgumentHelp("The window for --around, e.g. 5m, 1h.", valueName: "duration"))
+    @Option(help: ArgumentHelp("How far either side of the --around event (±), e.g. 5m, 1h.", valueName: "duration"))
     var window = "5m"
+
+    @Option(help: ArgumentHelp("Only this event (its id or a unique prefix, such as a table's short id).", valueName: "id"))
+    var id: String?
 
     func run() throws {
         let zone = try output.zone()
         let window = try TimeExpression.parseDuration(self.window)
-        let query = try EventQuery(filter: try filters.filter(zone: zone), history: history,
-                                   around: around.map { ($0, window) })
+        var filter = try filters.filter(zone: zone)
+        if around != nil && filters.listing.order == nil { filter.order = .oldest }
+        let query = try EventQuery(filter: filter, history: history, around: around.map { ($0, window) }, eventID: id,
+                                   layout: EventLayout(format: try output.resolvedFormat()))
         let session = try archive.openForReading()
         let rows = try output.write { writer in try query.run(on: session, into: &writer) }
         try UnmatchedFilters.note(query.filter, rows: rows, in: session)

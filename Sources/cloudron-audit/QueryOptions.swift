@@ -51,8 +51,9 @@ struct ListingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("At most this many rows.", valueName: "n"))
     var limit: String?
 
-    @Option(help: ArgumentHelp("Which rows come first.", valueName: "order"))
-    var order: ResultOrder = .newest
+    @Option(help: ArgumentHelp("Which rows come first: newest (the default) or oldest (the default of events --around).",
+                               valueName: "order"))
+    var order: ResultOrder?
 
     /// Prefixes a value's error with its flag: with both --since and --until given, say which one is wrong.
     private static func naming<T>(_ flag: String, _ body: () throws -> T) throws -> T {
@@ -70,7 +71,7 @@ struct ListingOptions: ParsableArguments {
         filter.until = try until.map { text in try Self.naming("--until") { try TimeExpression.parse(text, now: now, zone: zone) } }
         filter.instance = instance
         filter.limit = try limit.map(EventFilter.parseLimit)
-        filter.order = order
+        filter.order = order ?? .newest
         return filter
     }
 }
@@ -112,9 +113,10 @@ enum UnmatchedFilters {
     }
 }
 
-/// `--format`, `--output` and `--tz`: how and where rows are printed.
+/// `--format`, `--output`, `--tz` and `--no-pager`: how and where rows are printed.
 struct OutputOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("How rows are written; table on a terminal, ndjson otherwise.", valueName: "format"))
+    @Option(help: ArgumentHelp("How rows are written; from --output's extension (.csv, .json, .ndjson, .jsonl, .txt) when "
+                               + "given, else table on a terminal and ndjson otherwise.", valueName: "format"))
     var format: OutputFormat?
 
     @Option(help: ArgumentHelp("Write to this file (atomically: a reader never sees half a file) instead of stdout.",
@@ -124,16 +126,23 @@ struct OutputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Show times in this zone (default UTC), and read --since/--until in it.", valueName: "zone"))
     var tz: String?
 
+    @Flag(help: "Never page: on a terminal, output goes through $PAGER (default less -FRX) otherwise.")
+    var noPager = false
+
     func zone() throws -> TimeZone? { try tz.map(TimeZoneOption.parse) }
 
-    func resolvedFormat() -> OutputFormat {
+    /// `--format`, else the format `--output`'s extension names, else table on a terminal and ndjson otherwise.
+    /// - Throws: `QueryInputError` for an `--output` extension that names no format.
+    func resolvedFormat() throws -> OutputFormat {
         if let format { return format }
+        if let output, let format = try OutputFormat(extensionOf: output) { return format }
         return output == nil && TerminalWidth.isTerminal() ? .table : .ndjson
     }
 
-    /// Runs `body` with a writer onto stdout or the `--output` file; returns what `body` returns.
+    /// Runs `body` with a writer onto stdout (through the pager on a terminal) or the `--output` file;
+    /// returns what `body` returns.
     func write(_ body: (inout any RowWriter) throws -> Int) throws -> Int {
-        let format = resolvedFormat()
+        let format = try resolvedFormat()
         let times = TimestampFormatter(zone: try zone())
         if let output {
             if let stream = try StreamOutput.descriptor(for: output) {
@@ -149,8 +158,11 @@ struct OutputOptions: ParsableArguments {
                 return try body(&writer)
             }
         }
-        let sink = OutputSink(fileDescriptor: STDOUT_FILENO)
-        var writer = format.makeWriter(sink: sink, times: times, tableWidth: TerminalWidth.columns())
+        let width = TerminalWidth.columns()
+        let pager = noPager ? nil : Pager.startIfTerminal()
+        defer { pager?.finish() }
+        let sink = OutputSink(fileDescriptor: pager?.input ?? STDOUT_FILENO)
+        var writer = format.makeWriter(sink: sink, times: times, tableWidth: width)
         let count = try body(&writer)
         try sink.flush()
         return count

@@ -15,36 +15,75 @@ public struct EventQuery: Sendable {
     public let filter: EventFilter
     public let history: Bool
     /// `--around EVENT_ID --window 5m`: everything on the same instance within `window` seconds either side
-    /// of that event (both ends inclusive), with the other filters still applied; replaces since/until.
+    /// of that event (both ends inclusive), with the other filters still applied. It sets the time window
+    /// itself, so `since`/`until` are refused with it. The id may be a unique prefix.
     public let around: (eventID: String, window: Int64)?
+    /// `--id ID`: that one event (every version with `history`); the id may be a unique prefix.
+    public let eventID: String?
+    public let layout: EventLayout
 
-    /// - Throws: `QueryInputError` for an invalid filter or a window that is not positive.
-    public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil)
-        throws {
+    /// - Throws: `QueryInputError` for an invalid filter, a window that is not positive, `since`/`until`
+    ///   with `around`, or `around` with `eventID`.
+    public init(filter: EventFilter = EventFilter(), history: Bool = false, around: (eventID: String, window: Int64)? = nil,
+                eventID: String? = nil, layout: EventLayout = .received) throws {
         try filter.validate()
-        if let around, around.window <= 0 { throw QueryInputError("--window must be positive") }
+        if let around {
+            if around.window <= 0 { throw QueryInputError("--window must be positive") }
+            if filter.since != nil || filter.until != nil {
+                throw QueryInputError("--around sets the time window itself (±--window around the event): "
+                                      + "leave out --since and --until, or use them without --around")
+            }
+            if eventID != nil { throw QueryInputError("--around and --id name an event each: use one of them") }
+        }
         self.filter = filter
         self.history = history
         self.around = around
+        self.eventID = eventID
+        self.layout = layout
     }
 
+    /// The API's own members, as received (JSON and NDJSON).
     public static let columns = ["id", "action", "creationTime", "source", "data", "instance"].map(Column.init)
     public static let historyColumns = columns + ["version", "firstSeen"].map(Column.init)
+    /// Flat columns for people and spreadsheets (table and CSV).
+    public static let readableColumns = ["time", "instance", "action", "actor", "subject", "ip", "app", "summary", "id"]
+        .map(Column.init)
+    /// Each row's distance from the `--around` event: "anchor" on that event, else "2m05s before" or "… after".
+    public static let offsetColumn = Column("offset")
+
+    /// The columns of a run: readable or received, with the history and `--around` columns when asked.
+    public var outputColumns: [Column] {
+        let historyColumns = history ? ["version", "firstSeen"].map(Column.init) : []
+        switch layout {
+        case .received:
+            return EventQuery.columns + historyColumns + (around == nil ? [] : [EventQuery.offsetColumn])
+        case .readable:
+            return (around == nil ? [] : [EventQuery.offsetColumn]) + EventQuery.readableColumns + historyColumns
+        }
+    }
 
     /// Streams the matching events into `writer` (begin … finish) and returns how many there were.
-    /// - Throws: `QueryInputError` for an unknown instance or `--around` event; `SQLiteError`.
+    /// - Throws: `QueryInputError` for an unknown instance, an `--around` or `--id` event that is not
+    ///   archived or whose prefix is ambiguous; `SQLiteError`.
     @discardableResult
     public func run<W: RowWriter>(on session: ReadSession, into writer: inout W) throws -> Int {
         var filter = self.filter
         try ArchivedNames.requireKnownInstance(filter, in: session)
+        var anchor: LocatedEvent?
+        var only: SQLFragment?
         if let around {
-            let (instance, epoch) = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: session)
-            filter.instance = instance
-            filter.since = epoch - around.window
-            filter.until = epoch + around.window + 1   // the window is inclusive on both sides
+            let event = try EventQuery.locate(eventID: around.eventID, instance: filter.instance, in: session)
+            filter.instance = event.instance
+            filter.since = event.epoch - around.window
+            filter.until = event.epoch + around.window + 1   // the window is inclusive on both sides
+            anchor = event
+        }
+        if let eventID {
+            let event = try EventQuery.locate(eventID: eventID, instance: filter.instance, in: session)
+            only = SQLFragment("e.id = ?", [.integer(event.rowID)])
         }
         let time = history ? "v.creation_epoch" : "e.creation_epoch"
-        let condition = filter.eventCondition(timeColumn: time)
+        let condition = SQLFragment.and([filter.eventCondition(timeColumn: time), only ?? SQLFragment()])
         let limit = filter.limitClause
         let direction = filter.order == .newest ? "DESC" : "ASC"
         let order = history
@@ -67,35 +106,36 @@ public struct EventQuery: Sendable {
             \(order)
             \(limit.sql)
             """
-        let detail = try session.prepare("""
-            SELECT e.api_id, e.action, \(time), v.raw, i.name, v.version, v.first_seen_at
-            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
-            JOIN instances i ON i.id = e.instance_id
-            WHERE e.id = ?1
-            """)
-        let history = self.history
+        var rowMaker: EventRowMaker
+        switch layout {
+        case .received: rowMaker = try ReceivedEventRows(session: session, history: history)
+        case .readable(let shortIDs): rowMaker = try ReadableEventRows(session: session, history: history, shortIDs: shortIDs)
+        }
+        let anchorRowID = anchor?.rowID
+        let anchorEpoch = anchor?.epoch ?? 0
+        let offsetFirst = layout != .received
         return try RowStreaming.run(session, SQLFragment(pick, condition.values + limit.values),
-                                    columns: history ? EventQuery.historyColumns : EventQuery.columns,
-                                    into: &writer) { picked in
-            detail.reset()
-            try detail.bind(picked.int64(at: 0), at: 1)
-            try detail.bind(picked.int64(at: 1), at: 2)
-            guard try detail.step() else {
-                throw SQLiteError(kind: .notADatabase, code: 0, message: "event row \(picked.int64(at: 0)) has no version \(picked.int64(at: 1))",
-                                  context: session.path)
+                                    columns: outputColumns, into: &writer) { picked in
+            let rowID = picked.int64(at: 0)
+            var (cells, epoch) = try rowMaker.row(eventRowID: rowID, version: picked.int64(at: 1))
+            if anchor != nil {
+                let offset = Cell.text(rowID == anchorRowID ? "anchor" : EventQuery.offsetText(epoch - anchorEpoch))
+                if offsetFirst { cells.insert(offset, at: 0) } else { cells.append(offset) }
             }
-            let raw = detail.bytes(at: 3)
-            // One pass over the stored JSON finds the three members the output keeps as received.
-            let members = (try? RawJSON.values(forKeys: ["creationTime", "source", "data"], in: raw))
-                ?? [nil, nil, nil]
-            let epoch = detail.int64(at: 2)
-            var cells: [Cell] = [detail.textCell(0), detail.textCell(1),
-                                 members[0].map { .receivedTime(epoch, Array($0)) } ?? .time(epoch),
-                                 members[1].map { .json(Array($0)) } ?? .null, members[2].map { .json(Array($0)) } ?? .null,
-                                 detail.textCell(4)]
-            if history { cells += [detail.integerCell(5), detail.timeCell(6)] }
             return cells
         }
+    }
+
+    /// The distance from the anchor in words: `45s before`, `2m05s after`, `1h02m03s before`, `0s after`
+    /// (no leading sign, which the CSV formula guard would quote).
+    static func offsetText(_ seconds: Int64) -> String {
+        let side = seconds < 0 ? " before" : " after"
+        let total = abs(seconds)
+        let (hours, minutes, rest) = (total / 3600, total % 3600 / 60, total % 60)
+        func two(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        if hours > 0 { return "\(hours)h\(two(minutes))m\(two(rest))s" + side }
+        if minutes > 0 { return "\(minutes)m\(two(rest))s" + side }
+        return "\(rest)s" + side
     }
 
     /// A top-level member of raw JSON, byte for byte; null when absent or unreadable.
@@ -104,21 +144,182 @@ public struct EventQuery: Sendable {
         return .json(Array(slice))
     }
 
-    /// The instance and creation time of the event with API id `eventID`.
-    static func locate(eventID: String, instance: String?, in session: ReadSession) throws -> (String, Int64) {
-        var found: [(String, Int64)] = []
-        var sql = "SELECT i.name, e.creation_epoch FROM events e JOIN instances i ON i.id = e.instance_id WHERE e.api_id = ?"
-        var values: [SQLValue] = [.text(eventID)]
-        if let instance { sql += " AND i.name = ?"; values.append(.text(instance)) }
-        try session.forEachRow(sql, values) { row in found.append((row.string(at: 0), row.int64(at: 1))) }
+    /// The length of a short id in tables: enough to tell events apart at a glance, and accepted back by
+    /// `--id` and `--around` as a prefix (an ambiguous one is refused with the candidates).
+    public static let shortIDLength = 8
+
+    /// An archived event found by its API id or a unique prefix of it.
+    struct LocatedEvent {
+        let rowID: Int64
+        let apiID: String
+        let instance: String
+        let epoch: Int64
+    }
+
+    /// The event whose API id is `eventID` or starts with it (on `instance` when given).
+    /// - Throws: `QueryInputError` when none matches, or several do (listing them).
+    static func locate(eventID: String, instance: String?, in session: ReadSession) throws -> LocatedEvent {
+        let prefix = eventID.trimmingCharacters(in: .whitespaces)
+        guard !prefix.isEmpty else { throw QueryInputError("empty event id: give an event id or a prefix of one") }
+        var found: [LocatedEvent] = []
+        // A range on (instance_id, api_id), the unique index: U+10FFFF sorts after anything that can follow.
+        var sql = """
+            SELECT e.id, e.api_id, i.name, e.creation_epoch FROM events e JOIN instances i ON i.id = e.instance_id
+            WHERE e.instance_id IN (SELECT id FROM instances) AND e.api_id >= ?1 AND e.api_id < ?2
+            """
+        var values: [SQLValue] = [.text(prefix), .text(prefix + "\u{10FFFF}")]
+        if let instance { sql += " AND i.name = ?3"; values.append(.text(instance)) }
+        sql += " ORDER BY e.api_id, i.name LIMIT 11"
+        try session.forEachRow(sql, values) { row in
+            found.append(LocatedEvent(rowID: row.int64(at: 0), apiID: row.string(at: 1), instance: row.string(at: 2),
+                                      epoch: row.int64(at: 3)))
+        }
+        let onInstance = instance.map { " for instance \(TimeExpression.quoted($0))" } ?? ""
         guard let first = found.first else {
-            throw QueryInputError("no event with id \(TimeExpression.quoted(eventID)) in the archive"
-                                  + (instance.map { " for instance \(TimeExpression.quoted($0))" } ?? ""))
+            throw QueryInputError("no event with id \(TimeExpression.quoted(prefix)) in the archive" + onInstance)
         }
-        guard found.count == 1 else {
-            throw QueryInputError("event id \(TimeExpression.quoted(eventID)) exists on instances "
-                                  + found.map(\.0).sorted().joined(separator: ", ") + ": add --instance")
+        // The exact id wins over longer ids it is a prefix of.
+        let exact = found.filter { $0.apiID == prefix }
+        let candidates = exact.isEmpty ? found : exact
+        let ids = Set(candidates.map(\.apiID))
+        if ids.count > 1 {
+            let listed = candidates.prefix(10).map { "\($0.apiID) (\($0.instance))" }.joined(separator: ", ")
+            throw QueryInputError("event id prefix \(TimeExpression.quoted(prefix)) is ambiguous" + onInstance + ": "
+                                  + listed + (found.count > 10 ? ", …" : "") + "; give more of the id")
         }
-        return first
+        guard candidates.count == 1 else {
+            throw QueryInputError("event id \(TimeExpression.quoted(first.apiID)) exists on instances "
+                                  + candidates.map(\.instance).sorted().joined(separator: ", ") + ": add --instance")
+        }
+        return candidates[0]
+    }
+}
+
+/// How `events` lays out a row.
+public enum EventLayout: Sendable, Equatable {
+    /// The API's members as received (`source` and `data` byte for byte): JSON and NDJSON.
+    case received
+    /// Flat, readable columns with a one-line summary (`EventQuery.readableColumns`): tables and CSV.
+    /// `shortIDs` shows the first `EventQuery.shortIDLength` characters of the id (tables).
+    case readable(shortIDs: Bool)
+
+    /// Tables get readable rows with short ids, CSV readable rows with whole ids, JSON and NDJSON the
+    /// events as received.
+    public init(format: OutputFormat) {
+        switch format {
+        case .table: self = .readable(shortIDs: true)
+        case .csv: self = .readable(shortIDs: false)
+        case .json, .ndjson: self = .received
+        }
+    }
+}
+
+/// Builds the cells of one picked event row (a layout's second phase).
+private protocol EventRowMaker {
+    /// The cells of version `version` of the event with row id `eventRowID`, and the row's time.
+    mutating func row(eventRowID: Int64, version: Int64) throws -> ([Cell], Int64)
+}
+
+private func missingVersion(_ rowID: Int64, _ version: Int64, _ session: ReadSession) -> SQLiteError {
+    SQLiteError(kind: .notADatabase, code: 0, message: "event row \(rowID) has no version \(version)", context: session.path)
+}
+
+/// The API's members as received, cut from the stored raw JSON.
+private struct ReceivedEventRows: EventRowMaker {
+    let session: ReadSession
+    let history: Bool
+    let detail: Statement
+
+    init(session: ReadSession, history: Bool) throws {
+        self.session = session
+        self.history = history
+        detail = try session.prepare("""
+            SELECT e.api_id, e.action, \(history ? "v.creation_epoch" : "e.creation_epoch"), v.raw, i.name, v.version, v.first_seen_at
+            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
+            JOIN instances i ON i.id = e.instance_id
+            WHERE e.id = ?1
+            """)
+    }
+
+    mutating func row(eventRowID: Int64, version: Int64) throws -> ([Cell], Int64) {
+        detail.reset()
+        try detail.bind(eventRowID, at: 1)
+        try detail.bind(version, at: 2)
+        guard try detail.step() else { throw missingVersion(eventRowID, version, session) }
+        let raw = detail.bytes(at: 3)
+        // One pass over the stored JSON finds the three members the output keeps as received.
+        let members = (try? RawJSON.values(forKeys: ["creationTime", "source", "data"], in: raw)) ?? [nil, nil, nil]
+        let epoch = detail.int64(at: 2)
+        var cells: [Cell] = [detail.textCell(0), detail.textCell(1),
+                             members[0].map { .receivedTime(epoch, Array($0)) } ?? .time(epoch),
+                             members[1].map { .json(Array($0)) } ?? .null, members[2].map { .json(Array($0)) } ?? .null,
+                             detail.textCell(4)]
+        if history { cells += [detail.integerCell(5), detail.timeCell(6)] }
+        return (cells, epoch)
+    }
+}
+
+/// Flat columns from the version's extracted fields (`event_fields`), never its raw JSON.
+private struct ReadableEventRows: EventRowMaker {
+    let session: ReadSession
+    let history: Bool
+    let shortIDs: Bool
+    let detail: Statement
+    /// An app named only by id in this event (an LDAP or OIDC login, a task): its name from another event.
+    let appName: Statement
+    var appNames: [String: String?] = [:]
+
+    init(session: ReadSession, history: Bool, shortIDs: Bool) throws {
+        self.session = session
+        self.history = history
+        self.shortIDs = shortIDs
+        detail = try session.prepare("""
+            SELECT e.api_id, e.action, \(history ? "v.creation_epoch" : "e.creation_epoch"), i.name, v.version, v.first_seen_at,
+                   f.actor_name, f.actor_id, f.ip, f.auth_type, f.mailbox_id, f.client_app_id, f.user_id, f.user_name,
+                   f.app_id, f.app_name, f.task_id, f.backup_id, f.error_message, f.success
+            FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
+            JOIN instances i ON i.id = e.instance_id
+            LEFT JOIN event_fields f ON f.version_id = v.id
+            WHERE e.id = ?1
+            """)
+        appName = try session.prepare("""
+            SELECT app_name FROM event_fields f JOIN events e ON e.id = f.event_id
+            WHERE f.app_id = ?1 AND f.app_name IS NOT NULL AND e.instance_id = (SELECT instance_id FROM events WHERE id = ?2)
+            LIMIT 1
+            """)
+    }
+
+    mutating func row(eventRowID: Int64, version: Int64) throws -> ([Cell], Int64) {
+        detail.reset()
+        try detail.bind(eventRowID, at: 1)
+        try detail.bind(version, at: 2)
+        guard try detail.step() else { throw missingVersion(eventRowID, version, session) }
+        func text(_ index: Int32) -> String? { detail.isNull(at: index) ? nil : detail.string(at: index) }
+        var facts = EventFacts(action: detail.string(at: 1), actorName: text(6), actorID: text(7), ip: text(8),
+                               authType: text(9), mailbox: text(10), clientAppID: text(11), userID: text(12),
+                               userName: text(13), appID: text(14), appName: text(15), taskID: text(16),
+                               backupID: text(17), errorMessage: text(18),
+                               success: detail.isNull(at: 19) ? nil : detail.int64(at: 19) != 0)
+        if facts.appName == nil, let id = facts.appID ?? facts.clientAppID {
+            facts.appName = try name(ofApp: id, eventRowID: eventRowID)
+        }
+        let epoch = detail.int64(at: 2)
+        let id = detail.string(at: 0)
+        func cell(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
+        var cells: [Cell] = [.time(epoch), detail.textCell(3), .text(facts.action), cell(facts.actor), cell(facts.subject),
+                             cell(facts.ip), cell(facts.app), .text(EventSummary.text(of: facts)),
+                             .text(shortIDs ? String(id.prefix(EventQuery.shortIDLength)) : id)]
+        if history { cells += [detail.integerCell(4), detail.timeCell(5)] }
+        return (cells, epoch)
+    }
+
+    private mutating func name(ofApp id: String, eventRowID: Int64) throws -> String? {
+        if let known = appNames[id] { return known }
+        appName.reset()
+        try appName.bind(id, at: 1)
+        try appName.bind(eventRowID, at: 2)
+        let name = try appName.step() ? appName.string(at: 0) : nil
+        appNames[id] = name
+        return name
     }
 }

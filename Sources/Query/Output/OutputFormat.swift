@@ -32,6 +32,23 @@ public enum OutputFormat: String, Sendable, CaseIterable {
         }
     }
 
+    /// The format a file name's extension asks for (`--output x.csv` without `--format`): csv, json,
+    /// ndjson or jsonl, txt (a table); nil when the name has no extension (`/dev/stdout`).
+    /// - Throws: `QueryInputError` for another extension.
+    public init?(extensionOf path: String) throws {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let dot = name.lastIndex(of: "."), dot != name.startIndex else { return nil }
+        switch name[name.index(after: dot)...].lowercased() {
+        case "csv": self = .csv
+        case "json": self = .json
+        case "ndjson", "jsonl": self = .ndjson
+        case "txt": self = .table
+        default:
+            throw QueryInputError("cannot tell the format of \(TimeExpression.quoted(path)) from its extension: "
+                                  + "name it .csv, .json, .ndjson, .jsonl or .txt, or give --format")
+        }
+    }
+
     /// A writer of this format onto `sink`.
     /// - Parameter tableWidth: the terminal width for tables (nil: no truncation); ignored by other formats.
     public func makeWriter(sink: OutputSink, times: TimestampFormatter = TimestampFormatter(),
