@@ -71,6 +71,14 @@ public final class SimulatedCloudron: Sendable {
         core.withState { $0.truth() }
     }
 
+    /// A task's whole log exactly as `GET /api/v1/tasks/{id}/logs?format=json` serves it now, without
+    /// faults (empty once rotated away); nil for a task this server does not have.
+    public func taskLog(id: String) async -> [UInt8]? {
+        core.withState { state in
+            state.tasks.first { String($0.id) == id }.map { state.taskLog($0, lines: -1, json: true) }
+        }
+    }
+
     /// Requests received per endpoint template, e.g. `"/api/v1/eventlog"` or `"/api/v1/tasks/{id}"`
     /// (unknown paths count as `"other"`, controls by their path). Also `GET /_sim/requests`.
     public func requestCounts() async -> [String: Int] {

@@ -116,15 +116,21 @@ struct NotificationsCommand: ParsableCommand {
 struct TasksCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tasks",
-        abstract: "List archived tasks (current state).",
+        abstract: "List archived tasks (current state), or show one task's archived log.",
         discussion: """
         Tables and CSV show curated columns (errorMessage whatever shape the server's error had); JSON and \
         NDJSON give each task exactly as the server sent it (ts, error, every member as sent) with the \
         archive's "instance" added.
 
+        --log TASK_ID prints that task's archived log (archived by 'sync --task-logs'): "time  message" \
+        lines on a terminal (--format table), each line exactly as the server sent it with --format ndjson \
+        (json: the same in an array; csv: time,message). A log that is not archived exits 66 saying why: \
+        no such task, rotated away by the server before it was read, or unavailable (the server's error).
+
         Examples:
           cloudron-audit tasks --db audit.db --since 7d
           cloudron-audit tasks --db audit.db --format csv --output tasks.csv
+          cloudron-audit tasks --db audit.db --log 412 --instance my.example.com --tz Europe/Berlin
         """
     )
 
@@ -132,7 +138,21 @@ struct TasksCommand: ParsableCommand {
     @OptionGroup var filters: ListingOptions
     @OptionGroup var output: OutputOptions
 
+    @Option(help: ArgumentHelp("Show this task's archived log instead of the list.", valueName: "task-id"))
+    var log: String?
+
     func run() throws {
+        if let log {
+            let ignored = filters.rowSelectionFlags
+            guard ignored.isEmpty else {
+                throw QueryInputError("--log shows one whole log: \(ignored.joined(separator: ", ")) do not apply "
+                                      + "(only --instance, --format, --output and --tz)")
+            }
+            let query = TaskLogQuery(taskID: log, instance: filters.instance)
+            let session = try archive.openForReading()
+            _ = try output.write(tableAsLines: true) { writer in try query.run(on: session, into: &writer) }
+            return
+        }
         let query = try TaskQuery(filter: try filters.filter(zone: try output.zone()))
         let session = try archive.openForReading()
         _ = try output.write { writer in try query.run(on: session, into: &writer) }

@@ -95,6 +95,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .server: return .software
             }
         case is QueryInputError: return .usage
+        case is TaskLogNotArchived: return .noInput
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
         case let error as CommandFailure: return error.status
         default: return .software
@@ -134,6 +135,7 @@ enum ExitStatus: Int32, CaseIterable {
     private static func isOwnError(_ error: Error) -> Bool {
         error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
             || error is OutputError || error is CommandFailure || error is SigningError || error is PDFError || error is CentralStoreError
+            || error is TaskLogNotArchived
     }
 
     /// Messages may quote server text; keep them to one line whatever it holds.

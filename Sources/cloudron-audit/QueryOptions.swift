@@ -74,6 +74,12 @@ struct ListingOptions: ParsableArguments {
         filter.order = order ?? .newest
         return filter
     }
+
+    /// The flags given among those that select rows (all but --instance), for commands that show one thing.
+    var rowSelectionFlags: [String] {
+        [("--since", since != nil), ("--until", until != nil), ("--limit", limit != nil), ("--order", order != nil)]
+            .filter(\.1).map(\.0)
+    }
 }
 
 /// Every filter: `events` and `search`.
@@ -140,21 +146,26 @@ struct OutputOptions: ParsableArguments {
     }
 
     /// Runs `body` with a writer onto stdout (through the pager on a terminal) or the `--output` file;
-    /// returns what `body` returns.
-    func write(_ body: (inout any RowWriter) throws -> Int) throws -> Int {
+    /// returns what `body` returns. `tableAsLines`: the table format writes plain lines (`LinesWriter`),
+    /// as a log is read.
+    func write(tableAsLines: Bool = false, _ body: (inout any RowWriter) throws -> Int) throws -> Int {
         let format = try resolvedFormat()
         let times = TimestampFormatter(zone: try zone())
+        func makeWriter(_ sink: OutputSink, tableWidth: Int? = nil) -> any RowWriter {
+            if tableAsLines, format == .table { return LinesWriter(sink: sink, times: times) }
+            return format.makeWriter(sink: sink, times: times, tableWidth: tableWidth)
+        }
         if let output {
             if let stream = try StreamOutput.descriptor(for: output) {
                 defer { close(stream) }
                 let sink = OutputSink(fileDescriptor: stream)
-                var writer = format.makeWriter(sink: sink, times: times)
+                var writer = makeWriter(sink)
                 let count = try body(&writer)
                 try sink.flush()
                 return count
             }
             return try AtomicOutputFile.write(to: output) { sink in
-                var writer = format.makeWriter(sink: sink, times: times)
+                var writer = makeWriter(sink)
                 return try body(&writer)
             }
         }
@@ -162,7 +173,7 @@ struct OutputOptions: ParsableArguments {
         let pager = noPager ? nil : Pager.startIfTerminal()
         defer { pager?.finish() }
         let sink = OutputSink(fileDescriptor: pager?.input ?? STDOUT_FILENO)
-        var writer = format.makeWriter(sink: sink, times: times, tableWidth: width)
+        var writer = makeWriter(sink, tableWidth: width)
         let count = try body(&writer)
         try sink.flush()
         return count

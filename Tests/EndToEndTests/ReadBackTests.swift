@@ -107,4 +107,92 @@ struct ReadBackTests {
         let notificationsCSV = try await servers.run(["notifications", "--format", "csv", "--limit", "1"])
         #expect(Self.lines(notificationsCSV.stdout).first == "id,eventId,title,message,creationTime,acknowledged,instance")
     }
+
+    /// What `tasks --log` prints for a task of one server, run through the binary.
+    static func log(_ servers: TwoServers, _ id: String, instance: String?, _ extra: [String] = []) async throws -> CommandResult {
+        try await servers.run(["tasks", "--log", id] + (instance.map { ["--instance", $0] } ?? []) + extra)
+    }
+
+    @Test("tasks --log ID --format ndjson equals the server's whole log, line for line; a log not archived exits 66 saying why")
+    func taskLogsAsReceived() async throws {
+        let servers = try await TwoServers.start()
+        defer { Task { await servers.finish() } }
+        // A finished task whose log the server fails to give (500) while everything else syncs.
+        let initial = await servers.current.truth()
+        var failing: String?
+        for task in initial.tasks where !task.json.contains(#""active":true"#) && !task.json.contains(#""pending":true"#) {
+            if let log = await servers.current.taskLog(id: task.id), !log.isEmpty { failing = task.id; break }
+        }
+        let failingID = try #require(failing, "no finished task with a log; the test proves nothing")
+        await servers.current.setFaults(SimulatorFaults(taskLogs: [failingID: .internalError]))
+        try await servers.sync("current")
+        try await servers.sync("legacy")
+        await servers.current.setDynamics(SimulatorDynamics(taskProgress: true))
+        try await servers.sync("current")
+        await servers.current.setDynamics(.quiet)
+        try await servers.sync("current")
+
+        // Each case of a log that is not archived: exit 66, one line that says which.
+        let unavailable = try await Self.log(servers, failingID, instance: "current")
+        #expect(unavailable.status == 66 && unavailable.errorLines.count == 1
+                && unavailable.stderr.contains("unavailable") && unavailable.stderr.contains("500")
+                && unavailable.stdout.isEmpty, "\(unavailable.status) \(unavailable.stderr)")
+        let unknown = try await Self.log(servers, "999999", instance: "current")
+        #expect(unknown.status == 66 && unknown.errorLines.count == 1 && unknown.stderr.contains("no task"),
+                "\(unknown.status) \(unknown.stderr)")
+        // Both servers number their tasks from 1: an id alone is ambiguous, a usage error naming both.
+        let ambiguous = try await Self.log(servers, "1", instance: nil)
+        #expect(ambiguous.status == 64 && ambiguous.errorLines.count == 1 && ambiguous.stderr.contains("current, legacy"),
+                "\(ambiguous.status) \(ambiguous.stderr)")
+        let filtered = try await Self.log(servers, "1", instance: "current", ["--limit", "3"])
+        #expect(filtered.status == 64 && filtered.stderr.contains("--limit"), "\(filtered.stderr)")
+
+        // Every task of both servers: an archived log is the server's whole log byte for byte; a rotated
+        // or unfinished one says so. The failing log, once the server recovers, too.
+        await servers.current.setFaults(.none)
+        try await servers.sync("current")
+        var archived = 0, rotated = 0, unfinished = 0
+        for instance in ["current", "legacy"] {
+            let truth = await servers.simulator(instance).truth()
+            for task in truth.tasks {
+                let served = try #require(await servers.simulator(instance).taskLog(id: task.id))
+                let finished = !task.json.contains(#""active":true"#) && !task.json.contains(#""pending":true"#)
+                let result = try await Self.log(servers, task.id, instance: instance, ["--format", "ndjson"])
+                if finished && !served.isEmpty {
+                    archived += 1
+                    #expect(result.status == 0 && Array(result.stdout.utf8) == served,
+                            "task \(task.id) of \(instance): \(result.status) \(result.stderr)")
+                } else if finished {
+                    rotated += 1
+                    #expect(result.status == 66 && result.errorLines.count == 1 && result.stderr.contains("rotated"),
+                            "task \(task.id) of \(instance): \(result.status) \(result.stderr)")
+                } else {
+                    unfinished += 1
+                    #expect(result.status == 66 && result.errorLines.count == 1 && result.stderr.contains("not finished"),
+                            "task \(task.id) of \(instance): \(result.status) \(result.stderr)")
+                }
+            }
+        }
+        #expect(archived >= 8 && rotated >= 1 && unfinished >= 1,
+                "archived \(archived), rotated \(rotated), unfinished \(unfinished): a case is missing; the test proves nothing")
+
+        // For people: "time  message", the time of each line from its realtimeTimestamp (UTC, or --tz), a
+        // continuation line (timestamp 0) indented under its message.
+        let served = try #require(await servers.current.taskLog(id: failingID))
+        let iso = ISO8601DateFormatter()
+        var expected: [String] = []
+        for line in served.split(separator: 0x0A) {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+            let micros = try #require(object["realtimeTimestamp"] as? Int64)
+            let message = try #require(object["message"] as? String)
+            let time = micros == 0 ? String(repeating: " ", count: 20)
+                : iso.string(from: Date(timeIntervalSince1970: Double(micros / 1_000_000)))
+            expected.append(time + "  " + message)
+        }
+        #expect(expected.contains { $0.hasPrefix("   ") }, "no continuation line; the test proves less")
+        let text = try await Self.log(servers, failingID, instance: "current", ["--format", "table"])
+        #expect(text.status == 0 && Self.lines(text.stdout) == expected, "\(text.stdout)")
+        let berlin = try await Self.log(servers, failingID, instance: "current", ["--format", "table", "--tz", "Europe/Berlin"])
+        #expect(Self.lines(berlin.stdout).first?.dropFirst(19).hasPrefix("+01:00  ") == true, "\(berlin.stdout)")
+    }
 }
