@@ -48,8 +48,10 @@ public enum ArchiveSchema {
         Migration(version: 5, fileName: "0005_quarantine.sql", sql: PackageResources._005_quarantine_sql),
         Migration(version: 6, fileName: "0006_archive_identity.sql", sql: PackageResources._006_archive_identity_sql),
         Migration(version: 7, fileName: "0007_event_fields.sql", sql: PackageResources._007_event_fields_sql,
-                  fill: ExtractedColumns.fillEventFields),
+                  fill: ExtractedColumns.fillEventFields(addedIn: 7)),
         Migration(version: 8, fileName: "0008_alarms.sql", sql: PackageResources._008_alarms_sql),
+        Migration(version: 9, fileName: "0009_user_roles.sql", sql: PackageResources._009_user_roles_sql,
+                  fill: ExtractedColumns.fillEventFields(addedIn: 9)),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

@@ -1,21 +1,38 @@
 /// A column of `event_fields` whose value is read from the event's JSON: the first of `paths` that is
-/// present and not null (SQL's COALESCE over json_extract), kept as `type` says.
+/// present and gives a value (SQL's COALESCE over json_extract), each path read as its `Reading` says.
 struct ExtractedColumn: Sendable {
-    enum ValueType: Sendable {
+    /// How a JSON member becomes the column's value (`ExtractedValue`).
+    enum Reading: Sendable {
         /// A string's text; a number as written, a boolean as "1" or "0".
         case text
         /// A boolean as 1 or 0; anything else NULL.
         case flag
+        /// A boolean as the role it stands for: servers before roles (2019) say `admin: true|false`
+        /// where later ones say `role`; true is "admin", false "user", anything else NULL.
+        case adminFlagAsRole
+        /// 1 when the member is an object, NULL otherwise (whether an event carries a user object at all).
+        case isObject
+    }
+
+    struct Path: Sendable {
+        let path: JSONPath
+        let reading: Reading
     }
 
     let name: String
-    let paths: [JSONPath]
-    let type: ValueType
+    let paths: [Path]
+    /// The schema version whose migration added the column (its fill computes the column for the
+    /// versions archived before).
+    let schemaVersion: Int
 
-    init(_ name: String, _ paths: String..., type: ValueType = .text) {
+    init(_ name: String, _ paths: String..., reading: Reading = .text, schemaVersion: Int = 7) {
+        self.init(name, paths: paths.map { Path(path: JSONPath($0), reading: reading) }, schemaVersion: schemaVersion)
+    }
+
+    init(_ name: String, paths: [Path], schemaVersion: Int) {
         self.name = name
-        self.paths = paths.map(JSONPath.init)
-        self.type = type
+        self.paths = paths
+        self.schemaVersion = schemaVersion
     }
 }
 
@@ -39,21 +56,28 @@ enum ExtractedColumns {
         ExtractedColumn("task_id", "data.taskId"),
         ExtractedColumn("backup_id", "data.backupId"),
         ExtractedColumn("error_message", "data.errorMessage"),
-        ExtractedColumn("success", "data.success", type: .flag),
+        ExtractedColumn("success", "data.success", reading: .flag),
+        ExtractedColumn("user_email", "data.user.email", schemaVersion: 9),
+        ExtractedColumn("user_role", paths: [.init(path: JSONPath("data.user.role"), reading: .text),
+                                             .init(path: JSONPath("data.user.admin"), reading: .adminFlagAsRole)],
+                        schemaVersion: 9),
+        ExtractedColumn("user_object", "data.user", reading: .isObject, schemaVersion: 9),
+        ExtractedColumn("admin_status_changed", "data.adminStatusChanged", reading: .flag, schemaVersion: 9),
     ]
 
     /// Every path of `events` read in one pass per object level.
-    private static let reader = JSONPathReader(paths: events.flatMap(\.paths).reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
+    private static let reader = JSONPathReader(paths: events.flatMap { $0.paths.map(\.path) }
+        .reduce(into: []) { if !$0.contains($1) { $0.append($1) } })
     /// For each column, the positions of its paths in `reader.paths`.
-    private static let pathPositions = events.map { column in column.paths.map { path in reader.paths.firstIndex(of: path) ?? 0 } }
+    private static let pathPositions = events.map { column in column.paths.map { reader.paths.firstIndex(of: $0.path) ?? 0 } }
 
     /// The values of `events`' columns for an event's raw JSON, in order.
     static func values(of raw: [UInt8]) -> [SQLValue] {
         let found = reader.values(in: raw)
         return zip(events, pathPositions).map { column, positions in
-            for position in positions {
+            for (path, position) in zip(column.paths, positions) {
                 guard let member = found[position] else { continue }
-                let value = column.type == .flag ? ExtractedValue.flag(member) : ExtractedValue.text(member)
+                let value = ExtractedValue.read(member, as: path.reading)
                 if value != .null { return value }
             }
             return .null
@@ -74,23 +98,41 @@ enum ExtractedColumns {
                                                 .text(action), .integer(creationEpoch)] + values(of: raw))
     }
 
-    /// The migration's fill step: the fields of every event version archived before `event_fields` existed.
-    /// The action is the event's (one id keeps one action); the time is the version's own.
+    /// The fill step of the migration of schema `schemaVersion`: the columns it adds, computed for every event
+    /// version archived before. The migration that creates `event_fields` (7) inserts every version's row with
+    /// the columns that exist at that version (the action is the event's, as one id keeps one action; the time
+    /// is the version's own); a later one sets its new columns where the raw JSON gives them a value.
     /// `progress` is told the versions done and their total.
-    @Sendable static func fillEventFields(_ database: Database, progress: (_ done: Int, _ total: Int) -> Void) throws {
-        let total = Int(try database.scalarInt("SELECT count(*) FROM event_versions") ?? 0)
-        var done = 0
-        progress(0, total)
-        try database.forEachRow("""
-            SELECT v.id, v.event_id, v.version, e.instance_id, e.action, v.creation_epoch, v.raw
-            FROM event_versions v JOIN events e ON e.id = v.event_id ORDER BY v.id
-            """) { row in
-            try storeEventFields(database, versionID: row.int64(at: 0), eventID: row.int64(at: 1), version: row.int64(at: 2),
-                                 instanceID: row.int64(at: 3), action: row.string(at: 4), creationEpoch: row.int64(at: 5),
-                                 raw: row.bytes(at: 6))
-            done += 1
-            if done % 10_000 == 0 { progress(done, total) }
+    static func fillEventFields(addedIn schemaVersion: Int) -> @Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void {
+        let positions = events.indices.filter { events[$0].schemaVersion == schemaVersion }
+        let creates = !events.contains { $0.schemaVersion < schemaVersion }
+        let known = events.indices.filter { events[$0].schemaVersion <= schemaVersion }
+        let insert = "INSERT INTO event_fields(\((eventKeyColumns + known.map { events[$0].name }).joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: eventKeyColumns.count + known.count).joined(separator: ", ") + ")"
+        let update = "UPDATE event_fields SET \(positions.map { "\(events[$0].name) = ?" }.joined(separator: ", ")) WHERE version_id = ?"
+        return { database, progress in
+            let total = Int(try database.scalarInt("SELECT count(*) FROM event_versions") ?? 0)
+            var done = 0
+            progress(0, total)
+            try database.forEachRow("""
+                SELECT v.id, v.event_id, v.version, e.instance_id, e.action, v.creation_epoch, v.raw
+                FROM event_versions v JOIN events e ON e.id = v.event_id ORDER BY v.id
+                """) { row in
+                let values = values(of: row.bytes(at: 6))
+                if creates {
+                    try database.run(insert, [.integer(row.int64(at: 0)), .integer(row.int64(at: 1)), .integer(row.int64(at: 2)),
+                                              .integer(row.int64(at: 3)), .text(row.string(at: 4)), .integer(row.int64(at: 5))]
+                                             + known.map { values[$0] })
+                } else {
+                    let added = positions.map { values[$0] }
+                    if added.contains(where: { $0 != .null }) {
+                        try database.run(update, added + [.integer(row.int64(at: 0))])
+                    }
+                }
+                done += 1
+                if done % 10_000 == 0 { progress(done, total) }
+            }
+            progress(done, total)
         }
-        progress(done, total)
     }
 }

@@ -68,6 +68,20 @@ struct JSONPathReader: Sendable {
 /// How an extracted column's stored value follows from a JSON member, the way `json_extract` reads it
 /// and the column's type keeps it.
 enum ExtractedValue {
+    static func read(_ member: ArraySlice<UInt8>, as reading: ExtractedColumn.Reading) -> SQLValue {
+        switch reading {
+        case .text: text(member)
+        case .flag: flag(member)
+        case .adminFlagAsRole:
+            switch flag(member) {
+            case .integer(1): .text("admin")
+            case .integer(0): .text("user")
+            default: .null
+            }
+        case .isObject: member.first == UInt8(ascii: "{") ? .integer(1) : .null
+        }
+    }
+
     /// A string's text, a boolean as "1" or "0" (json_extract's 1 and 0 in a text column), a number,
     /// object or array as written; NULL for JSON null.
     static func text(_ member: ArraySlice<UInt8>) -> SQLValue {

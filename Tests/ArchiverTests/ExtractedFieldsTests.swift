@@ -26,6 +26,13 @@ import Testing
         ("backup_id", "CAST(json_extract(v.raw, '$.data.backupId') AS TEXT)"),
         ("error_message", "CAST(json_extract(v.raw, '$.data.errorMessage') AS TEXT)"),
         ("success", "CASE json_type(v.raw, '$.data.success') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
+        ("user_email", "CAST(json_extract(v.raw, '$.data.user.email') AS TEXT)"),
+        ("user_role", """
+            CAST(COALESCE(json_extract(v.raw, '$.data.user.role'),
+                          CASE json_type(v.raw, '$.data.user.admin') WHEN 'true' THEN 'admin' WHEN 'false' THEN 'user' END) AS TEXT)
+            """),
+        ("user_object", "CASE json_type(v.raw, '$.data.user') WHEN 'object' THEN 1 END"),
+        ("admin_status_changed", "CASE json_type(v.raw, '$.data.adminStatusChanged') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
         ("action", "json_extract(v.raw, '$.action')"),
         ("creation_epoch", "v.creation_epoch"),
         ("event_id", "v.event_id"),
@@ -50,6 +57,15 @@ import Testing
             Fixture.event(id: "odd-4", action: "app.down", epoch: Fixture.baseEpoch + 4, source: [:],
                           data: ["app": ["id": "app-y", "location": "legacy-location"]]),
             Fixture.login(id: "odd-5", epoch: Fixture.baseEpoch + 5),
+            // A 2019 server: admin: true|false instead of a role; a role that is JSON null falls back to it.
+            Fixture.event(id: "odd-6", action: "user.update", epoch: Fixture.baseEpoch + 6, source: ["username": "root"],
+                          data: ["user": ["id": "u6", "admin": true, "role": NSNull(), "email": "six@example.org"],
+                                 "adminStatusChanged": true]),
+            // A user that is no object, an admin flag that is no boolean, adminStatusChanged false.
+            Fixture.event(id: "odd-7", action: "user.add", epoch: Fixture.baseEpoch + 7, source: [:],
+                          data: ["user": "u7", "userId": "u7", "adminStatusChanged": false]),
+            Fixture.event(id: "odd-8", action: "user.update", epoch: Fixture.baseEpoch + 8, source: [:],
+                          data: ["user": ["id": "u8", "admin": "yes", "email": 8]]),
         ]
     }
 
@@ -99,7 +115,13 @@ import Testing
             SELECT group_concat(coalesce(task_id, '-') || '|' || coalesce(app_name, '-') || '|' || coalesce(success, '-'), ' ')
             FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id LIKE 'odd-%'
             """)
-        #expect(odd == "4711|-|0 -|-|- 1.5|new.example.org|- -|legacy-location|- -|-|- -|-|-")
+        #expect(odd == "4711|-|0 -|-|- 1.5|new.example.org|- -|legacy-location|- -|-|- -|-|- -|-|- -|-|- -|-|-")
+        let users = try archive.database.scalarString("""
+            SELECT group_concat(e.api_id || ':' || coalesce(user_role, '-') || '|' || coalesce(user_email, '-') || '|'
+                                || coalesce(user_object, '-') || '|' || coalesce(admin_status_changed, '-'), ' ')
+            FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id IN ('odd-2', 'odd-6', 'odd-7', 'odd-8')
+            """)
+        #expect(users == "odd-2:-|-|1|- odd-6:admin|six@example.org|1|1 odd-7:-|-|-|0 odd-8:-|8|1|-")
         #expect(try archive.database.scalarString(
             "SELECT group_concat(ip, ' ') FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id = 'odd-5'")
             == "198.51.100.7 198.51.100.99")
@@ -147,9 +169,41 @@ import Testing
     private func downgrade(_ path: String) throws {
         let version = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_event_fields.sql") }?.version)
         try Database(path: path, mode: .readWrite).execute("""
-            DROP TABLE event_fields; DROP TABLE alarms; DELETE FROM schema_migrations WHERE version >= \(version);
+            DROP VIEW user_role_changes; DROP TABLE event_fields; DROP TABLE alarms;
+            DELETE FROM schema_migrations WHERE version >= \(version);
             PRAGMA user_version = \(version - 1);
             """)
+    }
+
+    /// Back to schema 8, as the cloudron-audit before the user fields left the file: `event_fields` without them.
+    private func downgradeToSchema8(_ path: String) throws {
+        let added = ExtractedColumns.events.filter { $0.schemaVersion == 9 }.map(\.name)
+        #expect(added == ["user_email", "user_role", "user_object", "admin_status_changed"])
+        try Database(path: path, mode: .readWrite).execute("""
+            DROP VIEW user_role_changes; \(added.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
+            DELETE FROM schema_migrations WHERE version >= 9; PRAGMA user_version = 8;
+            """)
+    }
+
+    @Test func anArchiveOfSchema8GetsTheUserFieldsAndTheRoleHistory() throws {
+        let folder = try TemporaryFolder()
+        let (path, versions) = try makeArchive(folder)
+        let before = try Database(path: path, mode: .readOnly).scalarString(
+            "SELECT group_concat(eventId || roleBefore || roleAfter, ' ') FROM user_role_changes WHERE roleBefore IS NOT NULL")
+        try downgradeToSchema8(path)
+        let seen = Guarded<[UpgradeProgress]>([])
+        let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
+        #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
+        #expect(seen.withLock { $0 }.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
+        #expect(seen.withLock { $0 }.allSatisfy { $0.migration == "0009_user_roles.sql" })
+        let wrong = try disagreements(upgraded.database)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        #expect(try upgraded.database.scalarInt("SELECT count(*) FROM event_fields WHERE user_role IS NOT NULL") ?? 0 > 100)
+        // The view reads the filled columns as it read those stored at ingest.
+        let after = try upgraded.database.scalarString(
+            "SELECT group_concat(eventId || roleBefore || roleAfter, ' ') FROM user_role_changes WHERE roleBefore IS NOT NULL")
+        #expect(after == before && !(before ?? "").isEmpty)
+        #expect(try upgraded.verify().isIntact)
     }
 
     @Test func anOlderArchiveIsFilledInPlaceOnceWithProgress() throws {
@@ -159,10 +213,15 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
+        // 0007 creates the fields, then 0009 adds the user fields: each fill reports from 0 to every version.
         let reports = seen.withLock { $0 }
-        #expect(reports.first?.done == 0)
-        #expect(reports.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
-        #expect(reports.allSatisfy { $0.migration == "0007_event_fields.sql" })
+        let fills = ["0007_event_fields.sql", "0009_user_roles.sql"]
+        #expect(reports.map(\.migration).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == fills)
+        for fill in fills {
+            let own = reports.filter { $0.migration == fill }
+            #expect(own.first?.done == 0)
+            #expect(own.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
+        }
         let wrong = try disagreements(upgraded.database)
         #expect(wrong.isEmpty, "\(wrong.prefix(10))")
         #expect(try upgraded.verify().isIntact)
