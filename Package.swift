@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swhitty/FlyingFox", exact: "0.27.1"),
+        // `sync --config`: the mirror's one TOML parser; toml++ underneath (TOML 1.0, syntax errors with lines).
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
@@ -37,6 +39,7 @@ let package = Package(
             "Client", "CSQLite",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
+            .product(name: "TOMLKit", package: "TOMLKit"),
         ], resources: [.embedInCode("schema")]),
         .target(name: "Query", dependencies: [
             "Archiver", "Client", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),

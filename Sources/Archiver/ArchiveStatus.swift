@@ -9,6 +9,20 @@ public struct ArchiveStatus: Sendable, Codable, Equatable {
     public var instances: [InstanceStatus]
     /// Source-tamper alarms of every instance, oldest first (see `SourceAlarm`).
     public var alarms: [SourceAlarm]
+    /// With `status --config`: the config's servers without one finished sync (success or gap) in the
+    /// archive, in the config's order; nil without a config.
+    public var neverSynced: [ConfiguredServer]?
+}
+
+/// A server a fleet config lists, by its instance name and URL.
+public struct ConfiguredServer: Sendable, Codable, Equatable {
+    public var name: String
+    public var baseURL: String
+
+    public init(name: String, baseURL: String) {
+        self.name = name
+        self.baseURL = baseURL
+    }
 }
 
 public struct ChainAnchor: Sendable, Codable, Equatable {
@@ -93,7 +107,8 @@ public struct TaskLogStatus: Sendable, Codable, Equatable {
 }
 
 extension Archive {
-    public func status() throws -> ArchiveStatus {
+    /// What the archive holds; with `configured` servers (a fleet config), also which of them never synced.
+    public func status(configured: [ConfiguredServer]? = nil) throws -> ArchiveStatus {
         try database.serialized {
             let head = try chainHead()
             var instances: [InstanceStatus] = []
@@ -107,9 +122,13 @@ extension Archive {
                 instances.append(try instanceStatus(id: row.id, name: row.name, baseURL: row.url,
                                                     ranges: ranges[row.name] ?? [:]))
             }
+            var synced: Set<String> = []
+            try database.forEachRow("""
+                SELECT DISTINCT i.name FROM instances i JOIN sync_runs r ON r.instance_id = i.id WHERE r.result IN (?, ?)
+                """, [.text(RunResult.success.rawValue), .text(RunResult.gap.rawValue)]) { synced.insert($0.string(at: 0)) }
             return ArchiveStatus(path: path, schemaVersion: try schemaVersion(),
                                  chain: ChainAnchor(length: head.length, head: head.link.hexString), instances: instances,
-                                 alarms: try alarms())
+                                 alarms: try alarms(), neverSynced: configured?.filter { !synced.contains($0.name) })
         }
     }
 

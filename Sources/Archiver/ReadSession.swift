@@ -53,9 +53,9 @@ public final class ReadSession: @unchecked Sendable {
         try archive.database.forEachRow(sql, values, row)
     }
 
-    /// What the archive holds (see `Archive.status()`).
-    public func status() throws -> ArchiveStatus {
-        try archive.status()
+    /// What the archive holds (see `Archive.status(configured:)`).
+    public func status(configured: [ConfiguredServer]? = nil) throws -> ArchiveStatus {
+        try archive.status(configured: configured)
     }
 
     /// Every source-tamper alarm, oldest first (see `Archive.alarms()`).

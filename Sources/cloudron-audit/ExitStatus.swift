@@ -38,7 +38,8 @@ enum ExitStatus: Int32, CaseIterable {
     case protocolError = 76
     /// The token was rejected or lacks the permission (EX_NOPERM).
     case permissionDenied = 77
-    /// TLS verification, insecure http, token or key file permissions, a file that is not a key (EX_CONFIG).
+    /// TLS verification, insecure http, token or key file permissions, a file that is not a key, a bad
+    /// `sync --config` file (EX_CONFIG).
     case configuration = 78
 
     /// Classifies an error thrown anywhere below the CLI.
@@ -102,6 +103,23 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
+    /// How one server of `sync --config` ended: 0, 4 for a source-tamper alarm, 3 for a gap, else its error's code.
+    static func of(_ outcome: FleetOutcome) -> ExitStatus {
+        switch outcome.result {
+        case .success(let report):
+            return report.events.alarms > 0 ? .sourceTampered : report.events.gap != nil ? .gapDetected : .success
+        case .failure(let error): return of(error)
+        }
+    }
+
+    /// `sync --config` exits with the highest code among its servers' outcomes (README's table says so):
+    /// any failure outranks a gap (3), an alarm (4) and a server with no stream (5), and among failures
+    /// the higher codes are those that need a person (76 not the API, 77 token refused, 78 TLS or
+    /// configuration) rather than a later retry (69 unreachable, 75 try again).
+    static func mostSerious(_ statuses: [ExitStatus]) -> ExitStatus {
+        statuses.max { $0.rawValue < $1.rawValue } ?? .success
+    }
+
     /// Prints one line on stderr (or ArgumentParser's help/version on stdout) and exits.
     static func exit(with error: Error) -> Never {
         if let code = error as? ExitCode {
@@ -139,7 +157,7 @@ enum ExitStatus: Int32, CaseIterable {
     }
 
     /// Messages may quote server text; keep them to one line whatever it holds.
-    private static func oneLine(_ text: String) -> String {
+    static func oneLine(_ text: String) -> String {
         String(text.map { $0.isNewline ? " " : $0 })
     }
 }

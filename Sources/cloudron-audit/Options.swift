@@ -9,16 +9,19 @@ struct ArchiveOptions: ParsableArguments {
                                             valueName: "path"))
     var db: String?
 
-    var path: String {
+    var path: String { path(configured: nil) }
+
+    /// With the archive a `sync --config` file names (`db`), which the flag and the variable override.
+    func path(configured: String?) -> String {
         if let db, !db.isEmpty { return db }
         if let env = ProcessInfo.processInfo.environment["CLOUDRON_AUDIT_DB"], !env.isEmpty { return env }
-        return "cloudron-audit.db"
+        return configured ?? "cloudron-audit.db"
     }
 
     /// Opens an existing archive for reading (see `ReadSession`): queries can never change evidence, and
     /// a missing file is reported as such instead of being created empty.
-    func openForReading() throws -> ReadSession {
-        let path = self.path
+    func openForReading(configured: String? = nil) throws -> ReadSession {
+        let path = self.path(configured: configured)
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
             throw CommandFailure(status: .noInput, description: "no archive at \(path) — run 'cloudron-audit sync' first or pass --db PATH")

@@ -8,11 +8,12 @@ final class ProgressLine: @unchecked Sendable {
     private var lastDraw = 0.0
     private var drawn = false
 
-    func update(_ progress: SyncProgress) {
+    /// `server` names the server when several are synced at once (`sync --config`).
+    func update(_ progress: SyncProgress, server: String? = nil) {
         draw {
             let rate = progress.elapsedSeconds > 0 ? Int(Double(progress.objects) / progress.elapsedSeconds) : 0
             let elapsed = Int(progress.elapsedSeconds)
-            return "\(progress.stream.streamName): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
+            return (server.map { $0 + ": " } ?? "") + "\(progress.stream.streamName): \(progress.objects) archived, \(progress.pages) pages, \(rate)/s, "
                 + String(format: "%d:%02d", elapsed / 60, elapsed % 60)
         }
     }

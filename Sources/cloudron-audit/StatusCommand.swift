@@ -13,6 +13,7 @@ struct StatusCommand: ParsableCommand {
           cloudron-audit status --db audit.db
           cloudron-audit status --db audit.db --format json | jq '.instances[].streams[].gaps'
           cloudron-audit status --from postgresql://audit@db.example.com/audit
+          cloudron-audit status --config /etc/cloudron-audit/fleet.toml   # its archive, and its servers never synced
         """
     )
 
@@ -22,6 +23,15 @@ struct StatusCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Output format: text or json.") var format: Format = .text
     @Option(help: ArgumentHelp("Show times in this zone (default UTC).", valueName: "zone")) var tz: String?
+    @Option(help: ArgumentHelp("A 'sync --config' file: its archive (unless --db), and which of its servers never synced.",
+                               valueName: "file"))
+    var config: String?
+
+    func validate() throws {
+        if config != nil && store.uri != nil {
+            throw ValidationError("--config names servers of an archive, --from a central store: pass one of them")
+        }
+    }
 
     func run() throws {
         let zone = try tz.map { try TimeZoneOption.parse($0) }
@@ -33,7 +43,8 @@ struct StatusCommand: ParsableCommand {
             }
             return
         }
-        let status = try archive.openForReading().status()
+        let fleet = try config.map { try FleetConfigurationFile.load($0) }
+        let status = try archive.openForReading(configured: fleet?.archivePath).status(configured: fleet?.configuredServers)
         switch format {
         case .json: try printJSON(status)
         case .text: print(StatusText.render(status, zone: zone), terminator: "")
@@ -61,6 +72,9 @@ enum StatusText {
             }
         }
         if status.instances.isEmpty { out += "no server synced yet\n" }
+        if let unsynced = status.neverSynced, !unsynced.isEmpty {
+            out += "never synced: " + unsynced.map { "\($0.name) (\($0.baseURL))" }.joined(separator: ", ") + "\n"
+        }
         for instance in status.instances {
             out += "\ninstance \(instance.name) (\(instance.baseURL))\n"
             if let run = instance.lastRun {

@@ -23,11 +23,25 @@ struct SyncCommand: AsyncParsableCommand {
           cloudron-audit sync --url https://my.example.com --token-file ~/.config/cloudron-audit/token --task-logs
           cloudron-audit sync --domain second.example.com --instance second --streams eventlog
           cloudron-audit sync --domain my.example.com --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
+          cloudron-audit sync --config /etc/cloudron-audit/fleet.toml --quiet
+
+        With --config FILE, every [[server]] of that TOML file is synced into the one archive, several at once \
+        (jobs, default 4; --jobs overrides). Each server gets one line (under --quiet only when it failed); one \
+        server failing never stops the others, and the exit code is the highest of the servers' outcomes. A bad \
+        config (unknown key, a token written inline, a missing token file, a duplicate name) syncs nothing and \
+        exits 78, naming the file, line and key. See README.md for the file's keys.
         """
     )
 
     @OptionGroup var archive: ArchiveOptions
     @OptionGroup var server: ServerOptions
+
+    @Option(help: ArgumentHelp("Sync every server listed in this TOML file (instead of --url/--domain and a token).",
+                               valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("With --config: servers fetched at once (default: the file's jobs, else 4).", valueName: "n"))
+    var jobs: Int?
 
     @Option(help: ArgumentHelp("The archive's name for this server (default: its host name).", valueName: "name"))
     var instance: String?
@@ -67,6 +81,22 @@ struct SyncCommand: AsyncParsableCommand {
         if let instance, instance.trimmingCharacters(in: .whitespaces).isEmpty {
             throw ValidationError("--instance must not be empty")
         }
+        if let jobs, !(1...FleetConfiguration.maxJobs).contains(jobs) {
+            throw ValidationError("--jobs must be between 1 and \(FleetConfiguration.maxJobs), not \(jobs)")
+        }
+        if config != nil {
+            // The file says where and how each server is reached; a flag beside it would apply to which one?
+            let perServer = [("--url", server.url != nil), ("--domain", server.domain != nil), ("--token", server.token != nil),
+                             ("--token-file", server.tokenFile != nil), ("--cacert", server.cacert != nil),
+                             ("--pinned-public-key", server.pinnedPublicKey != nil), ("--instance", instance != nil),
+                             ("--moved", moved), ("--token-in-query", server.tokenInQuery),
+                             ("--allow-insecure-http", server.allowInsecureHttp)]
+            if let (flag, _) = perServer.first(where: { $0.1 }) {
+                throw ValidationError("\(flag) is set per server in the --config file: remove it from the command line")
+            }
+        } else if jobs != nil {
+            throw ValidationError("--jobs goes with --config FILE (one server is synced at a time otherwise)")
+        }
     }
 
     private func parsedStreams() throws -> Set<ObjectKind> {
@@ -76,6 +106,7 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        if let config { return try await runFleet(config) }
         let configuration = try server.clientConfiguration(warn: { StandardError.line("cloudron-audit: " + $0) })
         // Key and witness first: a run that could not sign its head should not start.
         let signingKey = try signing.key()
@@ -94,26 +125,56 @@ struct SyncCommand: AsyncParsableCommand {
         }
         let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
         progress?.finish()
-        // Even under --quiet: an endpoint the server lacks or refuses is worth one line per run.
-        for line in SyncSummary.warnings(report, instance: options.instanceName) {
-            StandardError.line("cloudron-audit: warning: " + line)
-        }
-        if !quiet { print(SyncSummary.text(report, instance: options.instanceName)) }
+        SyncSummary.write(FleetOutcome(server: options.instanceName, result: .success(report)), quiet: quiet, gapLine: false)
         if report.events.alarms > 0 {
             // The alarm decides the exit code; a gap found by the same run still gets its line.
             if let gap = report.events.gap {
                 StandardError.line("cloudron-audit: warning: " + SyncSummary.gapLine(gap, instance: options.instanceName))
             }
-            throw CommandFailure(status: .sourceTampered, description: "\(report.events.alarms) source-tamper alarm(s) on \(options.instanceName): archived events deleted or rewritten on the server — see 'cloudron-audit status'")
+            throw CommandFailure(status: .sourceTampered, description: SyncSummary.alarmLine(report.events.alarms, instance: options.instanceName))
         }
         if let gap = report.events.gap {
             throw CommandFailure(status: .gapDetected, description: SyncSummary.gapLine(gap, instance: options.instanceName))
         }
     }
 
+    /// `sync --config`: one outcome line per server, the exit code of the most serious outcome.
+    private func runFleet(_ path: String) async throws {
+        var fleet = try FleetConfigurationFile.load(path)
+        var settings = FleetSync.Settings(jobs: jobs ?? fleet.jobs)
+        settings.pageSize = pageSize
+        settings.signingKey = try signing.key()
+        settings.witness = try witness.map { try WitnessFile(appendingTo: $0) }
+        let progress = (!quiet && StandardError.isTerminal) ? ProgressLine() : nil
+        if let progress {
+            settings.progress = { progress.update($1, server: $0) }
+            settings.upgradeProgress = { progress.update($0) }
+        }
+        if taskLogs {
+            for index in fleet.servers.indices { fleet.servers[index].taskLogs = true }
+        }
+        let outcomes = try await FleetSync.run(fleet, archivePath: archive.path(configured: fleet.archivePath),
+                                               settings: settings) { outcome in
+            progress?.finish()
+            SyncSummary.write(outcome, quiet: quiet)
+        }
+        progress?.finish()
+        let status = ExitStatus.mostSerious(outcomes.map(ExitStatus.of))
+        if status != .success { throw ExitCode(status.rawValue) }
+    }
+
     /// `https://my.example.com` → `my.example.com`; several servers in one archive are told apart by it.
     static func defaultInstanceName(_ baseURL: String) -> String {
         guard let range = baseURL.range(of: "://") else { return baseURL }
         return String(baseURL[range.upperBound...])
+    }
+}
+
+/// `--config FILE` as `sync` and `status` read it: a bad file is exit 78 (66 when there is none).
+enum FleetConfigurationFile {
+    static func load(_ path: String) throws -> FleetConfiguration {
+        do { return try FleetConfiguration.load(path: path) } catch let error as FleetConfigurationError {
+            throw CommandFailure(status: error.fileMissing ? .noInput : .configuration, description: error.description)
+        }
     }
 }

@@ -4,6 +4,24 @@ import Query
 
 /// The few lines `sync` prints when not `--quiet`.
 enum SyncSummary {
+    /// A server's outcome: its summary on stdout (unless `quiet`); on stderr, even under `quiet`, its
+    /// warnings, its alarms and gap (unless the caller reports them as its own error) or what made it fail.
+    static func write(_ outcome: FleetOutcome, quiet: Bool, gapLine: Bool = true) {
+        switch outcome.result {
+        case .success(let report):
+            // An endpoint the server lacks or refuses is worth one line per run.
+            for line in warnings(report, instance: outcome.server) {
+                StandardError.line("cloudron-audit: warning: " + line)
+            }
+            if !quiet { print(text(report, instance: outcome.server)) }
+            guard gapLine else { return }
+            if report.events.alarms > 0 { StandardError.line("cloudron-audit: " + alarmLine(report.events.alarms, instance: outcome.server)) }
+            if let gap = report.events.gap { StandardError.line("cloudron-audit: " + self.gapLine(gap, instance: outcome.server)) }
+        case .failure(let error):
+            StandardError.line("cloudron-audit: \(outcome.server): " + ExitStatus.oneLine(String(describing: error)))
+        }
+    }
+
     static func text(_ report: SyncReport, instance: String) -> String {
         var parts = ["\(instance): events \(describe(report.events.counts))"]
         parts.append("notifications \(describe(report.notifications))")
@@ -27,6 +45,10 @@ enum SyncSummary {
                          + quarantined.joined(separator: ", ") + "); see status")
         }
         return lines
+    }
+
+    static func alarmLine(_ count: Int, instance: String) -> String {
+        "\(count) source-tamper alarm(s) on \(instance): archived events deleted or rewritten on the server — see 'cloudron-audit status'"
     }
 
     static func gapLine(_ gap: ClosedRange<Int64>, instance: String) -> String {
