@@ -334,24 +334,40 @@ public final class CloudronClient: Sendable {
     }
 
     /// The objects of a list answer, and the elements that are no usable object (each kept with its
-    /// reason). A body that is not JSON, or has no such array, fails as a whole.
+    /// reason), an element that is not JSON among them. A body whose framing is not JSON (cut short, brackets
+    /// that do not pair up), or that has no such array, fails as a whole.
     static func decodeList<T>(_ body: [UInt8], key: String, _ decode: (ArraySlice<UInt8>) throws -> T) throws
         -> (objects: [T], malformed: [MalformedObject]) {
         try rejectHTML(body)
-        let elements: [ArraySlice<UInt8>]
+        let elements: [RawJSON.FramedElement]
         do {
             switch try RawJSON.arrayElements(ofArrayAt: key, in: body) {
-            case .elements(let slices): elements = slices
+            case .elements(let slices): elements = slices.map { RawJSON.FramedElement(bytes: $0, invalid: nil) }
             case .missing: throw ObjectShapeError(reason: "no \"\(key)\" array in the response")
             case .notArray: throw ObjectShapeError(reason: "\"\(key)\" is not an array")
             }
         } catch let error as RawJSONError {
-            throw ObjectShapeError(reason: "not JSON: \(error)", transient: true)
+            // Invalid JSON inside one element of a well-framed page is that element's problem (quarantined
+            // below), not the page's; only a page whose framing is broken fails as a whole.
+            guard let framed = try? RawJSON.framedElements(ofArrayAt: key, in: body) else {
+                throw ObjectShapeError(reason: "not JSON: \(error)", transient: true)
+            }
+            elements = framed
         }
         var out: [T] = []
         var malformed: [MalformedObject] = []
         out.reserveCapacity(elements.count)
-        for (index, element) in elements.enumerated() {
+        for (index, framed) in elements.enumerated() {
+            let element = framed.bytes
+            if let invalid = framed.invalid {
+                // Its id and creationTime are read by structure, as far as they can be: with a usable id it
+                // resolves once it arrives well-formed, with a time it keeps its place in the walk.
+                malformed.append(MalformedObject(raw: Array(element), reason: "not JSON: \(invalid)",
+                                                 id: element.first == 0x7B ? ModelDecoding.usableID(of: element) : nil,
+                                                 index: index,
+                                                 epochSeconds: element.first == 0x7B ? ModelDecoding.usableTime(of: element) : nil))
+                continue
+            }
             guard element.first == 0x7B else {
                 malformed.append(MalformedObject(raw: Array(element), reason: "not a JSON object", id: nil, index: index))
                 continue

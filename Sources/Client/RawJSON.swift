@@ -58,6 +58,48 @@ public enum RawJSON {
         return .elements(ranges.map { body[$0] })
     }
 
+    /// One element of a list answer: its bytes (a slice of the body), and why they are not JSON when not.
+    struct FramedElement {
+        var bytes: ArraySlice<UInt8>
+        var invalid: RawJSONError?
+    }
+
+    /// The elements of the array at `key` when the body is well framed but may hold invalid elements: the
+    /// body outside that array is validated as JSON, the array's elements are delimited by structure
+    /// alone (strings, and brackets that must pair up) and then validated one by one, so that one invalid
+    /// object in a page is quarantined instead of failing the page. Throws when the framing itself is
+    /// broken (a body cut short, brackets that do not pair up, bytes after the object): then no element
+    /// boundary can be trusted. The validating `arrayElements` is tried first; this runs only when it fails.
+    static func framedElements(ofArrayAt key: String, in body: [UInt8]) throws -> [FramedElement]? {
+        let ranges: [(Range<Int>, RawJSONError?)]? = try body.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            let keyBytes = Array(key.utf8)
+            var ranges: [(Range<Int>, RawJSONError?)]?
+            let reader = scanner
+            scanner.skipWhitespace()
+            guard scanner.index < buffer.count, buffer[scanner.index] == 0x7B else {
+                throw scanner.fail("expected a JSON object")
+            }
+            try scanner.forEachMember(validated: false) { member, keyRange, escaped in
+                guard ranges == nil, member.index < member.bytes.count, member.bytes[member.index] == 0x5B,
+                      reader.keyEquals(keyRange, escaped: escaped, keyBytes) else {
+                    return try member.skipValue(depth: 1)
+                }
+                var found: [(Range<Int>, RawJSONError?)] = []
+                try member.forEachElement { element in
+                    let start = element.index
+                    try element.skipFramed()
+                    found.append((start..<element.index, element.validationError(of: start..<element.index, depth: 2)))
+                }
+                ranges = found
+            }
+            scanner.skipWhitespace()
+            guard scanner.index == buffer.count else { throw scanner.fail("unexpected bytes after the JSON object") }
+            return ranges
+        }
+        return ranges?.map { FramedElement(bytes: body[$0.0], invalid: $0.1) }
+    }
+
     /// Every string, number and boolean leaf value in `object` (keys and nulls excluded), strings
     /// unescaped, numbers as written. Returns what was read before any malformed byte.
     public static func scalarValues(in object: some Collection<UInt8>) -> [String] {
@@ -396,6 +438,65 @@ struct JSONScanner {
                 ranges.append(start..<element.index)
             }
             collect(ranges)
+        }
+    }
+
+    /// Skips one array element by its structure only, not checking what is inside its strings or between
+    /// its brackets: strings must end, `{`/`[` must pair with `}`/`]`, and a scalar ends at `,`, `]`, `}`
+    /// or whitespace. `index` must be at the element's first byte; leaves it after the element.
+    mutating func skipFramed() throws {
+        guard index < bytes.count else { throw fail("missing value") }
+        switch bytes[index] {
+        case 0x7B, 0x5B:
+            var closers: [UInt8] = []
+            repeat {
+                guard index < bytes.count else { throw fail("unterminated array element") }
+                let byte = bytes[index]
+                switch byte {
+                case 0x22:
+                    try skipFramedString()
+                    continue
+                case 0x7B: closers.append(0x7D)
+                case 0x5B: closers.append(0x5D)
+                case 0x7D, 0x5D:
+                    guard closers.popLast() == byte else { throw fail("mismatched bracket") }
+                default: break
+                }
+                index += 1
+            } while !closers.isEmpty
+        case 0x22:
+            try skipFramedString()
+        default:
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x2C, 0x5D, 0x7D, 0x20, 0x0A, 0x0D, 0x09: return
+                default: index += 1
+                }
+            }
+        }
+    }
+
+    /// Skips a string by its quotes alone (an unescaped `"` ends it), or throws when it does not end.
+    private mutating func skipFramedString() throws {
+        let start = index
+        skipValidatedString()
+        guard index > start + 1, index <= bytes.count, bytes[index - 1] == 0x22 else {
+            index = bytes.count
+            throw fail("unterminated string")
+        }
+    }
+
+    /// Why the bytes at `range` are not one JSON value, nested `depth` deep in the document; nil when they are.
+    func validationError(of range: Range<Int>, depth: Int) -> RawJSONError? {
+        var element = JSONScanner(UnsafeBufferPointer(rebasing: bytes[range]))
+        do {
+            try element.skipValue(depth: depth)
+            guard element.index == element.bytes.count else { throw element.fail("unexpected bytes after the value") }
+            return nil
+        } catch let error as RawJSONError {
+            return error
+        } catch {
+            return RawJSONError(reason: "\(error)", offset: 0)
         }
     }
 

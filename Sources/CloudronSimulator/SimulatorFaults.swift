@@ -21,6 +21,10 @@ public enum MalformedFault: String, Sendable, Codable, CaseIterable {
     case missingID
     /// `creationTime` that is no time.
     case badCreationTime
+    /// The object with an invalid member in front (a raw tab in a string that also holds an escaped
+    /// quote and brackets, then the number `-01`): no JSON, yet every bracket and quote still pairs up, so
+    /// the page around it stays well framed.
+    case invalidJSON
     /// A JSON string in place of the object.
     case notAnObject
 
@@ -35,6 +39,8 @@ public enum MalformedFault: String, Sendable, Codable, CaseIterable {
             guard let start = SimulatorFaults.range(of: key, in: json)?.upperBound,
                   let end = json[start...].firstIndex(of: UInt8(ascii: "\"")) else { return json }
             return Array(json[..<start]) + Array("yesterday".utf8) + Array(json[end...])
+        case .invalidJSON:
+            return Array("{\"note\":\"a \\\"]\\\" }\t\",\"size\":-01,".utf8) + json.dropFirst()
         case .notAnObject:
             return Array("\"object \(id) is not available\"".utf8)
         }
@@ -56,15 +62,19 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// `stream:id` (`eventlog:<uuid>`, `notifications:12`, `tasks:7`) → how that object is spoiled in
     /// the list answers that hold it.
     public var malformed: [String: MalformedFault]
+    /// Streams whose list answers are complete (as long as their Content-Length) but no JSON: a server
+    /// bug, not a network cut, so asking again gets the same bytes.
+    public var unparsableLists: Set<String>
 
     public init(taskLogs: [String: TaskLogFault] = [:], missingStreams: Set<String> = [],
                 forbiddenStreams: Set<String> = [], unauthorizedStreams: Set<String> = [],
-                malformed: [String: MalformedFault] = [:]) {
+                malformed: [String: MalformedFault] = [:], unparsableLists: Set<String> = []) {
         self.taskLogs = taskLogs
         self.missingStreams = missingStreams
         self.forbiddenStreams = forbiddenStreams
         self.unauthorizedStreams = unauthorizedStreams
         self.malformed = malformed
+        self.unparsableLists = unparsableLists
     }
 
     /// The ids of one stream's objects to spoil.
@@ -110,7 +120,20 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
         if missingStreams.contains(stream) { return .error(404, "Not Found", "No such route") }
         if unauthorizedStreams.contains(stream) { return .error(401, "Unauthorized", "No such token") }
         if forbiddenStreams.contains(stream) { return .error(403, "Forbidden", "Missing required scope") }
+        if unparsableLists.contains(stream), let key = Self.listKey(of: template) {
+            return .json(200, Array("{\"\(key)\":[{\"id\":\"1\",\"creationTime\":".utf8))
+        }
         return nil
+    }
+
+    /// The member holding a list route's objects; nil for any other route.
+    private static func listKey(of template: String) -> String? {
+        switch template {
+        case "/api/v1/eventlog", "/api/v1/cloudron/eventlog": return "eventlogs"
+        case "/api/v1/notifications": return "notifications"
+        case "/api/v1/tasks": return "tasks"
+        default: return nil
+        }
     }
 
     /// The answer of a task's log under `fault`.

@@ -89,6 +89,10 @@ import TestSupport
                     let elements = try? RawJSON.elements(ofArrayAt: "eventlogs", in: page)
                     let framed = elements.map { $0.count == 2 && Array($0[1]) == Self.trimmed(candidate) } ?? false
                     findings.check(framed == expected, "as a page element: \(Self.shown(candidate))")
+                    // The lenient framer (a page with one invalid element) agrees: the candidate framed as one
+                    // element is marked invalid exactly when the oracle rejects it, and JSON is always framed.
+                    findings.check(Self.framerAgrees(candidate, page: page, expected: expected),
+                                   "framed as a page element: \(Self.shown(candidate))")
                     _ = RawJSON.scalarValues(in: candidate)
                 }
             }
@@ -117,6 +121,12 @@ import TestSupport
                 _ = RawJSON.scalarValues(in: deep)
                 let page = Array(#"{"tasks":["#.utf8) + deep + Array("]}".utf8)
                 findings.check((try? RawJSON.elements(ofArrayAt: "tasks", in: page)) == nil, "a page of 100,000 levels")
+                // Well framed, so the one element is kept, as invalid (too deep), not the page failed.
+                let framed = (try? RawJSON.framedElements(ofArrayAt: "tasks", in: page)) ?? nil
+                findings.check(framed?.count == 1 && framed?.first?.invalid?.reason == "nesting too deep",
+                               "a page of 100,000 levels framed")
+                let cut = Array(#"{"tasks":["#.utf8) + deep.prefix(deep.count - 1) + Array("]}".utf8)
+                findings.check(((try? RawJSON.framedElements(ofArrayAt: "tasks", in: cut)) ?? nil) == nil, "brackets that do not pair up")
             }
         }
         #expect(findings.failures.isEmpty, "\(findings)")
@@ -140,6 +150,16 @@ import TestSupport
             findings.check(RawJSON.scalarValues(in: object).count == 2, "scalar values of the 16 MB object")
         }
         #expect(findings.failures.isEmpty, "\(findings)")
+    }
+
+    /// `page` is `{"eventlogs":[0,` candidate `]}`: when the candidate is JSON, the framer gives the two
+    /// elements, both valid; when it frames the candidate as the second element, that element is valid
+    /// exactly when the oracle accepts it.
+    static func framerAgrees(_ candidate: [UInt8], page: [UInt8], expected: Bool) -> Bool {
+        let framed = (try? RawJSON.framedElements(ofArrayAt: "eventlogs", in: page)) ?? nil
+        guard let framed else { return !expected }
+        guard framed.count == 2, Array(framed[1].bytes) == trimmed(candidate) else { return !expected }
+        return framed[0].invalid == nil && (framed[1].invalid == nil) == expected
     }
 
     static func trimmed(_ bytes: [UInt8]) -> [UInt8] {

@@ -99,7 +99,8 @@ import Foundation
     /// network had cut it; a body that may have been cut still is.
     @Test(arguments: Delivery.allCases)
     func bodyThatIsNotJSONIsRetriedOnlyWhenItMayBeCut(_ delivery: Delivery) async throws {
-        let body = Array(#"{"eventlogs":[{"id":"a","creationTime":"2026-11-20T11:37:29.000Z","n":-01}]}"#.utf8)
+        // Invalid outside the list (an invalid element inside a well-framed list is quarantined: below).
+        let body = Array(#"{"eventlogs":[{"id":"a","creationTime":"2026-11-20T11:37:29.000Z"}],"n":-01}"#.utf8)
         let server = try delivery.server(headers: ["Content-Type: application/json"], body: body)
         defer { server.stop() }
         let client = try Self.client(server.url, attempts: 3)
@@ -127,6 +128,22 @@ import Foundation
         let malformed = try #require(page.malformed.first)
         #expect(malformed.reason.contains("without id") && malformed.raw == Array(element.utf8) && malformed.id == nil)
         #expect(malformed.index == 0 && malformed.epochSeconds == 1_795_174_649)
+        #expect(server.requests.count == 1)
+    }
+
+    /// Issue 10.9: an element that is not JSON inside a well-framed page is that element's problem: kept
+    /// as malformed with its bytes, reason and (read by structure) id and time; its neighbours are read.
+    @Test func anElementThatIsNotJSONIsKeptAsMalformedAndTheRestRead() async throws {
+        let bad = "{\"id\":\"b\",\"creationTime\":\"2026-11-20T11:37:28.000Z\",\"note\":\"]}\\\"\t\",\"n\":-01}"
+        let good = [#"{"id":"a","creationTime":"2026-11-20T11:37:29.000Z"}"#, #"{"id":"c","creationTime":"2026-11-20T11:37:27.000Z"}"#]
+        let server = try CannedHTTPServer(status: "200 OK", body: Array("{\"eventlogs\":[\(good[0]), \(bad) ,\(good[1])]}".utf8))
+        defer { server.stop() }
+        let page = try await Self.client(server.url, attempts: 3).eventPage(page: 1, perPage: 10)
+        #expect(page.events.map(\.id) == ["a", "c"] && page.events.map(\.raw) == good.map { Array($0.utf8) })
+        let malformed = try #require(page.malformed.first)
+        #expect(page.malformed.count == 1 && malformed.raw == Array(bad.utf8) && malformed.index == 1)
+        #expect(malformed.reason.hasPrefix("not JSON: control character in string"), "\(malformed.reason)")
+        #expect(malformed.id == "b" && malformed.epochSeconds == 1_795_174_648)
         #expect(server.requests.count == 1)
     }
 

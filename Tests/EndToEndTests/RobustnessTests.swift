@@ -296,4 +296,70 @@ struct RobustnessTests {
         #expect(Self.quarantined(instance, stream: "notifications").isEmpty)
         try await Self.expectVerifyClean(setup)
     }
+
+    @Test("An object that is not JSON inside a well-framed page is quarantined, the rest archived, resolved once well-formed; a complete answer that is not JSON at all is reported at once")
+    func invalidJSON() async throws {
+        let setup = try await Setup.start(SimulatorConfiguration(seed: 35, eventCount: 1500))
+        defer { Task { await setup.finish() } }
+        let truth = await setup.simulator.truth()
+        // Events at a page boundary (page size 50) and inside a page, a notification and a task.
+        let events = [truth.events[49].id, truth.events[200].id]
+        let note = truth.notifications[2].id, task = truth.tasks[1].id
+        var malformed = ["notifications:" + note: MalformedFault.invalidJSON, "tasks:" + task: .invalidJSON]
+        for id in events { malformed["eventlog:" + id] = .invalidJSON }
+        await setup.simulator.setFaults(SimulatorFaults(malformed: malformed))
+
+        let first = try await setup.sync(["--page-size", "50"])
+        #expect(first.status == 0 && first.errorLines.count == 1 && first.stderr.contains("quarantine"),
+                "\(first.status) \(first.stderr)")
+        var expectedEvents = Self.current(truth.events)
+        for id in events { expectedEvents[id] = nil }
+        #expect(try Self.archived(setup.db, table: "events") == expectedEvents)
+        var notes = Self.current(truth.notifications)
+        notes[note] = nil
+        #expect(try Self.archived(setup.db, table: "notifications") == notes)
+        var tasks = Self.current(truth.tasks)
+        tasks[task] = nil
+        #expect(try Self.archived(setup.db, table: "tasks") == tasks)
+
+        // Each kept with its reason and its bytes as served: the fault's invalid member (a raw tab in a
+        // string holding a quote and a bracket, then -01) in front of the object.
+        func served(_ json: String) -> String { "{\"note\":\"a \\\"]\\\" }\t\",\"size\":-01," + json.dropFirst() }
+        var instance = try await Self.statusJSON(setup)
+        let eventlog = Self.quarantined(instance, stream: "eventlog")
+        #expect(Set(eventlog.compactMap { $0["raw"] as? String }) == Set(events.compactMap { Self.current(truth.events)[$0] }.map(served)))
+        #expect(eventlog.count == 2 && eventlog.allSatisfy { ($0["reason"] as? String)?.hasPrefix("not JSON: ") == true },
+                "\(eventlog)")
+        #expect(Self.quarantined(instance, stream: "notifications").compactMap { $0["raw"] as? String }
+                == [served(Self.current(truth.notifications)[note] ?? "")])
+        #expect(Self.quarantined(instance, stream: "tasks").compactMap { $0["raw"] as? String }
+                == [served(Self.current(truth.tasks)[task] ?? "")])
+        try await Self.expectVerifyClean(setup)
+
+        // The server sends them well-formed: archived, and their quarantine entries resolved (the id of an
+        // invalid object is read by its structure).
+        await setup.simulator.setFaults(.none)
+        let recovered = try await setup.sync(["--page-size", "50"])
+        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)")
+        let now = await setup.simulator.truth()
+        #expect(try Self.archived(setup.db, table: "events") == Self.current(now.events))
+        #expect(try Self.archived(setup.db, table: "notifications") == Self.current(now.notifications))
+        #expect(try Self.archived(setup.db, table: "tasks") == Self.current(now.tasks))
+        instance = try await Self.statusJSON(setup)
+        for stream in ["eventlog", "notifications", "tasks"] {
+            #expect(Self.quarantined(instance, stream: stream).isEmpty, "\(stream) still in quarantine")
+        }
+        try await Self.expectVerifyClean(setup)
+
+        // A complete answer (as long as its Content-Length) that is no JSON at all: one line, exit 76, and
+        // asked once, not again and again as if the network had cut it.
+        await setup.simulator.setFaults(SimulatorFaults(unparsableLists: ["notifications"]))
+        let before = await setup.simulator.requestCounts()["/api/v1/notifications"] ?? 0
+        let unparsable = try await setup.sync()
+        #expect(unparsable.status == 76 && unparsable.errorLines.count == 1 && unparsable.stderr.contains("not JSON"),
+                "\(unparsable.status) \(unparsable.stderr)")
+        let after = await setup.simulator.requestCounts()["/api/v1/notifications"] ?? 0
+        #expect(after - before == 1, "\(after - before) requests for one unparsable answer")
+        try await Self.expectVerifyClean(setup)
+    }
 }
