@@ -69,6 +69,11 @@ public enum ArchiveSchema {
         }
     }
 
+    /// Tables derived from one chain record per row and keyed by its sequence number, by that key column
+    /// (`event_fields.version_id` is its event version's id): written with the record, never changed after.
+    /// A copy of the archive (the central store) takes them by chain range with the records.
+    public static let chainKeyedTables: [String: String] = ["event_fields": "version_id"]
+
     /// Whether rows of chain table `table` change after they are written, in columns outside the chain
     /// (a quarantined element's last_seen_at and resolved_at): a copy of the archive must then re-read them.
     public static func chainRowsChangeInPlace(_ table: String) -> Bool {

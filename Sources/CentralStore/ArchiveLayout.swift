@@ -7,7 +7,8 @@ import Archiver
 /// Each table is pushed by the rule that fits how the archive writes it:
 /// - `chain`: rows are chain records (id = chain sequence): sent by sequence range (and, where the
 ///   archive changes columns outside the chain later, the quarantine, also sent whole like a snapshot).
-/// - `chainChild`: rows belong to a chain record through a foreign key (task_log_lines): sent with it.
+/// - `chainChild`: rows belong to a chain record through a foreign key (task_log_lines), or are derived
+///   from one and keyed by its sequence (`ArchiveSchema.chainKeyedTables`: event_fields): sent with it.
 /// - `currentState`: one row per server object (has `api_id`), a chain table points at it, rewritten
 ///   only when a new version arrives: the rows that a batch's new versions point at are re-sent.
 /// - `snapshot`: everything else (instances, sync runs, coverage, gaps, …): small, changed in place or
@@ -102,6 +103,8 @@ public struct ArchiveLayout: Sendable, Equatable {
             let rule: PushRule
             if chainTables.contains(name) {
                 rule = .chain
+            } else if let column = ArchiveSchema.chainKeyedTables[name] {
+                rule = .chainChild(column: column)
             } else if let link = references[name]?.first(where: { chainTables.contains($0.parent) }) {
                 rule = .chainChild(column: link.column)
             } else {

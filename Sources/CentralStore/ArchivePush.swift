@@ -68,9 +68,10 @@ public struct ArchivePush {
         }
 
         // A table whose columns changed since the archive's last push (a migration added one, perhaps
-        // filling it for old rows): its rows up to the cursor are sent again, whole.
-        let widened = layout.tables.filter { table in
-            table.rule != .snapshot && stored[table.name].map { $0.columns != table.columnList } == true
+        // filling it for old rows), or that is new to the store (a migration added it and filled it for
+        // records already pushed, as schema 7 did event_fields): its rows up to the cursor are sent, whole.
+        let widened = before.length == 0 ? [] : layout.tables.filter { table in
+            table.rule != .snapshot && stored[table.name]?.columns != table.columnList
         }
         if !widened.isEmpty {
             try connection.transaction {

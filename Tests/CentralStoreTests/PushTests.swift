@@ -96,6 +96,37 @@ import Testing
         }
     }
 
+    @Test func extractedFieldsTravelByChainRangeAndReachAStoreThatPredatesThem() async throws {
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let synced = try await SyncedArchive.make(seed: 41, events: 300)
+        defer { synced.finish() }
+        let headBefore = try await offThePool {
+            _ = try synced.push(to: uri)
+            return try synced.open().currentChainHead().length
+        }
+        try await synced.sync()   // new events and rewritten logins since
+        try await offThePool {
+            let archive = try synced.open()
+            // One row per event version (its chain sequence): a later push sends the new versions' rows only.
+            let newVersions = Int(try archive.database.scalarInt("SELECT count(*) FROM event_versions WHERE id > ?", [.integer(headBefore)]) ?? 0)
+            let allFields = Int(try archive.database.scalarInt("SELECT count(*) FROM event_fields") ?? 0)
+            #expect(newVersions > 0 && allFields > newVersions)
+            let report = try synced.push(to: uri)
+            #expect(report.rowsSent["event_fields"] == newVersions, "\(report.rowsSent)")
+            try expectStoreEqualsArchive(uri, synced.path)
+
+            // A store filled before the archive had event_fields (schema 6): the table is new to it, and the
+            // next push sends every row up to its cursor, though no chain record is new.
+            _ = try cluster.psql(uri, """
+                DELETE FROM cloudron_audit.event_fields; DELETE FROM cloudron_audit.store_tables WHERE table_name = 'event_fields'
+                """)
+            let catchUp = try synced.push(to: uri)
+            #expect(catchUp.rowsSent["event_fields"] == allFields, "\(catchUp.rowsSent)")
+            try expectStoreEqualsArchive(uri, synced.path)
+            #expect(try synced.push(to: uri).totalRows == 0)
+        }
+    }
+
     @Test func newColumnsAndTablesOfTheArchiveFlowIntoTheStore() async throws {
         let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 31, events: 300)
