@@ -17,6 +17,10 @@ enum SyncSummary {
             guard gapLine else { return }
             if report.events.alarms > 0 { StandardError.line("cloudron-audit: " + alarmLine(report.events.alarms, instance: outcome.server)) }
             if let gap = report.events.gap { StandardError.line("cloudron-audit: " + self.gapLine(gap, instance: outcome.server)) }
+        case .failure(SyncError.instanceMoved(let name, let archived, let given)):
+            // The flags the error's own text suggests do not go with --config: say what to write in the file.
+            StandardError.line("cloudron-audit: \(name): this name is \(archived) in the archive, not \(given): give the server "
+                               + "another name in the config, or add moved = true to its [[server]] if it changed its address")
         case .failure(let error):
             StandardError.line("cloudron-audit: \(outcome.server): " + ExitStatus.oneLine(String(describing: error)))
         }

@@ -112,6 +112,70 @@ struct FleetSyncTests {
         for server in [first, second, third] { await server.stop() }
     }
 
+    @Test("servers are fetched at once: the first server's first answer waits until the second server is asked something")
+    func serversAreFetchedConcurrently() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        // Released when the second server receives its first request; the wait is bounded so that a sync
+        // that asks one server at a time still ends (and the test then fails on `overlapped`).
+        let secondAsked = DispatchSemaphore(value: 0)
+        let overlapped = Flag(), waited = Flag()
+        let healthy = CloudronShapes.answer(eventLog: .json(#"{"eventlogs":[]}"#))
+        let first = try CannedServer { head in
+            if !waited.testAndSet() {
+                if secondAsked.wait(timeout: .now() + 30) == .success { overlapped.set() }
+            }
+            return healthy(head)
+        }
+        let second = try CannedServer { head in
+            secondAsked.signal()
+            return healthy(head)
+        }
+        defer { first.stop(); second.stop() }
+        _ = try Self.tokenFile("fleet-token", named: "fleet.token", in: folder)
+        let config = folder.file("fleet.toml")
+        try """
+            jobs = 2
+            [[server]]
+            name = "first"
+            url = "\(first.url)"
+            token_file = "fleet.token"
+            [[server]]
+            name = "second"
+            url = "\(second.url)"
+            token_file = "fleet.token"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try await Command(["sync", "--config", config, "--db", folder.file("audit.db"), "--quiet"]).run()
+        #expect(run.status == 0, "exit \(run.status): \(run.stderr)")
+        #expect(overlapped.isSet, "the second server was asked nothing while the first one's answer was pending")
+    }
+
+    @Test("a server that answers at another URL under an archived name: refused with what to write in the config (exit 64), accepted with moved = true")
+    func movedServerNeedsMovedInTheConfig() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let healthy = CloudronShapes.answer(eventLog: .json(#"{"eventlogs":[]}"#))
+        let old = try CannedServer(answer: healthy), new = try CannedServer(answer: healthy)
+        defer { old.stop(); new.stop() }
+        _ = try Self.tokenFile("fleet-token", named: "fleet.token", in: folder)
+        let config = folder.file("fleet.toml"), db = folder.file("audit.db")
+        func sync(url: String, extra: String = "") async throws -> CommandResult {
+            try "[[server]]\nname = \"srv\"\nurl = \"\(url)\"\ntoken_file = \"fleet.token\"\n\(extra)"
+                .write(toFile: config, atomically: true, encoding: .utf8)
+            return try await Command(["sync", "--config", config, "--db", db, "--quiet"]).run()
+        }
+        func archivedURL() throws -> String? { try Archive(path: db, mode: .readOnly).instanceBaseURL(name: "srv") }
+
+        #expect(try await sync(url: old.url).status == 0)
+        let refused = try await sync(url: new.url)
+        #expect(refused.status == 64 && refused.errorLines.count == 1
+                && refused.stderr.contains("moved = true") && !refused.stderr.contains("--moved"), "\(refused.status): \(refused.stderr)")
+        #expect(try archivedURL() == old.url)
+        let accepted = try await sync(url: new.url, extra: "moved = true")
+        #expect(accepted.status == 0, "\(accepted.stderr)")
+        #expect(try archivedURL() == new.url)
+    }
+
     struct BadConfig: CustomTestStringConvertible, Sendable {
         let name: String
         let text: String
@@ -184,10 +248,21 @@ struct FleetSyncTests {
         let run = try await Command(["sync", "--config", config]).run()
         #expect(run.status == 78, "exit \(run.status): \(run.stderr)")
         // The db line comes first in the file: every expected line number is one further down.
-        let shifted = bad.expected.replacing(/^:(\d+):/) { ":\(Int($0.output.1)! + 1):" }
+        let shifted = bad.expected.replacing(/^:(\d+):/) { ":\((Int($0.output.1) ?? 0) + 1):" }
         #expect(run.errorLines.count == 1 && run.errorLines.first?.hasPrefix("cloudron-audit: \(config)\(shifted)") == true,
                 "expected \(config)\(shifted): \(run.stderr)")
         #expect(!run.stderr.contains("s3cret-inline-token") && !run.stderr.contains("fleet-open-token"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("audit.db")), "a bad config created the archive")
     }
+}
+
+/// A flag shared with a server's answering thread.
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool { lock.withLock { value } }
+    func set() { lock.withLock { value = true } }
+    /// Sets the flag and tells whether it was set before.
+    func testAndSet() -> Bool { lock.withLock { defer { value = true }; return value } }
 }

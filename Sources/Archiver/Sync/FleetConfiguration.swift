@@ -144,7 +144,13 @@ public struct FleetConfiguration: Sendable {
                     throw failHere("streams", error.description)
                 }
             }
-            configuration.servers.append(FleetServer(name: name, client: client, streams: streams, taskLogs: taskLogs))
+            var moved = false
+            if let value = entry["moved"] {
+                guard let flag = value.bool else { throw failHere("moved", "must be true or false") }
+                moved = flag
+            }
+            configuration.servers.append(FleetServer(name: name, client: client, streams: streams, taskLogs: taskLogs,
+                                                     acceptMoved: moved))
         }
         guard !configuration.servers.isEmpty else {
             throw fail("server", "no server: add a [[server]] table with name, domain or url, and token_file")
@@ -153,7 +159,7 @@ public struct FleetConfiguration: Sendable {
     }
 
     static let topLevelKeys = ["db", "jobs", "task_logs", "server"]
-    static let serverKeys = ["name", "domain", "url", "token_file", "cacert", "pin", "streams"]
+    static let serverKeys = ["name", "domain", "url", "token_file", "cacert", "pin", "streams", "moved"]
 }
 
 /// One `[[server]]` of a fleet config, ready to sync.
@@ -163,6 +169,8 @@ public struct FleetServer: Sendable {
     public var client: ClientConfiguration
     public var streams: Set<ObjectKind>
     public var taskLogs: Bool
+    /// `moved = true`: this name's server now answers at another URL, as `sync --moved`.
+    public var acceptMoved = false
 }
 
 /// A config file that cannot be used, as one line: `FILE:LINE: KEY: what is wrong`.

@@ -72,6 +72,7 @@ public enum FleetSync {
             let client = try CloudronClient(configuration: server.client)
             var options = SyncOptions(instanceName: server.name, streams: server.streams, taskLogs: server.taskLogs,
                                       pageSize: settings.pageSize)
+            options.acceptMovedServer = server.acceptMoved
             options.signingKey = settings.signingKey
             options.witness = settings.witness
             if let progress = settings.progress {
