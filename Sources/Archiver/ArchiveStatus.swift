@@ -141,9 +141,14 @@ extension Archive {
         let errors = (try? decoder.decode([String].self, from: Data(row.bytes(at: 7)))) ?? []
         let chain = row.optionalInt64(at: 8).map { ChainAnchor(length: $0, head: row.bytes(at: 9).hexString) }
         let unavailable = (try? decoder.decode([UnavailableStream].self, from: Data(row.bytes(at: 11)))) ?? []
+        var result = RunResult(rawValue: row.string(at: 4)) ?? .failed
+        // A run still `running` in the file while no sync holds the archive's lock was ended by a kill
+        // that nothing can catch (SIGKILL, a crash, power): the next sync records it as interrupted,
+        // and status says so already.
+        if result == .running, !SyncLock.isHeld(archivePath: path) { result = .interrupted }
         return RunSummary(id: row.int64(at: 0), streams: row.string(at: 1).split(separator: ",").map(String.init),
                           startedAt: row.int64(at: 2), finishedAt: row.optionalInt64(at: 3),
-                          result: RunResult(rawValue: row.string(at: 4)) ?? .failed, counts: counts,
+                          result: result, counts: counts,
                           requests: row.int(at: 6), errors: errors, unavailableStreams: unavailable, chain: chain,
                           signed: row.int(at: 10) != 0)
     }

@@ -211,6 +211,8 @@ public final class CloudronClient: Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let outcome = await connection.get(url)
+        // A cancelled task's request was aborted (or never sent): no answer to interpret, nothing to retry.
+        if outcome.curlCode == CurlConnection.abortedCode { throw CancellationError() }
         let elapsed = started.duration(to: clock.now)
         state.withLock {
             $0.statistics.requestsSent += 1

@@ -58,6 +58,20 @@ private let writeToSink: ccurl_write_callback = { pointer, size, count, userdata
     return total
 }
 
+/// Set when the task that sent a request is cancelled (`sync` interrupted by SIGINT or SIGTERM): libcurl
+/// asks the progress callback at least once a second, also while it waits for the server, and a transfer
+/// it is told to abort ends at once (CURLE_ABORTED_BY_CALLBACK) instead of running to its timeout.
+final class RequestAbort: @unchecked Sendable {
+    private let raised = Locked(false)
+    var isRaised: Bool { raised.withLock { $0 } }
+    func raise() { raised.withLock { $0 = true } }
+}
+
+private let abortIfRaised: ccurl_xferinfo_callback = { clientp, _, _, _, _ in
+    guard let clientp else { return 0 }
+    return Unmanaged<RequestAbort>.fromOpaque(clientp).takeUnretainedValue().isRaised ? 1 : 0
+}
+
 /// One libcurl easy handle, reused for every request of a client so that connections are kept, and
 /// the serial queue that is the only place it is touched. libcurl blocks; the queue keeps that off
 /// Swift's cooperative pool (two threads here), where an in-process simulator must keep answering.
@@ -115,6 +129,10 @@ final class CurlConnection: @unchecked Sendable {
         if ccurl_setopt_write_function(handle, CURLOPT_WRITEFUNCTION, writeToSink) != CURLE_OK {
             failures.append("WRITEFUNCTION")
         }
+        if ccurl_setopt_xferinfo_function(handle, CURLOPT_XFERINFOFUNCTION, abortIfRaised) != CURLE_OK {
+            failures.append("XFERINFOFUNCTION")
+        }
+        set(CURLOPT_NOPROGRESS, 0, "NOPROGRESS")
         guard failures.isEmpty else {
             curl_easy_cleanup(handle)
             curl_slist_free_all(list)
@@ -140,23 +158,40 @@ final class CurlConnection: @unchecked Sendable {
         errorBuffer.deallocate()
     }
 
-    /// Performs one GET on the connection's queue.
+    /// libcurl's code for a transfer its progress callback aborted: the request's task was cancelled.
+    static let abortedCode = Int(CURLE_ABORTED_BY_CALLBACK.rawValue)
+
+    /// Performs one GET on the connection's queue. Cancelling the calling task aborts it (also before it
+    /// starts): the outcome then has `abortedCode`.
     func get(_ url: String) async -> CurlOutcome {
-        await withCheckedContinuation { continuation in
-            queue.async {
-                continuation.resume(returning: self.performGet(url))
+        let abort = RequestAbort()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                queue.async {
+                    continuation.resume(returning: self.performGet(url, abort: abort))
+                }
             }
+        } onCancel: {
+            abort.raise()
         }
     }
 
-    private func performGet(_ url: String) -> CurlOutcome {
+    private func performGet(_ url: String, abort: RequestAbort) -> CurlOutcome {
+        if abort.isRaised {
+            return CurlOutcome(curlCode: Self.abortedCode, curlMessage: "cancelled", status: 0, body: [], contentType: nil,
+                               redirectURL: nil, retryAfter: nil, exceededCap: false, osErrno: 0)
+        }
         let sink = ResponseSink(limit: maxResponseBytes)
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
+        let abortData = Unmanaged.passRetained(abort)
+        defer { abortData.release() }
         errorBuffer[0] = 0
         _ = ccurl_setopt_string(handle, CURLOPT_URL, url)
         _ = ccurl_setopt_pointer(handle, CURLOPT_WRITEDATA, unmanaged.toOpaque())
+        _ = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, abortData.toOpaque())
         let code = curl_easy_perform(handle)
+        _ = ccurl_setopt_pointer(handle, CURLOPT_XFERINFODATA, nil)
 
         var status = 0
         _ = ccurl_getinfo_long(handle, CURLINFO_RESPONSE_CODE, &status)

@@ -41,6 +41,11 @@ enum ExitStatus: Int32, CaseIterable {
     /// TLS verification, insecure http, token or key file permissions, a file that is not a key, a bad
     /// `sync --config` file (EX_CONFIG).
     case configuration = 78
+    /// `sync` stopped by SIGINT (128 + 2, as a shell reports a process the signal ended); the run is
+    /// recorded as interrupted.
+    case interrupted = 130
+    /// `sync` stopped by SIGTERM (128 + 15).
+    case terminated = 143
 
     /// Classifies an error thrown anywhere below the CLI.
     static func of(_ error: Error) -> ExitStatus {
@@ -73,6 +78,7 @@ enum ExitStatus: Int32, CaseIterable {
             case .invalidOption, .instanceMoved: return .usage
             case .lockFile(_, let code): return code == ENOSPC || code == EIO ? .ioError : .cannotCreate
             case .tieGroupUnreadable: return .temporaryFailure
+            case .interrupted: return .interrupted
             case .pageSizeCapped: return .protocolError
             case .noStreamAvailable: return .nothingSynced
             }

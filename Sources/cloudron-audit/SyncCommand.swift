@@ -15,7 +15,8 @@ struct SyncCommand: AsyncParsableCommand {
         file outside the archive, so that 'verify --public-key' detects any later rewrite or truncation. An \
         archived event that vanishes from the server before its retention edge, or changes other than a login \
         rewrite, raises an alarm (kept in the archive, shown by 'status') and exits 4; --recheck compares \
-        everything the server still holds, as a run does by itself once a day.
+        everything the server still holds, as a run does by itself once a day. SIGINT (Ctrl-C) or SIGTERM \
+        stops a sync cleanly: what it read is kept, the run is recorded as interrupted, exit 130 or 143.
 
         Examples:
           export CLOUDRON_TOKEN=…   # a read-only API token from the dashboard
@@ -123,7 +124,19 @@ struct SyncCommand: AsyncParsableCommand {
             options.progress = { progress.update($0) }
             options.upgradeProgress = { progress.update($0) }
         }
-        let report = try await ArchiveSync.run(client: client, archivePath: archive.path, options: options)
+        let archivePath = archive.path
+        let sync = Task { try await ArchiveSync.run(client: client, archivePath: archivePath, options: options) }
+        let signals = InterruptSignals { _ in sync.cancel() }
+        let report: SyncReport
+        do {
+            report = try await sync.value
+        } catch let error where Self.wasInterrupted(error) {
+            progress?.finish()
+            let signal = signals?.received ?? SIGINT
+            throw CommandFailure(status: signal == SIGTERM ? .terminated : .interrupted,
+                                 description: InterruptSignals.name(signal) + ": "
+                                    + (error is CancellationError ? "stopped before the sync began" : "\(error)"))
+        }
         progress?.finish()
         SyncSummary.write(FleetOutcome(server: options.instanceName, result: .success(report)), quiet: quiet, gapLine: false)
         if report.events.alarms > 0 {
@@ -153,14 +166,28 @@ struct SyncCommand: AsyncParsableCommand {
         if taskLogs {
             for index in fleet.servers.indices { fleet.servers[index].taskLogs = true }
         }
-        let outcomes = try await FleetSync.run(fleet, archivePath: archive.path(configured: fleet.archivePath),
-                                               settings: settings) { outcome in
-            progress?.finish()
-            SyncSummary.write(outcome, quiet: quiet)
+        let archivePath = archive.path(configured: fleet.archivePath), quiet = self.quiet
+        // SIGINT or SIGTERM interrupts every server's run as it does a single sync's.
+        let sync = Task { [fleet, settings] in
+            try await FleetSync.run(fleet, archivePath: archivePath, settings: settings) { outcome in
+                progress?.finish()
+                SyncSummary.write(outcome, quiet: quiet)
+            }
         }
+        let signals = InterruptSignals { _ in sync.cancel() }
+        let outcomes = try await sync.value
         progress?.finish()
-        let status = ExitStatus.mostSerious(outcomes.map(ExitStatus.of))
+        var status = ExitStatus.mostSerious(outcomes.map(ExitStatus.of))
+        if status == .interrupted, signals?.received == SIGTERM { status = .terminated }
         if status != .success { throw ExitCode(status.rawValue) }
+    }
+
+    /// A sync that stopped because its task was cancelled: after its run began (recorded as interrupted),
+    /// or before.
+    private static func wasInterrupted(_ error: Error) -> Bool {
+        if error is CancellationError { return true }
+        if case SyncError.interrupted = error { return true }
+        return false
     }
 
     /// `https://my.example.com` → `my.example.com`; several servers in one archive are told apart by it.

@@ -23,6 +23,24 @@ import Testing
         #expect(streams.first { $0.name == "tasks" }?.coverage == [EpochRange(from: 150, to: 160)])
     }
 
+    @Test("a run left 'running' is shown running while a sync holds the archive's lock, interrupted once none does")
+    func runningRunNeedsALiveSync() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("a.db")
+        let t = try ArchiveUnderTest(path: path)
+        // ArchiveUnderTest's own run is left running, as by a process that was killed (or is still at it).
+        func shown() throws -> RunResult? { try Archive(path: path, mode: .readOnly).status().instances.first?.lastRun?.result }
+        #expect(try shown() == .interrupted, "no lock file: no sync ever held it")
+        do {
+            let lock = try SyncLock(archivePath: path)
+            #expect(try shown() == .running)
+            withExtendedLifetime(lock) {}
+        }
+        #expect(try shown() == .interrupted, "the lock file is left behind, unlocked")
+        #expect(try t.archive.database.scalarString("SELECT result FROM sync_runs WHERE id = ?", [.integer(t.run)]) == "running",
+                "status only reads")
+    }
+
     @Test func statusReportsCountsRunsGapsAndChainHead() throws {
         let folder = try TemporaryFolder()
         let t = try ArchiveUnderTest(path: folder.path("a.db"))

@@ -7,12 +7,17 @@ public enum ArchiveSync {
                            clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) })
         async throws -> SyncReport
     {
-        // The archive is opened first so that a missing folder or a damaged file gets the archive's
-        // own precise error; the lock then keeps a second sync out before anything is written.
+        // A first sync to a mistyped or unreachable URL leaves no archive file behind: the server must
+        // answer as a Cloudron first (the engine then binds the instance name without asking again).
+        // Otherwise the archive is opened first, so that a damaged file gets the archive's own precise
+        // error; the lock then keeps a second sync out before anything is written.
+        let isNewFile = !FileManager.default.fileExists(atPath: archivePath)
+        if isNewFile { try await SyncEngine.confirmCloudron(client) }
         let archive = try Archive(path: archivePath, mode: .readWrite, upgradeProgress: { options.upgradeProgress?($0) })
         let lock = try SyncLock(archivePath: archivePath)
         defer { withExtendedLifetime(lock) {} }
-        return try await SyncEngine(client: client, archive: archive, options: options, clock: clock)
-            .run(baseURL: client.configuration.baseURL)
+        var engine = SyncEngine(client: client, archive: archive, options: options, clock: clock)
+        engine.serverConfirmed = isNewFile
+        return try await engine.run(baseURL: client.configuration.baseURL)
     }
 }

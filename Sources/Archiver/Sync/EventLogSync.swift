@@ -42,6 +42,8 @@ struct EventLogSync {
 
     /// List requests this stream's sync has sent.
     var listRequests: Int { walk.reader.requests }
+    /// What the walk has archived so far (also when it was interrupted).
+    var counts: IngestCounts { walk.counts }
     /// Malformed elements this stream's sync met (each kept in quarantine).
     var quarantined: Int { walk.quarantined.count }
 

@@ -70,7 +70,8 @@ struct PageReader<Item: ListedObject> {
     mutating func page(_ page: Int, perPage: Int) async throws -> ListPage<Item> {
         if let pending = prefetched, pending.page == page, pending.perPage == perPage {
             prefetched = nil
-            return try await pending.answer.value
+            // The prefetch is a task of its own: a cancelled walk cancels it too, aborting its request.
+            return try await withTaskCancellationHandler { try await pending.answer.value } onCancel: { pending.answer.cancel() }
         }
         requests += 1
         return try await fetch(page, perPage)

@@ -30,6 +30,8 @@ public struct SyncEngine {
     public let options: SyncOptions
     /// Seconds since the epoch; injectable so tests can follow a simulator's clock.
     public let clock: @Sendable () -> Int64
+    /// Whether this client's server already answered as a Cloudron (`confirmCloudron`) in this process.
+    var serverConfirmed = false
 
     public init(client: CloudronClient, archive: Archive, options: SyncOptions,
                 clock: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }) {
@@ -44,6 +46,11 @@ public struct SyncEngine {
         if !options.acceptMovedServer, let archived = try archive.instanceBaseURL(name: options.instanceName),
            archived != baseURL {
             throw SyncError.instanceMoved(name: options.instanceName, archived: archived, given: baseURL)
+        }
+        // An instance name is bound (or, with --moved, bound anew) to a URL only once a Cloudron answered
+        // there: a sync to a mistyped or unreachable URL records nothing, not even a failed run.
+        if !serverConfirmed, try archive.instanceBaseURL(name: options.instanceName) != baseURL {
+            try await Self.confirmCloudron(client)
         }
         let instance = try archive.instanceID(name: options.instanceName, baseURL: baseURL)
         try witness(try archive.markInterruptedRuns(instance: instance, signer: options.signingKey, now: clock()))
@@ -78,15 +85,24 @@ public struct SyncEngine {
             try witness(signed.map { [$0] } ?? [])
             return report
         } catch {
-            report.result = .failed
-            if let signed = try? archive.finishRun(run, result: .failed, finishedAt: clock(), counts: runCounts(report),
-                                                   requests: requestsMade(), errors: [String(describing: error)],
+            // Cancelled (SIGINT, SIGTERM): each page read was committed, or rolled back whole, before the
+            // cancellation reached a request; the run is then ended as interrupted, never left `running`.
+            let interrupted = error is CancellationError
+            report.result = interrupted ? .interrupted : .failed
+            if let signed = try? archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
+                                                   requests: requestsMade(), errors: interrupted ? [] : [String(describing: error)],
                                                    unavailableStreams: report.unavailableStreams,
                                                    signer: options.signingKey) {
                 try? witness([signed])
             }
-            throw error
+            throw interrupted ? SyncError.interrupted(run: run) : error
         }
+    }
+
+    /// Asks the server for its status (no token needed): it answers as a Cloudron, or this throws the
+    /// client's error (unreachable, TLS, not the Cloudron API, …).
+    static func confirmCloudron(_ client: CloudronClient) async throws {
+        _ = try await client.status()
     }
 
     /// Appends signed heads to the witness file, after the archive committed them: a witnessed head
@@ -102,6 +118,7 @@ public struct SyncEngine {
             var eventLog = try EventLogSync(client: client, archive: archive, instance: instance, run: run,
                                             options: options, clock: clock)
             defer {
+                report.events.counts = eventLog.counts
                 report.listRequests[.events] = eventLog.listRequests
                 report.quarantined[.events] = eventLog.quarantined
             }

@@ -19,6 +19,9 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
     case noStreamAvailable([UnavailableStream])
     /// A group of objects sharing one second could not be read whole in one request.
     case tieGroupUnreadable(stream: ObjectKind, second: Int64)
+    /// The run's task was cancelled (SIGINT or SIGTERM): what it had read is archived, the run is
+    /// recorded as interrupted, and the next sync resumes.
+    case interrupted(run: Int64)
 
     public var description: String {
         switch self {
@@ -38,6 +41,8 @@ public enum SyncError: Error, Sendable, CustomStringConvertible, Equatable {
             return "nothing synced: " + streams.map { "\($0.stream): \($0.reason)" }.joined(separator: "; ")
         case .tieGroupUnreadable(let stream, let second):
             return "the \(stream.name) of second \(second) kept moving while being read; run sync again"
+        case .interrupted(let run):
+            return "sync run \(run) interrupted and recorded as such; everything it had read is archived, and the next sync resumes"
         }
     }
 }

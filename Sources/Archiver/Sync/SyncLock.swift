@@ -27,6 +27,17 @@ public final class SyncLock {
         descriptor = fd
     }
 
+    /// Whether a sync holds the lock of the archive at `archivePath` now (a shared lock cannot be had
+    /// beside its exclusive one). Never creates the lock file: without one, no sync ever ran there.
+    public static func isHeld(archivePath: String) -> Bool {
+        let fd = open(archivePath + ".lock", O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        guard flock(fd, LOCK_SH | LOCK_NB) == 0 else { return errno == EWOULDBLOCK }
+        flock(fd, LOCK_UN)
+        return false
+    }
+
     deinit {
         flock(descriptor, LOCK_UN)
         close(descriptor)
