@@ -4,11 +4,13 @@ DEB_PACKAGES := libsqlite3-dev libcurl4-openssl-dev libpq-dev sqlite3
 # What the tests run besides the binary: the HTML report's tests render it in a real browser and read the
 # PDF's pages; openssl serves TLS and checks signatures; python3 with zoneinfo/tzdata, csv and venv is the
 # independent oracle (and installs Datasette from PyPI in a venv under .build); bash checks the completion;
-# the CentralStore tests start a throwaway PostgreSQL cluster of their own (initdb, pg_ctl).
-TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash postgresql
+# the CentralStore tests start a throwaway PostgreSQL cluster of their own (initdb, pg_ctl); the install check
+# renders the man page (man-db, groff-base) and parses the zsh completion (zsh).
+TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 python3-venv tzdata bash postgresql \
+	man-db groff-base zsh
 BIN := .build/debug
 
-.PHONY: deps test-deps install-debs build test demo sim bench-tools bench bench-scale fuzz clean
+.PHONY: deps test-deps install-debs build test install-check install uninstall demo sim bench-tools bench bench-scale fuzz clean
 
 # Installs Debian's -dev packages for the system-library targets, only when missing.
 deps:
@@ -36,7 +38,49 @@ test: build test-deps
 	@rm -f $(TEST_EVENTS)
 	@status=0; $(SWIFT) test --event-stream-output-path $(TEST_EVENTS) --event-stream-version 0 || status=$$?; \
 	python3 scripts/test-accounting.py $(TEST_EVENTS) Tests/allowed-skips.txt || status=1; \
+	$(MAKE) --no-print-directory install-check || status=1; \
 	exit $$status
+
+# `make install` into a temporary DESTDIR, with the debug build (a release build takes minutes here; the
+# files installed and the checks are the same): the binary runs, the completions load, the man page renders.
+install-check:
+	@scripts/check-install.sh
+
+# Installs cloudron-audit, its bash, zsh and fish completions and its man page under $(DESTDIR)$(PREFIX)
+# (issue 11, item 8). A release build with the Swift runtime linked statically, so that the binary runs
+# where no Swift is installed; INSTALL_BUILD=debug installs the debug build instead. Only the cloudron-audit
+# product is built for release: TestSupport, a plain target, imports Testing, which release builds lack.
+# The man page comes from swift-argument-parser's generate-manual plugin, run in debug for the same reason
+# (it builds every product first); its text does not depend on the build. The plugin writes the blank lines
+# of --help's paragraphs as they are, which mdoc warns about: they become paragraph breaks (.Pp).
+PREFIX ?= /usr/local
+DESTDIR ?=
+INSTALL_BUILD ?= release
+INSTALL_ROOT = $(DESTDIR)$(PREFIX)
+INSTALLED_FILES = bin/cloudron-audit share/man/man1/cloudron-audit.1 share/bash-completion/completions/cloudron-audit \
+	share/zsh/site-functions/_cloudron-audit share/fish/vendor_completions.d/cloudron-audit.fish
+install: deps
+	@case "$(INSTALL_BUILD)" in release) flags="-c release --static-swift-stdlib";; debug) flags="";; \
+	  *) echo "INSTALL_BUILD must be release or debug, not $(INSTALL_BUILD)" >&2; exit 64;; esac; \
+	$(SWIFT) build --product cloudron-audit $$flags && \
+	bin="$$($(SWIFT) build --show-bin-path $$flags)/cloudron-audit" && \
+	$(SWIFT) package generate-manual --configuration debug >/dev/null && \
+	page=".build/plugins/GenerateManual/outputs/cloudron-audit/cloudron-audit.1" && [ -s "$$page" ] && \
+	install -d "$(INSTALL_ROOT)/bin" "$(INSTALL_ROOT)/share/man/man1" "$(INSTALL_ROOT)/share/bash-completion/completions" \
+	  "$(INSTALL_ROOT)/share/zsh/site-functions" "$(INSTALL_ROOT)/share/fish/vendor_completions.d" && \
+	install -m 755 "$$bin" "$(INSTALL_ROOT)/bin/cloudron-audit" && \
+	sed 's/^$$/.Pp/' "$$page" > "$(INSTALL_ROOT)/share/man/man1/cloudron-audit.1" && \
+	chmod 644 "$(INSTALL_ROOT)/share/man/man1/cloudron-audit.1" && \
+	"$$bin" --generate-completion-script bash > "$(INSTALL_ROOT)/share/bash-completion/completions/cloudron-audit" && \
+	"$$bin" --generate-completion-script zsh > "$(INSTALL_ROOT)/share/zsh/site-functions/_cloudron-audit" && \
+	"$$bin" --generate-completion-script fish > "$(INSTALL_ROOT)/share/fish/vendor_completions.d/cloudron-audit.fish" && \
+	chmod 644 "$(INSTALL_ROOT)/share/bash-completion/completions/cloudron-audit" \
+	  "$(INSTALL_ROOT)/share/zsh/site-functions/_cloudron-audit" "$(INSTALL_ROOT)/share/fish/vendor_completions.d/cloudron-audit.fish" && \
+	{ [ -n "$(DESTDIR)" ] || ! command -v mandb >/dev/null || mandb -q "$(PREFIX)/share/man" 2>/dev/null || true; } && \
+	echo "installed under $(INSTALL_ROOT): $(INSTALLED_FILES)"
+
+uninstall:
+	cd "$(INSTALL_ROOT)" && rm -f $(INSTALLED_FILES)
 
 # The main job: the built-in simulator, a first sync into demo.db, and its status.
 demo: build
