@@ -2,6 +2,10 @@ import Foundation
 
 /// What the archive holds, per instance and stream; the CLI prints it as text or JSON.
 public struct ArchiveStatus: Sendable, Codable, Equatable {
+    /// The members of this value and its parts that hold epoch seconds (written as ISO times by
+    /// `status --format json`).
+    public static let timeKeys: Set<String> = ["oldest", "newest", "from", "to", "detectedAt", "startedAt", "finishedAt",
+                                               "firstSeen", "lastSeen", "firstTry", "lastTry", "noticedAt"]
     public var path: String
     public var schemaVersion: Int
     /// The hash chain's current head: compare it with a copy kept elsewhere to detect rewrites.

@@ -2,6 +2,9 @@ import Archiver
 
 /// `status --from`: what the central store holds, per pushed archive, server and stream.
 public struct StoreStatus: Sendable, Codable, Equatable {
+    /// The members of this value and its parts that hold epoch seconds (written as ISO times by
+    /// `status --from … --format json`).
+    public static let timeKeys: Set<String> = ["firstPushedAt", "pushedAt", "lastRunStartedAt", "oldest", "newest"]
     public struct ArchiveEntry: Sendable, Codable, Equatable {
         public var archiveID: String
         /// The chain records pushed and the newest link: compare with `status` on the archive's machine.

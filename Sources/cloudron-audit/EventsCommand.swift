@@ -10,7 +10,8 @@ struct EventsCommand: ParsableCommand {
         discussion: """
         Examples:
           cloudron-audit events --db audit.db --action 'user.login*' --since 7d
-          cloudron-audit events --db audit.db --app nextcloud.example.com --format csv --output app.csv
+          cloudron-audit events --db audit.db --app nextcloud.example.com \\
+              --format csv --output app.csv
           cloudron-audit events --db audit.db --around 7f32f714 --window 10m
           cloudron-audit events --db audit.db --id 7f32f714 --history
 
@@ -61,8 +62,10 @@ struct SearchCommand: ParsableCommand {
 
         Examples:
           cloudron-audit search --db audit.db 203.0.113.24
-          cloudron-audit search --db audit.db --rank 'disk full' --in events,notifications
-          cloudron-audit search --db audit.db --raw 'oom AND (redis OR mysql)' --since 30d
+          cloudron-audit search --db audit.db --rank 'disk full' \\
+              --in events,notifications
+          cloudron-audit search --db audit.db --raw 'oom AND (redis OR mysql)' \\
+              --since 30d
         """
     )
 
@@ -98,7 +101,8 @@ struct NotificationsCommand: ParsableCommand {
 
         Examples:
           cloudron-audit notifications --db audit.db --since 30d
-          cloudron-audit notifications --db audit.db --format json --output notifications.json
+          cloudron-audit notifications --db audit.db --format json \\
+              --output notifications.json
         """
     )
 

@@ -104,6 +104,7 @@ enum ExitStatus: Int32, CaseIterable {
         case is QueryInputError: return .usage
         case is TaskLogNotArchived: return .noInput
         case let error as OutputError: return error.errno == ENOSPC ? .ioError : .cannotCreate
+        case is BundleFolderError: return .cannotCreate
         case let error as CommandFailure: return error.status
         default: return .software
         }
@@ -158,7 +159,7 @@ enum ExitStatus: Int32, CaseIterable {
 
     private static func isOwnError(_ error: Error) -> Bool {
         error is ClientError || error is SQLiteError || error is SyncError || error is QueryInputError
-            || error is OutputError || error is CommandFailure || error is SigningError || error is PDFError || error is CentralStoreError
+            || error is OutputError || error is BundleFolderError || error is CommandFailure || error is SigningError || error is PDFError || error is CentralStoreError
             || error is TaskLogNotArchived
     }
 

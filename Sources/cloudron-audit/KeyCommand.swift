@@ -21,8 +21,10 @@ struct KeyCommand: ParsableCommand {
 
             Examples:
               cloudron-audit key generate --out /etc/cloudron-audit/head.key
-              cloudron-audit sync --domain my.example.com --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
-              cloudron-audit verify --db audit.db --public-key head.key.pub --witness /mnt/worm/heads.log
+              cloudron-audit sync --domain my.example.com \\
+                  --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
+              cloudron-audit verify --db audit.db --public-key head.key.pub \\
+                  --witness /mnt/worm/heads.log
             """
         )
 

@@ -44,7 +44,8 @@ struct CloudronAudit: AsyncParsableCommand {
           CLOUDRON_TOKEN=… cloudron-audit sync --domain my.example.com --db audit.db
           cloudron-audit status --db audit.db
           cloudron-audit events --db audit.db --action 'user.login' --since 7d
-          cloudron-audit push --db audit.db --to postgresql://audit@db.example.com/audit
+          cloudron-audit push --db audit.db \\
+              --to postgresql://audit@db.example.com/audit
           cloudron-audit demo
         """,
         version: CloudronAuditVersion.current,

@@ -26,8 +26,10 @@ struct PushCommand: ParsableCommand {
         batches: one killed midway resumes where it stopped; re-running it sends nothing.
 
         Examples:
-          cloudron-audit push --db audit.db --to postgresql://audit@db.example.com:5432/audit
-          PGPASSWORD=… cloudron-audit push --to 'postgresql://audit@10.0.0.5/audit?sslmode=require' --quiet
+          cloudron-audit push --db audit.db \\
+              --to postgresql://audit@db.example.com:5432/audit
+          PGPASSWORD=… cloudron-audit push \\
+              --to 'postgresql://audit@10.0.0.5/audit?sslmode=require' --quiet
           cloudron-audit verify --from postgresql://audit@db.example.com/audit
         """
     )

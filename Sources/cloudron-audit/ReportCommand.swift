@@ -18,9 +18,12 @@ struct ReportCommand: ParsableCommand {
           cloudron-audit report --list
           cloudron-audit report logins --db audit.db --since 30d --summary
           cloudron-audit report login-sessions --db audit.db --gap 45m --user alice
-          cloudron-audit report --all --db audit.db --since 24h --output-dir reports/$(date +%F) --formats csv,json
-          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --sign-key /etc/cloudron-audit/head.key
-          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 --html --pdf   # index.html, report.pdf
+          cloudron-audit report --all --db audit.db --since 24h \\
+              --output-dir reports/$(date +%F) --formats csv,json
+          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 \\
+              --sign-key /etc/cloudron-audit/head.key
+          cloudron-audit report --all --db audit.db --since 30d --output-dir q4 \\
+              --html --pdf   # index.html, report.pdf
         """,
         // `--help` is this command's own flag, so that `report NAME --help` can describe that report.
         helpNames: [.short]
@@ -45,7 +48,8 @@ struct ReportCommand: ParsableCommand {
     var reportsDir: String?
 
     @Flag(help: "Run every report into --output-dir, with a manifest.json.") var all = false
-    @Option(help: ArgumentHelp("The folder for --all (created 0700 when missing).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The folder for --all: new (created 0700), empty, or an earlier bundle, whose files its "
+                               + "manifest lists are replaced; anything else in it is refused (exit 73).", valueName: "dir"))
     var outputDir: String?
     @Option(help: ArgumentHelp("Formats for --all, comma-separated.", valueName: "csv,json"))
     var formats = "csv,json"
@@ -98,6 +102,10 @@ struct ReportCommand: ParsableCommand {
             if let signingKey { try ManifestSignature.write(directory: outputDir, key: signingKey) }
             if html || pdf {
                 try HTMLReport.write(export: export, manifest: manifest, session: session, directory: outputDir, now: now)
+            }
+            if !manifest.verification.intact {
+                StandardError.line("cloudron-audit: warning: verify found the archive damaged or altered: "
+                                   + (manifest.verification.firstProblem ?? "?") + " (recorded in manifest.json)")
             }
             let files = manifest.reports.reduce(0) { $0 + $1.files.count }
             let signature = signingKey == nil ? "" : " (signed: \(ManifestSignature.fileName))"

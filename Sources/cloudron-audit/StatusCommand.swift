@@ -11,7 +11,8 @@ struct StatusCommand: ParsableCommand {
         discussion: """
         Examples:
           cloudron-audit status --db audit.db
-          cloudron-audit status --db audit.db --format json | jq '.instances[].streams[].gaps'
+          cloudron-audit status --db audit.db --format json \\
+              | jq '.instances[].streams[].gaps'
           cloudron-audit status --from postgresql://audit@db.example.com/audit
           cloudron-audit status --config /etc/cloudron-audit/fleet.toml   # its archive, and its servers never synced
         """
@@ -38,7 +39,7 @@ struct StatusCommand: ParsableCommand {
         if let connection = try store.connect() {
             let status = try StoreStatus.read(from: connection)
             switch format {
-            case .json: try printJSON(status)
+            case .json: try printJSON(status, timeKeys: StoreStatus.timeKeys, zone: zone)
             case .text: print(StatusText.render(status, zone: zone), terminator: "")
             }
             return
@@ -46,15 +47,14 @@ struct StatusCommand: ParsableCommand {
         let fleet = try config.map { try FleetConfigurationFile.load($0) }
         let status = try archive.openForReading(configured: fleet?.archivePath).status(configured: fleet?.configuredServers)
         switch format {
-        case .json: try printJSON(status)
+        case .json: try printJSON(status, timeKeys: ArchiveStatus.timeKeys, zone: zone)
         case .text: print(StatusText.render(status, zone: zone), terminator: "")
         }
     }
 
-    private func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    /// Times as ISO 8601 in --tz, as the text form shows them.
+    private func printJSON<T: Encodable>(_ value: T, timeKeys: Set<String>, zone: TimeZone?) throws {
+        print(String(decoding: try ISOTimeJSON.encode(value, timeKeys: timeKeys, zone: zone), as: UTF8.self))
     }
 }
 

@@ -20,10 +20,14 @@ struct SyncCommand: AsyncParsableCommand {
 
         Examples:
           export CLOUDRON_TOKEN=…   # a read-only API token from the dashboard
-          cloudron-audit sync --domain my.example.com --db /var/lib/cloudron-audit/audit.db --quiet
-          cloudron-audit sync --url https://my.example.com --token-file ~/.config/cloudron-audit/token --task-logs
-          cloudron-audit sync --domain second.example.com --instance second --streams eventlog
-          cloudron-audit sync --domain my.example.com --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
+          cloudron-audit sync --domain my.example.com \\
+              --db /var/lib/cloudron-audit/audit.db --quiet
+          cloudron-audit sync --url https://my.example.com \\
+              --token-file ~/.config/cloudron-audit/token --task-logs
+          cloudron-audit sync --domain second.example.com --instance second \\
+              --streams eventlog
+          cloudron-audit sync --domain my.example.com \\
+              --sign-key /etc/cloudron-audit/head.key --witness /mnt/worm/heads.log
           cloudron-audit sync --config /etc/cloudron-audit/fleet.toml --quiet
 
         With --config FILE, every [[server]] of that TOML file is synced into the one archive, several at once \

@@ -17,8 +17,10 @@ struct VerifyCommand: ParsableCommand {
 
         Examples:
           cloudron-audit verify --db audit.db
-          cloudron-audit verify --db audit.db --public-key head.key.pub --witness /mnt/worm/heads.log
-          cloudron-audit verify --db audit.db --quiet || mail -s 'archive altered' admin@example.com
+          cloudron-audit verify --db audit.db --public-key head.key.pub \\
+              --witness /mnt/worm/heads.log
+          cloudron-audit verify --db audit.db --quiet \\
+              || mail -s 'archive altered' admin@example.com
           cloudron-audit verify --from postgresql://audit@db.example.com/audit
         """
     )

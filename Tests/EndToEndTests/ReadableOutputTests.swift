@@ -111,6 +111,28 @@ import TestSupport
     }
 }
 
+/// `--help` of every command at 80 columns: no example is wrapped mid-command (a long one continues with
+/// a shell backslash, so every line copies into a shell as printed).
+@Suite struct HelpExampleTests {
+    @Test(arguments: [["sync"], ["status"], ["verify"], ["events"], ["search"], ["notifications"], ["tasks"], ["report"],
+                      ["push"], ["demo"], ["key", "generate"]])
+    func examplesFitEightyColumns(_ command: [String]) async throws {
+        let help = try await Command(command + ["--help"], environment: ["COLUMNS": "80"]).run()
+        #expect(help.status == 0)
+        let lines = help.stdout.components(separatedBy: "\n")
+        let start = try #require(lines.firstIndex(of: "Examples:"), "\(command) has examples")
+        let examples = lines[(start + 1)...].prefix { !$0.isEmpty }
+        #expect(!examples.isEmpty)
+        var continued = false
+        for line in examples {
+            #expect(line.hasPrefix(continued ? "      " : "  ") && (continued || !line.hasPrefix("   ")), "\(command): \(line)")
+            #expect(line.count <= 80)
+            continued = line.hasSuffix(" \\")
+        }
+        #expect(!continued)
+    }
+}
+
 extension Command {
     /// This command with another executable (a tool the test drives the binary through).
     func withExecutable(_ path: String) -> Command {

@@ -262,7 +262,8 @@ struct RobustnessTests {
         let raws = eventlog.compactMap { $0["raw"] as? String }
         #expect(raws.contains("\"object \(notObject) is not available\""))
         #expect(raws.contains { $0.contains("\"creationTime\":\"yesterday\"") && $0.contains(badTime) })
-        #expect(eventlog.allSatisfy { $0["firstSeen"] is Int && $0["lastSeen"] is Int })
+        // Times as ISO 8601, as the text status shows them.
+        #expect(eventlog.allSatisfy { ($0["firstSeen"] as? String)?.hasSuffix("Z") == true && ($0["lastSeen"] as? String)?.hasSuffix("Z") == true })
         #expect(Self.quarantined(instance, stream: "notifications").count == 1)
         #expect(Self.quarantined(instance, stream: "tasks").count == 1)
         let text = try await setup.run(["status"])

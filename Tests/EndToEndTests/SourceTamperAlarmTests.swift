@@ -35,7 +35,7 @@ struct SourceTamperAlarmTests {
             [$0["kind"] as? String ?? "", $0["id"] as? String ?? "", $0["instance"] as? String ?? "", $0["stream"] as? String ?? ""]
         }
         #expect(Set(alarms) == [["deleted-upstream", deleted.id, "box", "eventlog"], ["rewritten-upstream", rewritten.id, "box", "eventlog"]])
-        #expect((object["alarms"] as? [[String: Any]])?.allSatisfy { $0["noticedAt"] is NSNumber } == true)
+        #expect((object["alarms"] as? [[String: Any]])?.allSatisfy { ($0["noticedAt"] as? String)?.hasSuffix("Z") == true } == true)   // ISO, as status's text
         let text = try await Command(["status", "--db", db]).run()
         #expect(text.stdout.contains("ALARMS: 2"))
         #expect(try await Command(["verify", "--db", db]).run().status == 0)

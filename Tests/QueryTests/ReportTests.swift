@@ -440,10 +440,13 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
             #expect(rows["oom.\(format)"] == 0)
         }
         let logins = try #require(manifest.reports.first { $0.name == "logins" })
-        #expect(logins.parameters["since"] == .some(String(fixtureDay)))
-        #expect(logins.parameters["user"] == .some(nil))
+        // In the user's terms: an ISO time, not epoch seconds; no limit is null, not -1.
+        #expect(logins.filters["since"] == .some("2026-11-20T00:00:00Z"))
+        #expect(logins.filters["user"] == .some(nil))
+        #expect(logins.filters["limit"] == .some(nil))
+        #expect(logins.filters["order"] == .some("newest"))
         let sessions = try #require(manifest.reports.first { $0.name == "login-sessions" })
-        #expect(sessions.parameters["gap"] == .some("1800"))
+        #expect(sessions.parameters["gap"] == "30m")
         #expect(throws: QueryInputError.self) { try ReportExport.parseFormats("csv,pdf") }
 
         // A window that contains the recorded gap (2026-11-17T16:26:40Z to 2026-11-18T20:13:20Z) names it.

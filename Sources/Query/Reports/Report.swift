@@ -102,6 +102,18 @@ public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
         }
     }
 
+    /// This filter's value in `filter` as the user writes it (times in ISO 8601, per `times`); nil when unset.
+    func userValue(in filter: EventFilter, times: inout TimestampFormatter) -> String? {
+        switch self {
+        case .since: filter.since.map { times.string(from: $0) }
+        case .until: filter.until.map { times.string(from: $0) }
+        case .instance: filter.instance
+        case .user: filter.user
+        case .app: filter.app
+        case .ip: filter.ip
+        }
+    }
+
     static func parseList(_ text: String) -> Result<[ReportFilter], ParseFailure> {
         var filters: [ReportFilter] = []
         for item in text.split(separator: ",") {

@@ -51,29 +51,30 @@ public struct ReportExport: Sendable {
         return formats
     }
 
-    /// Writes every report into `directory` (created with mode 0700 when missing) and returns the manifest,
-    /// also written there as `manifest.json`. `now` (epoch seconds) is the generation time recorded.
+    /// The files of a bundle besides its reports, which `manifest.json` cannot list (written with it or after
+    /// it): a new run replaces or removes them.
+    public static let companionFiles = ["manifest.json", ManifestSignature.fileName, HTMLReport.fileName, PDFPrinter.fileName]
+
+    /// Writes every report into `directory` and returns the manifest, also written there as `manifest.json`.
+    /// `now` (epoch seconds) is the generation time recorded.
+    ///
+    /// The folder is a handover bundle, so nothing in it may be left over from elsewhere: it must be new
+    /// (created with mode 0700), empty, or hold only what the previous run's manifest lists (and its
+    /// companions), which are then replaced, and removed when this run does not write them again.
     /// Every report and the manifest read the session's one snapshot: an hourly sync committing halfway
     /// cannot make the files and the coverage describe different moments.
+    /// - Throws: `BundleFolderError` (before writing anything) for a folder holding other files.
     @discardableResult
     public func run(on session: ReadSession, outputDirectory directory: String, now: Int64) throws -> ReportManifest {
         try ArchivedNames.requireKnownInstance(filter, in: session)
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
-            do {
-                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                        attributes: [.posixPermissions: 0o700])
-            } catch {
-                throw OutputError(operation: "create the output directory", errno: EACCES, path: directory)
-            }
-        } else if !isDirectory.boolValue {
-            throw QueryInputError("--output-dir \(TimeExpression.quoted(directory)) is not a directory")
+        let previous = try BundleFolder.prepare(directory)
+        for companion in ReportExport.companionFiles.dropFirst() where previous.contains(companion) {
+            try BundleFolder.remove(companion, in: directory)
         }
         var times = TimestampFormatter(zone: zone)
         var entries: [ReportManifest.ReportEntry] = []
+        var written: Set<String> = []
         for (query, stem) in queries {
-            var parameters: [String: String?] = [:]
-            for (name, value) in query.boundValues { parameters[name] = .some(ReportExport.text(value)) }
             var files: [ReportManifest.FileEntry] = []
             for format in formats {
                 let name = stem + "." + format.fileExtension
@@ -84,18 +85,29 @@ public struct ReportExport: Sendable {
                 }
                 files.append(ReportManifest.FileEntry(format: format.rawValue, file: name, rows: rows,
                                                       sha256: try ReportExport.sha256(ofFile: path)))
+                written.insert(name)
             }
             entries.append(ReportManifest.ReportEntry(name: stem, title: query.report.title, origin: query.report.origin,
-                                                      summary: query.summary, parameters: parameters, files: files))
+                                                      summary: query.summary, filters: userFilters(of: query, times: &times),
+                                                      parameters: query.parameterTexts, files: files))
+        }
+        for name in previous.subtracting(written).subtracting(ReportExport.companionFiles) {
+            try BundleFolder.remove(name, in: directory)
         }
         let ranges = try session.recordedRanges(within: RecordedRanges.Window(since: filter.since, until: filter.until,
                                                                              instance: filter.instance))
+        let head = try session.chainHead()
+        let verification = try session.verify()
         let manifest = ReportManifest(
-            tool: "cloudron-audit", toolVersion: toolVersion, archive: archivePath,
+            tool: "cloudron-audit", toolVersion: toolVersion, archive: ReportExport.absolute(archivePath),
             generatedAt: times.string(from: now), timeZone: zone?.identifier ?? "UTC",
             window: ReportManifest.Window(since: filter.since.map { times.string(from: $0) },
                                           until: filter.until.map { times.string(from: $0) },
                                           instance: filter.instance),
+            chain: ReportManifest.Chain(head: Hex.string(head.link), length: head.length),
+            verification: ReportManifest.Verification(intact: verification.isIntact, problems: verification.problems.count,
+                                                      firstProblem: verification.firstProblem.map { "\($0)" },
+                                                      checkedAt: times.string(from: now)),
             coverage: ranges.flatMap { entry in
                 entry.coverage.map { ReportManifest.Range(instance: entry.instance, stream: entry.stream,
                                                           from: times.string(from: $0.from), to: times.string(from: $0.to)) }
@@ -114,6 +126,21 @@ public struct ReportExport: Sendable {
             try sink.write(UInt8(ascii: "\n"))
         }
         return manifest
+    }
+
+    /// The filters a report applied, as the user gives them: ISO times, names; `limit` null for all rows.
+    private func userFilters(of query: ReportQuery, times: inout TimestampFormatter) -> [String: String?] {
+        var filters: [String: String?] = [:]
+        for supported in query.report.filters { filters[supported.rawValue] = .some(supported.userValue(in: filter, times: &times)) }
+        filters["limit"] = .some(filter.limit.map(String.init))
+        filters["order"] = .some(filter.order.rawValue)
+        return filters
+    }
+
+    /// `path` from the current directory when relative: a manifest handed over names the archive wherever it is read.
+    static func absolute(_ path: String) -> String {
+        let full = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: full).standardizedFileURL.path
     }
 
     static func text(_ value: SQLValue) -> String? {
@@ -170,9 +197,26 @@ public struct ReportManifest: Sendable, Codable, Equatable {
         public var title: String
         public var origin: String
         public var summary: Bool
-        /// Every bound parameter; null when not given.
-        public var parameters: [String: String?]
+        /// Each filter the report applies, as given (`since`/`until` in ISO 8601), null when not given;
+        /// `limit` (null: every row) and `order`.
+        public var filters: [String: String?]
+        /// The report's own parameters (e.g. `gap`: `30m`), as given or their defaults.
+        public var parameters: [String: String]
         public var files: [FileEntry]
+    }
+
+    /// The archive's hash chain when the bundle was made: its newest link and length.
+    public struct Chain: Sendable, Codable, Equatable {
+        public var head: String
+        public var length: Int64
+    }
+
+    /// What `verify` found when the bundle was made.
+    public struct Verification: Sendable, Codable, Equatable {
+        public var intact: Bool
+        public var problems: Int
+        public var firstProblem: String?
+        public var checkedAt: String
     }
 
     public var tool: String
@@ -181,7 +225,75 @@ public struct ReportManifest: Sendable, Codable, Equatable {
     public var generatedAt: String
     public var timeZone: String
     public var window: Window
+    public var chain: Chain
+    public var verification: Verification
     public var coverage: [Range]
     public var gaps: [Range]
     public var reports: [ReportEntry]
+}
+
+/// The folder of a `report --all` bundle.
+enum BundleFolder {
+    /// Makes `directory` ready for a bundle and returns the files of the previous one found there (its
+    /// manifest's files and companions), which the new run may replace.
+    /// - Throws: `BundleFolderError` when it holds anything else, or is not a folder.
+    static func prepare(_ directory: String) throws -> Set<String> {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                        attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw OutputError(operation: "create the output directory", errno: EACCES, path: directory)
+            }
+            return []
+        }
+        guard isDirectory.boolValue else {
+            throw QueryInputError("--output-dir \(TimeExpression.quoted(directory)) is not a directory")
+        }
+        let entries: [String]
+        do { entries = try FileManager.default.contentsOfDirectory(atPath: directory) } catch {
+            throw OutputError(operation: "read the output directory", errno: EACCES, path: directory)
+        }
+        var allowed: Set<String> = []
+        let manifestPath = (directory as NSString).appendingPathComponent("manifest.json")
+        if let data = FileManager.default.contents(atPath: manifestPath),
+           let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           object["tool"] as? String == "cloudron-audit" {
+            // Read loosely: a manifest of an older cloudron-audit lists its files the same way.
+            for report in object["reports"] as? [[String: Any]] ?? [] {
+                for file in report["files"] as? [[String: Any]] ?? [] {
+                    if let name = file["file"] as? String, !name.contains("/"), name != "..", name != "." { allowed.insert(name) }
+                }
+            }
+            allowed.formUnion(ReportExport.companionFiles)
+        }
+        let foreign = entries.filter { !allowed.contains($0) }.sorted()
+        if let first = foreign.first {
+            throw BundleFolderError(directory: directory, foreign: first, more: foreign.count - 1,
+                                    hasManifest: !allowed.isEmpty)
+        }
+        return Set(entries)
+    }
+
+    static func remove(_ name: String, in directory: String) throws {
+        let path = (directory as NSString).appendingPathComponent(name)
+        guard unlink(path) == 0 || errno == ENOENT else { throw OutputError(operation: "remove", errno: errno, path: path) }
+    }
+}
+
+/// `report --all` into a folder that holds files its previous manifest does not list: a bundle handed
+/// over must hold only what its manifest accounts for, so nothing is written (exit 73).
+public struct BundleFolderError: Error, Sendable, CustomStringConvertible {
+    public let directory: String
+    public let foreign: String
+    public let more: Int
+    public let hasManifest: Bool
+
+    public var description: String {
+        "--output-dir \(TimeExpression.quoted(directory)) holds \(TimeExpression.quoted(foreign))"
+            + (more > 0 ? " and \(more) more file(s)" : "")
+            + (hasManifest ? " that its manifest.json does not list" : " and no manifest.json of an earlier report --all")
+            + ": give a new or empty folder"
+    }
 }

@@ -14,6 +14,8 @@ public struct ReportQuery: Sendable {
     /// Every value bound for this run, by parameter name (for `manifest.json`): the filters (NULL when
     /// not given) and each report parameter (its default when not given).
     public let boundValues: [String: SQLValue]
+    /// The report's own parameters (`--gap`, `--param`) as the user wrote them, or their defaults.
+    public let parameterTexts: [String: String]
     /// The statement run: the report's, or its summary's.
     private let sql: String
     private let columns: [ReportColumn]
@@ -47,9 +49,13 @@ public struct ReportQuery: Sendable {
             "limit": .integer(Int64(filter.limit ?? -1)),
             "direction": .integer(filter.order == .newest ? -1 : 1),
         ]
+        var texts: [String: String] = [:]
         for parameter in report.parameters {
-            values[parameter.name] = try parameter.value(parameters[parameter.name] ?? parameter.defaultValue)
+            let text = parameters[parameter.name] ?? parameter.defaultValue
+            values[parameter.name] = try parameter.value(text)
+            texts[parameter.name] = text
         }
+        self.parameterTexts = texts
         if summary {
             guard let variant = report.summary else {
                 throw QueryInputError("report \(report.name) has no --summary")
