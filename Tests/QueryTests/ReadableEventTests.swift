@@ -244,7 +244,7 @@ private func csvRows(_ bytes: [UInt8], in directory: TemporaryDirectory) throws 
         }
         #expect(EventQuery.offsetText(3723) == "1h02m03s after")
         #expect(EventQuery.offsetText(-45) == "45s before")
-        #expect(EventQuery.offsetText(0) == "0s after")
+        #expect(EventQuery.offsetText(0) == "same second")
     }
 
     @Test func outputFileExtensionsNameTheirFormat() throws {

@@ -126,9 +126,10 @@ public struct EventQuery: Sendable {
         }
     }
 
-    /// The distance from the anchor in words: `45s before`, `2m05s after`, `1h02m03s before`, `0s after`
+    /// The distance from the anchor in words: `45s before`, `2m05s after`, `1h02m03s before`, `same second`
     /// (no leading sign, which the CSV formula guard would quote).
     static func offsetText(_ seconds: Int64) -> String {
+        if seconds == 0 { return "same second" }
         let side = seconds < 0 ? " before" : " after"
         let total = abs(seconds)
         let (hours, minutes, rest) = (total / 3600, total % 3600 / 60, total % 60)
