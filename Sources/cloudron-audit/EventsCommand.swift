@@ -134,7 +134,8 @@ struct TasksCommand: ParsableCommand {
         Examples:
           cloudron-audit tasks --db audit.db --since 7d
           cloudron-audit tasks --db audit.db --format csv --output tasks.csv
-          cloudron-audit tasks --db audit.db --log 412 --instance my.example.com --tz Europe/Berlin
+          cloudron-audit tasks --db audit.db --log 412 --instance my.example.com \\
+              --tz Europe/Berlin
         """
     )
 

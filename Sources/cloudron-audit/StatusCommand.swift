@@ -14,7 +14,7 @@ struct StatusCommand: ParsableCommand {
           cloudron-audit status --db audit.db --format json \\
               | jq '.instances[].streams[].gaps'
           cloudron-audit status --from postgresql://audit@db.example.com/audit
-          cloudron-audit status --config /etc/cloudron-audit/fleet.toml   # its archive, and its servers never synced
+          cloudron-audit status --config /etc/cloudron-audit/fleet.toml  # + unsynced
         """
     )
 
