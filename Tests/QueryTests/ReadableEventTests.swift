@@ -44,9 +44,11 @@ private struct ParsedEvent {
     var backup: String? { string(data, "backupId") }
 }
 
-/// The summary the test expects for each action the simulator emits, written out by hand.
-private func expectedSummary(_ e: ParsedEvent, app: String?) -> String {
+/// The summary the test expects for each action the simulator emits, written out by hand. `earlierRole`
+/// is the role the user had in the archive's earlier events.
+private func expectedSummary(_ e: ParsedEvent, app: String?, earlierRole: String?) -> String {
     let actor = e.actor ?? "?", user = e.user ?? "?", app = app ?? "?", task = e.task ?? "?"
+    let role = e.string(e.data, "user", "role")
     switch e.action {
     case "app.clone": return "\(actor) cloned \(app)"
     case "app.configure": return "\(actor) reconfigured \(app)"
@@ -101,12 +103,14 @@ private func expectedSummary(_ e: ParsedEvent, app: String?) -> String {
     case "service.configure": return "\(actor) reconfigured a service"
     case "service.rebuild": return "\(actor) rebuilt a service"
     case "service.restart": return "\(actor) restarted a service"
-    case "user.add": return "\(actor) added \(user)"
+    case "user.add": return role.map { "\(actor) added \(user) as \($0)" } ?? "\(actor) added \(user)"
     case "user.login": return "\(actor) logged in (\(e.string(e.source, "authType") ?? "?"))"
     case "user.login.ghost": return "\(actor) logged in as \(user) (impersonation)"
     case "user.logout": return "\(actor) logged out"
-    case "user.remove": return "\(actor) removed \(user)"
-    case "user.update": return "\(actor) changed \(user)"
+    case "user.remove": return (role ?? earlierRole).map { "\(actor) removed \(user) (\($0))" } ?? "\(actor) removed \(user)"
+    case "user.update":
+        if let earlierRole, let role, earlierRole != role { return "\(actor) changed \(user)'s role: \(earlierRole) → \(role)" }
+        return "\(actor) changed \(user)"
     case "user.transfer": return "\(actor) transferred the data of \(user)"
     case "volume.add": return "\(actor) added a volume"
     case "volume.update": return "\(actor) changed a volume"
@@ -164,13 +168,21 @@ private func csvRows(_ bytes: [UInt8], in directory: TemporaryDirectory) throws 
         for event in events {
             if let id = event.string(event.data, "app", "id"), let name = event.appFromData { appNames[id] = name }
         }
+        // Each user's role as of each event, from the events before it (the stream is oldest first).
+        var knownRole: [String: String] = [:]
+        var earlierRole: [String: String] = [:]
+        for event in events {
+            guard let id = event.string(event.data, "user", "id") else { continue }
+            earlierRole[event.id] = knownRole[id]
+            if let role = event.string(event.data, "user", "role") { knownRole[id] = role }
+        }
         var actions: Set<String> = []
         for row in rows.dropFirst() {
             let event = try #require(byID[row[8]], "row id \(row[8]) is a sample event")
             actions.insert(event.action)
             let app = event.appFromData ?? event.appID.map { appNames[$0] ?? $0 }
             #expect(row[2] == event.action)
-            #expect(row[7] == expectedSummary(event, app: app), "\(event.action)")
+            #expect(row[7] == expectedSummary(event, app: app, earlierRole: earlierRole[event.id]), "\(event.action)")
             #expect(row[3] == (event.actor ?? ""), "actor of \(event.action)")
             #expect(row[4] == (event.user ?? app ?? ""), "subject of \(event.action)")
             #expect(row[5] == (event.string(event.source, "ip") ?? ""), "ip of \(event.action)")
@@ -181,6 +193,40 @@ private func csvRows(_ bytes: [UInt8], in directory: TemporaryDirectory) throws 
         #expect(rows.count == events.count + 1)
         // The failure wording was exercised as well as the success one.
         #expect(rows.contains { $0[7].hasPrefix("backup failed: ") || $0[7].contains(" failed: ") })
+    }
+
+    @Test func userEventsSayTheRoleBeforeAndAfter() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.file("roles.db")
+        let archive = try Archive(path: path)
+        let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
+        let run = try archive.beginRun(instance: instance, streams: ["eventlog"], startedAt: fixtureDay)
+        func user(_ name: String, _ role: String) -> String {
+            "{\"userId\":\"uid-\(name)\",\"user\":{\"id\":\"uid-\(name)\",\"username\":\"\(name)\",\"role\":\"\(role)\"}}"
+        }
+        let alice = "{\"ip\":\"203.0.113.9\",\"username\":\"alice\",\"userId\":\"uid-alice\"}"
+        let events = [
+            FixtureEvent(id: "r1", action: "user.login", epoch: fixtureDay + 10, source: "{\"authType\":\"ldap\",\"ip\":\"10.0.0.1\"}",
+                         data: user("bob", "user")),
+            FixtureEvent(id: "r2", action: "user.update", epoch: fixtureDay + 20, source: alice, data: user("bob", "admin")),
+            FixtureEvent(id: "r3", action: "user.add", epoch: fixtureDay + 30, source: alice, data: user("carol", "admin")),
+            FixtureEvent(id: "r4", action: "user.update", epoch: fixtureDay + 40, source: alice, data: user("carol", "admin")),
+            FixtureEvent(id: "r5", action: "user.remove", epoch: fixtureDay + 50, source: alice, data: user("bob", "admin")),
+            FixtureEvent(id: "r6", action: "user.update", epoch: fixtureDay + 60, source: alice,
+                         data: "{\"userId\":\"uid-dave\",\"user\":{\"id\":\"uid-dave\",\"username\":\"dave\",\"role\":\"owner\"}}"),
+        ]
+        _ = try archive.ingest(events: events.map(\.event), instance: instance, run: run, seenAt: fixtureDay + 100)
+        try archive.finishRun(run, result: .success, finishedAt: fixtureDay + 101, counts: RunCounts(), requests: 1, errors: [])
+        let sink = OutputSink()
+        var writer = CSVWriter(sink: sink)
+        try EventQuery(filter: EventFilter(order: .oldest), layout: .readable(shortIDs: false)).run(on: try openReadOnly(path), into: &writer)
+        let summaries = try csvRows(sink.bytes, in: directory).dropFirst().map { [$0[8], $0[7]] }
+        #expect(summaries == [["r1", "bob logged in (ldap)"],
+                              ["r2", "alice changed bob's role: user → admin"],
+                              ["r3", "alice added carol as admin"],
+                              ["r4", "alice changed carol"],          // admin before and after
+                              ["r5", "alice removed bob (admin)"],
+                              ["r6", "alice changed dave"]])          // no earlier role known
     }
 
     @Test func aTemplateForEveryActionAndAnUnknownActionStillReads() throws {

@@ -269,6 +269,9 @@ private struct ReadableEventRows: EventRowMaker {
     /// An app named only by id in this event (an LDAP or OIDC login, a task): its name from another event.
     let appName: Statement
     var appNames: [String: String?] = [:]
+    /// The role before and after each user.add/update/remove (by version id), read once when the first one
+    /// is listed: `user_role_changes` sorts every user event of the archive to find the role before.
+    var roles: [Int64: (before: String?, after: String?)]?
 
     init(session: ReadSession, history: Bool, shortIDs: Bool) throws {
         self.session = session
@@ -277,7 +280,7 @@ private struct ReadableEventRows: EventRowMaker {
         detail = try session.prepare("""
             SELECT e.api_id, e.action, \(history ? "v.creation_epoch" : "e.creation_epoch"), i.name, v.version, v.first_seen_at,
                    f.actor_name, f.actor_id, f.ip, f.auth_type, f.mailbox_id, f.client_app_id, f.user_id, f.user_name,
-                   f.app_id, f.app_name, f.task_id, f.backup_id, f.error_message, f.success
+                   f.app_id, f.app_name, f.task_id, f.backup_id, f.error_message, f.success, v.id
             FROM events e JOIN event_versions v ON v.event_id = e.id AND v.version = ?2
             JOIN instances i ON i.id = e.instance_id
             LEFT JOIN event_fields f ON f.version_id = v.id
@@ -304,6 +307,10 @@ private struct ReadableEventRows: EventRowMaker {
         if facts.appName == nil, let id = facts.appID ?? facts.clientAppID {
             facts.appName = try name(ofApp: id, eventRowID: eventRowID)
         }
+        if ["user.add", "user.update", "user.remove"].contains(facts.action) {
+            let role = try roleChanges()[detail.int64(at: 20)]
+            (facts.roleBefore, facts.roleAfter) = (role?.before, role?.after)
+        }
         let epoch = detail.int64(at: 2)
         let id = detail.string(at: 0)
         func cell(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
@@ -312,6 +319,16 @@ private struct ReadableEventRows: EventRowMaker {
                              .text(shortIDs ? String(id.prefix(EventQuery.shortIDLength)) : id)]
         if history { cells += [detail.integerCell(4), detail.timeCell(5)] }
         return (cells, epoch)
+    }
+
+    private mutating func roleChanges() throws -> [Int64: (before: String?, after: String?)] {
+        if let roles { return roles }
+        var loaded: [Int64: (before: String?, after: String?)] = [:]
+        try session.forEachRow("SELECT seq, roleBefore, roleAfter FROM user_role_changes") { row in
+            loaded[row.int64(at: 0)] = (row.isNull(at: 1) ? nil : row.string(at: 1), row.isNull(at: 2) ? nil : row.string(at: 2))
+        }
+        roles = loaded
+        return loaded
     }
 
     private mutating func name(ofApp id: String, eventRowID: Int64) throws -> String? {

@@ -21,6 +21,10 @@ public struct EventFacts: Sendable, Hashable {
     public var backupID: String?
     public var errorMessage: String?
     public var success: Bool?
+    /// For `user.add`, `user.update`, `user.remove`: the user's role as the archive knew it before the event
+    /// and the role the event gives (the archive's `user_role_changes`, which the reports read too).
+    public var roleBefore: String?
+    public var roleAfter: String?
 
     public init(action: String, actorName: String? = nil, actorID: String? = nil, ip: String? = nil,
                 authType: String? = nil, mailbox: String? = nil, clientAppID: String? = nil, userID: String? = nil,
@@ -61,6 +65,12 @@ public struct EventFacts: Sendable, Hashable {
     /// Whom or what the event is about: the user it names, else the app.
     public var subject: String? { user ?? app }
 
+    /// `user → admin` when the event changes a known role; nil when a role is unknown or unchanged.
+    public var roleChange: String? {
+        guard let roleBefore, let roleAfter, roleBefore != roleAfter else { return nil }
+        return "\(roleBefore) → \(roleAfter)"
+    }
+
     /// Whether the event reports a failure: `success: false`, or a non-empty `errorMessage`.
     public var failed: Bool {
         success == false || !(errorMessage ?? "").isEmpty
@@ -79,6 +89,9 @@ public struct EventFacts: Sendable, Hashable {
         case "ip": value = ip
         case "auth": value = authType
         case "action": value = action
+        case "roleBefore": value = roleBefore
+        case "roleAfter": value = roleAfter
+        case "roleChange": value = roleChange
         default: value = nil
         }
         guard let value, !value.isEmpty else { return nil }
@@ -160,12 +173,12 @@ public enum EventSummary {
         "service.configure": Template("{actor} reconfigured a service"),
         "service.rebuild": Template("{actor} rebuilt a service"),
         "service.restart": Template("{actor} restarted a service"),
-        "user.add": Template("{actor} added {user}"),
+        "user.add": Template("{actor} added {user} as {roleAfter}", "{actor} added {user}"),
         "user.login": Template("{actor} logged in ({auth})", "{actor} logged in"),
         "user.login.ghost": Template("{actor} logged in as {user} (impersonation)"),
         "user.logout": Template("{actor} logged out"),
-        "user.remove": Template("{actor} removed {user}"),
-        "user.update": Template("{actor} changed {user}"),
+        "user.remove": Template("{actor} removed {user} ({roleBefore})", "{actor} removed {user}"),
+        "user.update": Template("{actor} changed {user}'s role: {roleChange}", "{actor} changed {user}"),
         "user.transfer": Template("{actor} transferred the data of {user}"),
         "volume.add": Template("{actor} added a volume"),
         "volume.update": Template("{actor} changed a volume"),
