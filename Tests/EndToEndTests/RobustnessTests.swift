@@ -51,6 +51,19 @@ struct RobustnessTests {
         Dictionary(records.map { ($0.id, $0.json) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The server recovers (its faults cleared): one sync with `extra` exits 0 in silence, and the archive
+    /// then holds every current object of the server byte for byte.
+    static func expectRecovers(_ setup: Setup, _ extra: [String] = [],
+                               sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        await setup.simulator.setFaults(.none)
+        let recovered = try await setup.sync(extra)
+        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)", sourceLocation: sourceLocation)
+        let now = await setup.simulator.truth()
+        #expect(try archived(setup.db, table: "events") == current(now.events), sourceLocation: sourceLocation)
+        #expect(try archived(setup.db, table: "notifications") == current(now.notifications), sourceLocation: sourceLocation)
+        #expect(try archived(setup.db, table: "tasks") == current(now.tasks), sourceLocation: sourceLocation)
+    }
+
     static func expectVerifyClean(_ setup: Setup, sourceLocation: SourceLocation = #_sourceLocation) async throws {
         let verify = try await setup.run(["verify"])
         #expect(verify.status == 0, "verify: \(verify.stdout) \(verify.stderr)", sourceLocation: sourceLocation)
@@ -209,13 +222,7 @@ struct RobustnessTests {
 
         // The server gains the endpoints: everything is archived, and verify is clean throughout.
         try await Self.expectVerifyClean(setup)
-        await setup.simulator.setFaults(.none)
-        let recovered = try await setup.sync()
-        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)")
-        let now = await setup.simulator.truth()
-        #expect(try Self.archived(setup.db, table: "notifications") == Self.current(now.notifications))
-        #expect(try Self.archived(setup.db, table: "tasks") == Self.current(now.tasks))
-        #expect(try Self.archived(setup.db, table: "events") == Self.current(now.events))
+        try await Self.expectRecovers(setup)
         try await Self.expectVerifyClean(setup)
     }
 
@@ -283,14 +290,8 @@ struct RobustnessTests {
         #expect(try await setup.sync(["--page-size", "50"]).status == 0)
         instance = try await Self.statusJSON(setup)
         #expect(Self.quarantined(instance, stream: "eventlog").count == 3)
-        await setup.simulator.setFaults(.none)
-        let recovered = try await setup.sync(["--page-size", "50"])
-        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)")
-        let now = await setup.simulator.truth()
         // The event too old for an incremental walk is met again too: the walk reaches quarantined places.
-        #expect(try Self.archived(setup.db, table: "events") == Self.current(now.events))
-        #expect(try Self.archived(setup.db, table: "notifications") == Self.current(now.notifications))
-        #expect(try Self.archived(setup.db, table: "tasks") == Self.current(now.tasks))
+        try await Self.expectRecovers(setup, ["--page-size", "50"])
         instance = try await Self.statusJSON(setup)
         let left = Self.quarantined(instance, stream: "eventlog").compactMap { $0["raw"] as? String }
         #expect(left.count == 2 && !left.contains { $0.contains(badTime) }, "\(left)")
@@ -339,13 +340,7 @@ struct RobustnessTests {
 
         // The server sends them well-formed: archived, and their quarantine entries resolved (the id of an
         // invalid object is read by its structure).
-        await setup.simulator.setFaults(.none)
-        let recovered = try await setup.sync(["--page-size", "50"])
-        #expect(recovered.status == 0 && recovered.stderr.isEmpty, "\(recovered.stderr)")
-        let now = await setup.simulator.truth()
-        #expect(try Self.archived(setup.db, table: "events") == Self.current(now.events))
-        #expect(try Self.archived(setup.db, table: "notifications") == Self.current(now.notifications))
-        #expect(try Self.archived(setup.db, table: "tasks") == Self.current(now.tasks))
+        try await Self.expectRecovers(setup, ["--page-size", "50"])
         instance = try await Self.statusJSON(setup)
         for stream in ["eventlog", "notifications", "tasks"] {
             #expect(Self.quarantined(instance, stream: stream).isEmpty, "\(stream) still in quarantine")
