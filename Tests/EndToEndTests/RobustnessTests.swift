@@ -51,6 +51,17 @@ struct RobustnessTests {
         Dictionary(records.map { ($0.id, $0.json) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Every current object of `truth` is archived byte for byte, except the given ids, and nothing else is.
+    static func expectArchivedAllBut(_ setup: Setup, _ truth: SimulatorTruth, events: [String], notifications: [String],
+                                     tasks: [String], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        for (table, records, left) in [("events", truth.events, events), ("notifications", truth.notifications, notifications),
+                                       ("tasks", truth.tasks, tasks)] {
+            var expected = current(records)
+            for id in left { expected[id] = nil }
+            #expect(try archived(setup.db, table: table) == expected, "\(table)", sourceLocation: sourceLocation)
+        }
+    }
+
     /// The server recovers (its faults cleared): one sync with `extra` exits 0 in silence, and the archive
     /// then holds every current object of the server byte for byte.
     static func expectRecovers(_ setup: Setup, _ extra: [String] = [],
@@ -249,15 +260,7 @@ struct RobustnessTests {
         #expect(first.status == 0, "sync: \(first.stderr)")
         #expect(first.errorLines.count == 1 && first.stderr.contains("quarantine"), "one warning line: \(first.stderr)")
         // Every other object is archived byte for byte: the bad ones' neighbours are no gap.
-        var events = Self.current(truth.events)
-        for id in [badTime, noID, notObject] { events[id] = nil }
-        #expect(try Self.archived(setup.db, table: "events") == events)
-        var notes = Self.current(truth.notifications)
-        notes[note] = nil
-        #expect(try Self.archived(setup.db, table: "notifications") == notes)
-        var tasks = Self.current(truth.tasks)
-        tasks[task] = nil
-        #expect(try Self.archived(setup.db, table: "tasks") == tasks)
+        try Self.expectArchivedAllBut(setup, truth, events: [badTime, noID, notObject], notifications: [note], tasks: [task])
 
         // status lists each one with its reason and its bytes as the server sent them.
         var instance = try await Self.statusJSON(setup)
@@ -314,15 +317,7 @@ struct RobustnessTests {
         let first = try await setup.sync(["--page-size", "50"])
         #expect(first.status == 0 && first.errorLines.count == 1 && first.stderr.contains("quarantine"),
                 "\(first.status) \(first.stderr)")
-        var expectedEvents = Self.current(truth.events)
-        for id in events { expectedEvents[id] = nil }
-        #expect(try Self.archived(setup.db, table: "events") == expectedEvents)
-        var notes = Self.current(truth.notifications)
-        notes[note] = nil
-        #expect(try Self.archived(setup.db, table: "notifications") == notes)
-        var tasks = Self.current(truth.tasks)
-        tasks[task] = nil
-        #expect(try Self.archived(setup.db, table: "tasks") == tasks)
+        try Self.expectArchivedAllBut(setup, truth, events: events, notifications: [note], tasks: [task])
 
         // Each kept with its reason and its bytes as served: the fault's invalid member (a raw tab in a
         // string holding a quote and a bracket, then -01) in front of the object.
