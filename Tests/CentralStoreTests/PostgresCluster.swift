@@ -130,6 +130,12 @@ final class PostgresCluster: Sendable {
             .first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") }
     }
 
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), which Swift's Glibc module does not export.
+    private static let closeFrom: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32)? =
+        dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np").map {
+            unsafeBitCast($0, to: (@convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32).self)
+        }
+
     /// Runs a program to its end and returns its output (stdout and stderr, through a file).
     ///
     /// posix_spawn and waitpid rather than Foundation's Process: its waitUntilExit never returned
@@ -144,6 +150,13 @@ final class PostgresCluster: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of the test process is inherited. Without this, pg_ctl handed the server it starts
+        // (alive until the test process ends) every descriptor open at that moment: the write ends of other
+        // tests' output pipes and the socket through which Foundation's Process learns that a child exited,
+        // so a test awaiting such a child, or the end of its output, waited forever.
+        guard let closeFrom = Self.closeFrom, closeFrom(&actions, 3) == 0 else {
+            throw StartFailure(description: "cannot keep the test process's descriptors from \(executable): glibc 2.34 or later is needed")
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0
