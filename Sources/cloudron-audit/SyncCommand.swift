@@ -51,8 +51,8 @@ struct SyncCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The archive's name for this server (default: its host name).", valueName: "name"))
     var instance: String?
 
-    @Option(help: ArgumentHelp("Which streams to sync, comma-separated.", valueName: "eventlog,notifications,tasks"))
-    var streams = "eventlog,notifications,tasks"
+    @Option(help: ArgumentHelp("Which streams to sync, comma-separated (default: all three).", valueName: "eventlog,notifications,tasks"))
+    var streams: String?
 
     @Flag(help: "Also archive each finished task's log once (they rotate away after about 7 days).")
     var taskLogs = false
@@ -94,6 +94,7 @@ struct SyncCommand: AsyncParsableCommand {
             let perServer = [("--url", server.url != nil), ("--domain", server.domain != nil), ("--token", server.token != nil),
                              ("--token-file", server.tokenFile != nil), ("--cacert", server.cacert != nil),
                              ("--pinned-public-key", server.pinnedPublicKey != nil), ("--instance", instance != nil),
+                             ("--streams", streams != nil),
                              ("--moved", moved), ("--token-in-query", server.tokenInQuery),
                              ("--allow-insecure-http", server.allowInsecureHttp)]
             if let (flag, _) = perServer.first(where: { $0.1 }) {
@@ -105,6 +106,7 @@ struct SyncCommand: AsyncParsableCommand {
     }
 
     private func parsedStreams() throws -> Set<ObjectKind> {
+        guard let streams else { return Set(ObjectKind.allCases) }
         do { return try SyncOptions.parseStreams(streams) } catch let error as SyncError {
             throw ValidationError(error.description)
         }

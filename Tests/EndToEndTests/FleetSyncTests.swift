@@ -177,6 +177,17 @@ struct FleetSyncTests {
         #expect(try archivedURL() == new.url)
     }
 
+    @Test("a per-server flag beside --config is refused (64, one line naming it), never silently ignored",
+          arguments: [["--url", "http://127.0.0.1:9"], ["--domain", "a.example.com"], ["--token-file", "t"], ["--token", "t"],
+                      ["--instance", "a"], ["--streams", "eventlog"], ["--moved"], ["--cacert", "c.pem"]])
+    func perServerFlagsAreRefusedWithConfig(_ flag: [String]) async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let run = try await Command(["sync", "--config", folder.file("fleet.toml"), "--db", folder.file("audit.db")] + flag).run()
+        #expect(run.status == 64 && run.errorLines.count == 1 && run.stderr.contains(flag[0]), "\(flag): \(run.status) \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("audit.db")))
+    }
+
     struct BadConfig: CustomTestStringConvertible, Sendable {
         let name: String
         let text: String
