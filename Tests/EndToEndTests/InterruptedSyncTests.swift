@@ -34,14 +34,7 @@ struct InterruptedSyncTests {
         for (signal, name, exit) in [(SIGINT, "SIGINT", Int32(130)), (SIGTERM, "SIGTERM", Int32(143)), (SIGKILL, "SIGKILL", Int32(0))] {
             // Signalled once the server has answered a dozen of its requests (the walk of 20,000 events
             // at 250 a page takes 80 or more): well after the handlers are in place, well before the end.
-            let before = SyncCrashTests.apiRequests(await simulator.requestCounts())
-            let out = Pipe(), err = Pipe()
-            let process = sync.makeProcess(stdout: out, stderr: err)
-            let collector = OutputCollector(out: out, err: err)
-            try process.run()
-            while process.isRunning, SyncCrashTests.apiRequests(await simulator.requestCounts()) - before < 12 {
-                try await Task.sleep(nanoseconds: 2_000_000)
-            }
+            let (process, collector) = try await SyncCrashTests.startUntilProgress(sync, simulator: simulator, requests: 12)
             let signalled = process.isRunning
             if signalled { kill(process.processIdentifier, signal) }
             await ChildProcess.waitForExit(process)
@@ -118,5 +111,48 @@ struct InterruptedSyncTests {
         #expect(office.status == 0, "\(office.stderr)")
         #expect(try instances() == ["home": simulator.url, "office": simulator.url])
         #expect(try await Command(["verify", "--db", db]).run().status == 0)
+    }
+
+    @Test("sync --config: SIGTERM once both servers are under way interrupts each server's run, exit 143; the next run completes both")
+    func fleetInterrupted() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        var servers: [SimulatedCloudron] = []
+        var config = "db = \"audit.db\"\njobs = 2\n"
+        for (index, seed) in [63, 64].enumerated() {
+            let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: UInt64(seed), eventCount: 15_000))
+            let url = try await simulator.start()
+            servers.append(simulator)
+            _ = try FleetSyncTests.tokenFile(simulator.readonlyToken, named: "s\(index).token", in: folder)
+            config += "\n[[server]]\nname = \"s\(index)\"\nurl = \"\(url)\"\ntoken_file = \"s\(index).token\"\n"
+        }
+        defer { for server in servers { Task { await server.stop() } } }
+        try config.write(toFile: folder.file("fleet.toml"), atomically: true, encoding: .utf8)
+        let db = folder.file("audit.db")
+        let sync = Command(["sync", "--config", folder.file("fleet.toml"), "--page-size", "250", "--quiet"])
+
+        // Both servers under way: each has answered several requests (the second starts beside the first).
+        let (process, collector) = try await SyncCrashTests.startUntilProgress(sync, simulator: servers[0], requests: 8)
+        while process.isRunning, SyncCrashTests.apiRequests(await servers[1].requestCounts()) < 8 {
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        let signalled = process.isRunning
+        if signalled { kill(process.processIdentifier, SIGTERM) }
+        await ChildProcess.waitForExit(process)
+        let (_, stderr) = await collector.finish()
+        #expect(signalled, "the fleet sync ended before it was signalled")
+        #expect(process.terminationReason == .exit && process.terminationStatus == 143, "exit \(process.terminationStatus): \(stderr)")
+        let lines = stderr.split(separator: "\n")
+        #expect(lines.count == 2 && ["s0", "s1"].allSatisfy { name in lines.contains { $0.hasPrefix("cloudron-audit: \(name): ") && $0.contains("interrupted") } },
+                "stderr: \(stderr)")
+        #expect(try Self.runResults(db) == ["interrupted", "interrupted"])
+        #expect(try await Command(["verify", "--db", db]).run().status == 0)
+
+        let again = try await sync.run()
+        #expect(again.status == 0, "\(again.stderr)")
+        for (index, server) in servers.enumerated() {
+            let truth = Dictionary((await server.truth()).events.map { ($0.id, $0.json) }, uniquingKeysWith: { first, _ in first })
+            #expect(try FleetSyncTests.archived(.events, instance: "s\(index)", db: db) == truth)
+        }
     }
 }

@@ -25,6 +25,21 @@ struct SyncCrashTests {
         counts.filter { !$0.key.hasPrefix("/_sim") }.values.reduce(0, +)
     }
 
+    /// Starts `command` and returns once `simulator` has answered `requests` more API requests (or the
+    /// process has ended): the point to signal it, whatever the speed of the machine.
+    static func startUntilProgress(_ command: Command, simulator: SimulatedCloudron, requests: Int) async throws
+        -> (process: Process, output: OutputCollector) {
+        let before = apiRequests(await simulator.requestCounts())
+        let out = Pipe(), err = Pipe()
+        let process = command.makeProcess(stdout: out, stderr: err)
+        let collector = OutputCollector(out: out, err: err)
+        try process.run()
+        while process.isRunning, apiRequests(await simulator.requestCounts()) - before < requests {
+            try await Task.sleep(nanoseconds: 2_000_000)
+        }
+        return (process, collector)
+    }
+
     @Test("SIGKILL at seeded points (by the server's request count) of a large sync, then one more sync: nothing lost, nothing extra, verify clean")
     func killedSyncsConverge() async throws {
         let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: 21, eventCount: 20_000))
@@ -46,13 +61,7 @@ struct SyncCrashTests {
         for _ in 0..<4 {
             let threshold = Int.random(in: 3...70, using: &generator)
             let before = Self.apiRequests(await simulator.requestCounts())
-            let out = Pipe(), err = Pipe()
-            let process = sync.makeProcess(stdout: out, stderr: err)
-            let collector = OutputCollector(out: out, err: err)
-            try process.run()
-            while process.isRunning, Self.apiRequests(await simulator.requestCounts()) - before < threshold {
-                try await Task.sleep(nanoseconds: 2_000_000)
-            }
+            let (process, collector) = try await Self.startUntilProgress(sync, simulator: simulator, requests: threshold)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
