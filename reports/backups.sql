@@ -1,7 +1,7 @@
 -- title: Backups
 -- description: Full backups (backup.start paired with the next backup.finish of its task id) and app backups (app.backup paired with the next app.backup.finish of the app): start, finish, duration, result and error. A backup without a finish before the next start of its task or app is flagged unfinished.
 -- columns: kind, instance, app, taskId, started:time, finished:time, seconds:integer, result, error, backupId
--- filters: since, until, instance, app
+-- filters: since, until, instance, app, result(success|failed|unfinished)
 WITH b AS (
     SELECT f.creation_epoch AS time, f.event_id AS seq, i.name AS instance, f.instance_id AS instanceId,
            f.action AS action, f.task_id AS taskId,
@@ -42,12 +42,15 @@ runs AS (
            END AS finishVersion
     FROM starts s
 )
-SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.creation_epoch AS finished, f.creation_epoch - r.started AS seconds,
-       CASE WHEN f.version_id IS NULL THEN 'unfinished'
-            WHEN COALESCE(f.error_message, '') = '' THEN 'success' ELSE 'failed' END AS result,
-       NULLIF(f.error_message, '') AS error, f.backup_id AS backupId
-FROM runs r LEFT JOIN event_fields f ON f.version_id = r.finishVersion
-WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
-  AND (:app IS NULL OR :app IN (r.app, f.app_id))
-ORDER BY r.started * :direction, r.kind, r.taskId
+SELECT * FROM (
+    SELECT r.kind, r.instance, r.app, r.taskId, r.started, f.creation_epoch AS finished, f.creation_epoch - r.started AS seconds,
+           CASE WHEN f.version_id IS NULL THEN 'unfinished'
+                WHEN COALESCE(f.error_message, '') = '' THEN 'success' ELSE 'failed' END AS result,
+           NULLIF(f.error_message, '') AS error, f.backup_id AS backupId
+    FROM runs r LEFT JOIN event_fields f ON f.version_id = r.finishVersion
+    WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
+      AND (:app IS NULL OR :app IN (r.app, f.app_id))
+)
+WHERE (:result IS NULL OR result = :result)
+ORDER BY started * :direction, kind, taskId
 LIMIT :limit

@@ -1,7 +1,7 @@
 -- title: Failed tasks
 -- description: Tasks that ended with an error, and tasks stuck: no longer active or pending but below 100% without success (a task interrupted by a server restart stays like that forever).
 -- columns: id, type, created:time, percent:integer, status, errorMessage, message, instance
--- filters: since, until, instance
+-- filters: since, until, instance, result(error|stuck)
 SELECT t.api_id AS id, t.type AS type, t.creation_epoch AS created, t.percent AS percent,
        CASE WHEN t.error_message <> '' OR t.success = 0 THEN 'error' ELSE 'stuck' END AS status,
        NULLIF(t.error_message, '') AS errorMessage, NULLIF(t.message, '') AS message, i.name AS instance
@@ -11,5 +11,6 @@ WHERE (t.error_message <> '' OR t.success = 0
        OR (t.active = 0 AND COALESCE(t.pending, 0) = 0 AND t.percent < 100 AND t.success IS NOT 1))
   AND (:instance IS NULL OR i.name = :instance)
   AND (:since IS NULL OR t.creation_epoch >= :since) AND (:until IS NULL OR t.creation_epoch < :until)
+  AND (:result IS NULL OR :result = CASE WHEN t.error_message <> '' OR t.success = 0 THEN 'error' ELSE 'stuck' END)
 ORDER BY t.creation_epoch * :direction, t.id * :direction
 LIMIT :limit

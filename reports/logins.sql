@@ -1,5 +1,5 @@
 -- title: Logins
--- description: Every login and logout (user.login, user.logout, app.login) and every impersonation (user.login.ghost, flagged), from all archived versions: box rewrites a user's repeated same-day login in place, and each rewrite is a login of its own. Who, when, from which IP, how, into which app.
+-- description: Every login and logout (user.login, user.logout, app.login) and every impersonation (user.login.ghost, flagged), from all archived versions: box rewrites a user's repeated same-day login in place, and each rewrite is a login of its own. Who, when, from which IP, how, into which app. --summary: per user, with the IPs first seen in the window (at most ten, the rest counted), or "unknown" where the archive does not hold the instance's event log without a break from before the window up to its start (or without --since).
 -- columns: time:time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
 -- summary-columns: instance, user, firstSeen:time, lastSeen:time, logins:integer, distinctIPs:integer, newIPs
 -- filters: since, until, instance, user, app, ip
@@ -46,12 +46,23 @@ pairs AS (
            SUM((:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
     FROM logins GROUP BY instance, user, ip
 ),
+-- At most ten per user, the rest counted.
 new_ips AS (
-    SELECT instance, user, group_concat(ip, ' ') AS newIPs FROM (
-        SELECT instance, user, ip FROM pairs
-        WHERE inWindow > 0 AND ip IS NOT NULL AND (:since IS NULL OR first >= :since)
-        ORDER BY instance, user, ip)
+    SELECT instance, user,
+           group_concat(CASE WHEN ipOrder <= 10 THEN ip END, ' ')
+               || CASE WHEN COUNT(*) > 10 THEN ' (+' || (COUNT(*) - 10) || ' more)' ELSE '' END AS newIPs
+    FROM (SELECT instance, user, ip, ROW_NUMBER() OVER (PARTITION BY instance, user ORDER BY ip) AS ipOrder FROM pairs
+          WHERE inWindow > 0 AND ip IS NOT NULL AND :since IS NOT NULL AND first >= :since
+          ORDER BY instance, user, ip)
     GROUP BY instance, user
+),
+-- An IP is new only where the archive holds the instance's event log without a break from before the window
+-- up to its start (one merged coverage range across :since); elsewhere an earlier login from it may be
+-- missing, and the answer is "unknown".
+covered AS (
+    SELECT i.name AS instance FROM instances i
+    WHERE :since IS NOT NULL AND EXISTS (SELECT 1 FROM coverage c WHERE c.instance_id = i.id AND c.stream = 'eventlog'
+                                         AND c.from_epoch < :since AND c.to_epoch >= :since - 1)
 ),
 per_user AS (
     SELECT instance, user, MIN(time) AS firstSeen, MAX(time) AS lastSeen, COUNT(*) AS logins,
@@ -60,7 +71,8 @@ per_user AS (
     WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
     GROUP BY instance, user
 )
-SELECT u.instance, u.user, u.firstSeen, u.lastSeen, u.logins, u.distinctIPs, n.newIPs
+SELECT u.instance, u.user, u.firstSeen, u.lastSeen, u.logins, u.distinctIPs,
+       CASE WHEN u.instance IN (SELECT instance FROM covered) THEN n.newIPs ELSE 'unknown' END AS newIPs
 FROM per_user u LEFT JOIN new_ips n ON n.instance = u.instance AND n.user IS u.user
 ORDER BY u.lastSeen * :direction, u.instance, u.user
 LIMIT :limit

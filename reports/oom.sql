@@ -1,8 +1,9 @@
 -- title: Out of memory
--- description: Apps and addons killed for running out of memory (app.oom). --summary counts them per UTC day and victim.
+-- description: Apps and addons killed for running out of memory (app.oom). --summary totals the kills per app or addon over the window, with the first and last kill, ordered by the last (with --by day, per UTC day: by day, then most kills first).
 -- columns: time:time, instance, kind, victim, appId, eventId
--- summary-columns: day, instance, kind, victim, count:integer
+-- summary-columns: period, instance, kind, victim, count:integer, first:time, last:time
 -- filters: since, until, instance, app
+-- parameter: by choice(window|day) window --summary: totals over the whole window (period "window"), or per UTC day.
 WITH oom AS (
     SELECT e.creation_epoch AS time, e.id AS seq, i.name AS instance,
            CASE WHEN json_type(v.raw, '$.data.addon') = 'object' THEN 'addon' ELSE 'app' END AS kind,
@@ -37,8 +38,10 @@ WITH oom AS (
       AND (:instance IS NULL OR i.name = :instance)
       AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
 )
-SELECT date(time, 'unixepoch') AS day, instance, kind, victim, COUNT(*) AS count FROM oom
+SELECT CASE :by WHEN 'day' THEN date(time, 'unixepoch') ELSE 'window' END AS period, instance, kind, victim,
+       COUNT(*) AS count, MIN(time) AS first, MAX(time) AS last
+FROM oom
 WHERE (:app IS NULL OR :app IN (appId, victim))
-GROUP BY day, instance, kind, victim
-ORDER BY MIN(time) / 86400 * :direction, instance, kind, victim
+GROUP BY period, instance, kind, victim
+ORDER BY (CASE :by WHEN 'day' THEN MIN(time) / 86400 ELSE MAX(time) END) * :direction, count DESC, instance, kind, victim
 LIMIT :limit

@@ -18,6 +18,8 @@ struct ReportCommand: ParsableCommand {
           cloudron-audit report --list
           cloudron-audit report logins --db audit.db --since 30d --summary
           cloudron-audit report login-sessions --db audit.db --gap 45m --user alice
+          cloudron-audit report backups --db audit.db --since 90d --failed
+          cloudron-audit report oom --db audit.db --since 30d --summary --by day
           cloudron-audit report --all --db audit.db --since 24h \\
               --output-dir reports/$(date +%F) --formats csv,json
           cloudron-audit report --all --db audit.db --since 30d --output-dir q4 \\
@@ -37,10 +39,17 @@ struct ReportCommand: ParsableCommand {
     @Flag(name: .customLong("help"), help: "Show help information; after a report's name, that report's too.")
     var showHelp = false
     @Flag(help: "List the reports, their filters and parameters.") var list = false
-    @Flag(help: "The report's summary form (logins: per user; oom: per day).") var summary = false
+    @Flag(help: "The report's summary form (logins: per user; oom: per app).") var summary = false
     @Option(help: ArgumentHelp("login-sessions: logins less than this apart are one session (default 30m).",
                                valueName: "duration"))
     var gap: String?
+    @Option(help: ArgumentHelp("oom --summary: totals over the window, or per UTC day (default window).",
+                               valueName: "window|day"))
+    var by: String?
+    @Option(help: ArgumentHelp("Only rows with this result, in reports that have one (backups: success, failed, unfinished).",
+                               valueName: "result"))
+    var result: String?
+    @Flag(help: "Only failed ones: the same as --result failed.") var failed = false
     @Option(name: .customLong("param"), help: ArgumentHelp("A report parameter as NAME=VALUE (repeatable).",
                                                             valueName: "name=value"))
     var parameters: [String] = []
@@ -70,6 +79,8 @@ struct ReportCommand: ParsableCommand {
         if all && output.output != nil { throw ValidationError("--all writes into --output-dir, not --output") }
         if !all && signing.signKey != nil { throw ValidationError("--sign-key signs the manifest of --all") }
         if !all && (html || pdf) { throw ValidationError("--html and --pdf go with --all") }
+        if failed && result != nil { throw ValidationError("--failed is --result failed: give one of them") }
+        if all && (failed || result != nil) { throw ValidationError("--result and --failed go with a report's name, not --all") }
     }
 
     func run() throws {
@@ -119,7 +130,8 @@ struct ReportCommand: ParsableCommand {
         }
         guard let name else { return }
         let report = try ReportCatalog.find(name, in: reports)
-        let query = try ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters())
+        let query = try ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters(),
+                                    result: failed ? "failed" : result)
         let session = try archive.openForReading()
         let rows = try output.write { writer in try query.run(on: session, into: &writer) }
         try UnmatchedFilters.note(filter, rows: rows, in: session)
@@ -134,6 +146,7 @@ struct ReportCommand: ParsableCommand {
             values[String(item[..<equals])] = String(item[item.index(after: equals)...])
         }
         if let gap { values["gap"] = gap }
+        if let by { values["by"] = by }
         return values
     }
 }
@@ -150,7 +163,8 @@ enum ReportDescription {
                 out += "  --summary columns: " + summary.columns.map(\.name).joined(separator: ", ") + "\n"
             }
         }
-        out += "  filters: " + (report.filters.map(\.option) + ["--limit", "--order"]).joined(separator: ", ") + "\n"
+        let filters = report.filters.map { $0 == .result ? "\($0.option) \(report.results.joined(separator: "|"))" : $0.option }
+        out += "  filters: " + (filters + ["--limit", "--order"]).joined(separator: ", ") + "\n"
         for parameter in report.parameters {
             out += "  --\(parameter.name) (default \(parameter.defaultValue)): \(parameter.description)\n"
         }

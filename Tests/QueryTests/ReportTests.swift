@@ -104,6 +104,8 @@ private func makeReportArchive(_ directory: TemporaryDirectory) throws -> ReadSe
         _ = try archive.ingest(events: reportEvents.map(\.event), instance: instance, run: run, seenAt: t0 + 100_000)
         _ = try archive.ingest(events: reportUpserts.map(\.event), instance: instance, run: run, seenAt: t0 + 100_100)
         _ = try archive.ingest(tasks: reportTasks, instance: instance, run: run, seenAt: t0 + 100_000)
+        // The event log is held from before the first event on: `logins --summary` can say which IPs are new.
+        try archive.addCoverage(instance: instance, stream: ObjectKind.events.streamName, from: t0 - 86_400, to: t0 + 100_000, run: run)
         try archive.finishRun(run, result: .success, finishedAt: t0 + 100_200, counts: RunCounts(), requests: 1, errors: [])
     }
     return try openReadOnly(path)
@@ -262,9 +264,14 @@ private var allLoginVersions: [(time: Int64, action: String, user: String, ip: S
         let rows = try runReport("oom", database)
         #expect(rows.map { "\($0["kind"] as? String ?? "")/\($0["victim"] as? String ?? "")" }
                 == ["app/wiki.example.com", "addon/mysql", "app/wiki.example.com"])
-        let days = try runReport("oom", database, summary: true)
-        #expect(days.map { "\($0["day"] as? String ?? "") \($0["victim"] as? String ?? "") \($0["count"] as? Int ?? 0)" }
+        func summary(_ rows: [[String: Any]]) -> [String] {
+            rows.map { "\($0["period"] as? String ?? "") \($0["victim"] as? String ?? "") \($0["count"] as? Int ?? 0)" }
+        }
+        // Oldest first: by each victim's last kill.
+        #expect(summary(try runReport("oom", database, summary: true)) == ["window mysql 1", "window wiki.example.com 2"])
+        #expect(summary(try runReport("oom", database, summary: true, parameters: ["by": "day"]))
                 == ["2026-11-20 mysql 1", "2026-11-20 wiki.example.com 1", "2026-11-21 wiki.example.com 1"])
+        #expect(throws: QueryInputError.self) { try runReport("oom", database, summary: true, parameters: ["by": "week"]) }
     }
 
     @Test func backupsPairStartAndFinish() throws {

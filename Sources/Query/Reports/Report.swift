@@ -11,6 +11,8 @@ public struct Report: Sendable, Hashable {
     /// The filters the report applies (`-- filters:`); any other filter given is refused. Without the
     /// line (a user's older report), the filters its SQL binds.
     public var filters: [ReportFilter]
+    /// The values `--result` accepts, when the report filters on its result (`result(a|b|c)` in `-- filters:`).
+    public var results: [String]
     public var parameters: [ReportParameter]
     public var sql: String
     /// The `--summary` variant, when the report has one.
@@ -30,6 +32,7 @@ public struct Report: Sendable, Hashable {
         self.origin = origin
         var title: String?, description = "", columns: [ReportColumn]?, summaryColumns: [ReportColumn]?
         var filters: [ReportFilter]?
+        var results: [String] = []
         var parameters: [ReportParameter] = []
         var main: [Substring] = [], summary: [Substring] = []
         var inSummary = false
@@ -48,7 +51,7 @@ public struct Report: Sendable, Hashable {
                 case "columns": columns = try ReportColumn.parseList(value).get(or: fail); continue
                 case "summary-columns": summaryColumns = try ReportColumn.parseList(value).get(or: fail); continue
                 case "parameter": parameters.append(try ReportParameter.parse(value).get(or: fail)); continue
-                case "filters": filters = try ReportFilter.parseList(value).get(or: fail); continue
+                case "filters": (filters, results) = try ReportFilter.parseList(value).get(or: fail); continue
                 default: break
                 }
             }
@@ -66,6 +69,10 @@ public struct Report: Sendable, Hashable {
         self.filters = filters ?? ReportFilter.allCases.filter { filter in
             [mainSQL, summarySQL].contains { $0.contains(":" + filter.rawValue) }
         }
+        if self.filters.contains(.result) && results.isEmpty {
+            throw fail("the result filter lists the values it accepts: result(value|value…)")
+        }
+        self.results = results
         self.parameters = parameters
         self.sql = mainSQL
         self.summarySQL = summarySQL.isEmpty ? nil : summarySQL
@@ -84,14 +91,17 @@ public struct Report: Sendable, Hashable {
 
 /// A filter a report can apply, bound as `:name` (NULL when not given). `--limit` and `--order` are not
 /// among them: every report applies those (`:limit`, `:direction`).
+///
+/// `result` is a report's own outcome column (a backup's success, failed or unfinished): the report
+/// declares the values it takes, `result(success|failed|unfinished)`, and compares its column with `:result`.
 public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
-    case since, until, instance, user, app, ip
+    case since, until, instance, user, app, ip, result
 
     /// The option that sets it.
     public var option: String { "--" + rawValue }
 
-    /// Whether `filter` sets this one.
-    func isSet(in filter: EventFilter) -> Bool {
+    /// Whether `filter` (and the `--result` value) sets this one.
+    func isSet(in filter: EventFilter, result: String?) -> Bool {
         switch self {
         case .since: filter.since != nil
         case .until: filter.until != nil
@@ -99,6 +109,7 @@ public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
         case .user: filter.user != nil
         case .app: filter.app != nil
         case .ip: filter.ip != nil
+        case .result: result != nil
         }
     }
 
@@ -111,20 +122,29 @@ public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
         case .user: filter.user
         case .app: filter.app
         case .ip: filter.ip
+        // The result is not an event filter: ReportQuery holds it.
+        case .result: nil
         }
     }
 
-    static func parseList(_ text: String) -> Result<[ReportFilter], ParseFailure> {
+    /// `since, until, result(a|b)`: the filters, and the values the result filter accepts.
+    static func parseList(_ text: String) -> Result<([ReportFilter], [String]), ParseFailure> {
         var filters: [ReportFilter] = []
+        var results: [String] = []
         for item in text.split(separator: ",") {
-            let name = item.trimmingCharacters(in: .whitespaces)
+            var name = item.trimmingCharacters(in: .whitespaces)
+            if name.hasPrefix(ReportFilter.result.rawValue + "("), name.hasSuffix(")") {
+                results = name.dropFirst(ReportFilter.result.rawValue.count + 1).dropLast().split(separator: "|")
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                name = ReportFilter.result.rawValue
+            }
             guard let filter = ReportFilter(rawValue: name) else {
                 return .failure(ParseFailure("unknown filter \(name) (use "
                                              + allCases.map(\.rawValue).joined(separator: ", ") + ")"))
             }
             if !filters.contains(filter) { filters.append(filter) }
         }
-        return .success(filters)
+        return .success((filters, results))
     }
 }
 
@@ -167,21 +187,31 @@ public struct ReportParameter: Sendable, Hashable {
         /// A duration such as `30m`, bound as seconds.
         case duration
         case text
+        /// One of the words listed with it, `choice(window|day)`, bound as text.
+        case choice
     }
 
     public var name: String
     public var kind: Kind
+    /// The words a `choice` takes.
+    public var choices: [String] = []
     public var defaultValue: String
     public var description: String
 
     /// `name kind default description…`
     static func parse(_ text: String) -> Result<ReportParameter, ParseFailure> {
         let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).map(String.init)
-        guard parts.count >= 3, let kind = Kind(rawValue: parts[1]) else {
-            return .failure(ParseFailure("a parameter line reads `name kind default description`, kind one of "
-                                         + Kind.allCases.map(\.rawValue).joined(separator: ", ")))
+        var kindName = parts.count > 1 ? parts[1] : ""
+        var choices: [String] = []
+        if kindName.hasPrefix(Kind.choice.rawValue + "("), kindName.hasSuffix(")") {
+            choices = kindName.dropFirst(Kind.choice.rawValue.count + 1).dropLast().split(separator: "|").map(String.init)
+            kindName = Kind.choice.rawValue
         }
-        let parameter = ReportParameter(name: parts[0], kind: kind, defaultValue: parts[2],
+        guard parts.count >= 3, let kind = Kind(rawValue: kindName), kind != .choice || !choices.isEmpty else {
+            return .failure(ParseFailure("a parameter line reads `name kind default description`, kind one of "
+                                         + Kind.allCases.map(\.rawValue).joined(separator: ", ") + " (choice(a|b|…))"))
+        }
+        let parameter = ReportParameter(name: parts[0], kind: kind, choices: choices, defaultValue: parts[2],
                                         description: parts.count > 3 ? parts[3] : "")
         if case .failure(let error) = Result(catching: { try parameter.value(parts[2]) }) {
             return .failure(ParseFailure("default of \(parts[0]): \(error)"))
@@ -194,6 +224,12 @@ public struct ReportParameter: Sendable, Hashable {
     public func value(_ text: String) throws -> SQLValue {
         switch kind {
         case .text:
+            return .text(text)
+        case .choice:
+            guard choices.contains(text) else {
+                throw QueryInputError("invalid --\(name) \(TimeExpression.quoted(text)): use "
+                                      + choices.joined(separator: ", "))
+            }
             return .text(text)
         case .integer:
             guard let value = Int64(text.trimmingCharacters(in: .whitespaces)) else {

@@ -23,15 +23,18 @@ public struct ReportQuery: Sendable {
     /// - Parameter parameters: report-specific values as the user typed them, by name; defaults fill the rest.
     /// - Throws: `QueryInputError` for an invalid filter, `--action`, an unknown or invalid parameter, or
     ///   `--summary` of a report that has none.
+    /// - Parameter result: `--result`: only the rows with this outcome, where the report declares one.
     public init(report: Report, filter: EventFilter = EventFilter(), summary: Bool = false,
-                parameters: [String: String] = [:]) throws {
+                parameters: [String: String] = [:], result: String? = nil) throws {
         try Self.validate(filter)
-        try self.init(report: report, validatedFilter: filter, summary: summary, parameters: parameters)
+        try self.init(report: report, validatedFilter: filter, summary: summary, parameters: parameters, result: result)
     }
 
     /// For a filter passed through `validate(_:)` already: `report --all` checks its filter once for every report.
-    init(report: Report, validatedFilter filter: EventFilter, summary: Bool, parameters: [String: String] = [:]) throws {
-        for unsupported in ReportFilter.allCases where unsupported.isSet(in: filter) && !report.filters.contains(unsupported) {
+    init(report: Report, validatedFilter filter: EventFilter, summary: Bool, parameters: [String: String] = [:],
+         result: String? = nil) throws {
+        for unsupported in ReportFilter.allCases
+        where unsupported.isSet(in: filter, result: result) && !report.filters.contains(unsupported) {
             throw QueryInputError("report \(report.name) does not filter by \(unsupported.option): it takes "
                                   + (report.filters.map(\.option) + ["--limit", "--order"]).joined(separator: ", "))
         }
@@ -49,6 +52,13 @@ public struct ReportQuery: Sendable {
             "limit": .integer(Int64(filter.limit ?? -1)),
             "direction": .integer(filter.order == .newest ? -1 : 1),
         ]
+        if report.filters.contains(.result) {
+            if let result, !report.results.contains(result) {
+                throw QueryInputError("report \(report.name) has no result \(TimeExpression.quoted(result)): use "
+                                      + report.results.joined(separator: ", "))
+            }
+            values["result"] = result.map(SQLValue.text) ?? .null
+        }
         var texts: [String: String] = [:]
         for parameter in report.parameters {
             let text = parameters[parameter.name] ?? parameter.defaultValue
