@@ -52,6 +52,7 @@ public enum ArchiveSchema {
         Migration(version: 8, fileName: "0008_alarms.sql", sql: PackageResources._008_alarms_sql),
         Migration(version: 9, fileName: "0009_user_roles.sql", sql: PackageResources._009_user_roles_sql,
                   fill: ExtractedColumns.fillEventFields(addedIn: 9)),
+        Migration(version: 10, fileName: "0010_user_role_lookups.sql", sql: PackageResources._010_user_role_lookups_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

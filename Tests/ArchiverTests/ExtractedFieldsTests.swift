@@ -175,12 +175,13 @@ import Testing
             """)
     }
 
-    /// Back to schema 8, as the cloudron-audit before the user fields left the file: `event_fields` without them.
+    /// Back to schema 8, as the cloudron-audit before the user fields left the file: `event_fields` without them
+    /// (nor 0010's index of user states).
     private func downgradeToSchema8(_ path: String) throws {
         let added = ExtractedColumns.events.filter { $0.schemaVersion == 9 }.map(\.name)
         #expect(added == ["user_email", "user_role", "user_object", "admin_status_changed"])
         try Database(path: path, mode: .readWrite).execute("""
-            DROP VIEW user_role_changes; \(added.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
+            DROP VIEW user_role_changes; DROP INDEX event_fields_user_states; \(added.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
             DELETE FROM schema_migrations WHERE version >= 9; PRAGMA user_version = 8;
             """)
     }
@@ -195,7 +196,7 @@ import Testing
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
         #expect(seen.withLock { $0 }.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
-        #expect(seen.withLock { $0 }.allSatisfy { $0.migration == "0009_user_roles.sql" })
+        #expect(Set(seen.withLock { $0 }.map(\.migration)) == ["0009_user_roles.sql"])
         let wrong = try disagreements(upgraded.database)
         #expect(wrong.isEmpty, "\(wrong.prefix(10))")
         #expect(try upgraded.database.scalarInt("SELECT count(*) FROM event_fields WHERE user_role IS NOT NULL") ?? 0 > 100)
@@ -229,6 +230,37 @@ import Testing
         let again = Guarded(0)
         _ = try Archive(path: path, mode: .readWrite, upgradeProgress: { _ in again.withLock { $0 += 1 } })
         #expect(again.withLock { $0 } == 0)
+    }
+
+    /// 0010 replaced 0009's window functions over every user state with indexed lookups per change: on an
+    /// archive of schema 9 (0009's view), the upgrade gives the same rows.
+    @Test func theRoleLookupsOf0010GiveTheRowsOf0009sWindowFunctions() throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        let roles = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_user_roles.sql") })
+        let lookups = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_user_role_lookups.sql") })
+        let sql0009 = String(decoding: roles.sql, as: UTF8.self)
+        let view0009 = try #require(sql0009.range(of: "CREATE VIEW user_role_changes AS").map { String(sql0009[$0.lowerBound...]) })
+        try Database(path: path, mode: .readWrite).execute("""
+            DROP VIEW user_role_changes; DROP INDEX event_fields_user_states; \(view0009)
+            DELETE FROM schema_migrations WHERE version >= \(lookups.version); PRAGMA user_version = \(lookups.version - 1);
+            """)
+        let everything = "SELECT * FROM user_role_changes ORDER BY seq"
+        func rows(_ database: Database) throws -> [String] {
+            var found: [String] = []
+            try database.forEachRow(everything) { row in
+                found.append((0 ..< 16).map { row.isNull(at: Int32($0)) ? "-" : row.string(at: Int32($0)) }.joined(separator: "|"))
+            }
+            return found
+        }
+        let before = try rows(Database(path: path, mode: .readOnly))
+        let upgraded = try Archive(path: path, mode: .readWrite)
+        #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
+        let after = try rows(upgraded.database)
+        #expect(after == before)
+        // Not vacuous: changes with a role before, and with a previous state.
+        #expect(before.count > 20 && before.contains { $0.split(separator: "|", omittingEmptySubsequences: false)[9] != "-" })
+        #expect(before.filter { $0.split(separator: "|", omittingEmptySubsequences: false)[14] != "-" }.count > 10)
     }
 
     @Test func aReaderWaitsForAnotherProcessesUpgradeInsteadOfFailing() throws {

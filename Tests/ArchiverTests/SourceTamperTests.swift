@@ -96,14 +96,14 @@ extension SourceTamperTests {
         defer { Task { await fixture.finish() } }
         #expect(try await fixture.sync().events.alarms == 0)
         // Back to the schema before alarms: without the alarms migration's table and record (and what the
-        // migrations after it add: 0009's user fields and role view), as the cloudron-audit before alarms
+        // migrations after it add: 0009's user fields and role view, 0010's index), as the cloudron-audit before alarms
         // (this list of migrations up to the alarms one) leaves the file; it opens it as its own.
         let alarms = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_alarms.sql") }?.version)
         let previous = Array(ArchiveSchema.migrations.prefix { $0.version < alarms })
         #expect(previous.count == alarms - 1)
         let laterColumns = ExtractedColumns.events.filter { $0.schemaVersion > alarms }.map(\.name)
         try Database(path: fixture.archivePath, mode: .readWrite).execute("""
-            DROP VIEW user_role_changes; \(laterColumns.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
+            DROP VIEW user_role_changes; DROP INDEX event_fields_user_states; \(laterColumns.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
             DROP TABLE alarms; DELETE FROM schema_migrations WHERE version >= \(alarms);
             PRAGMA user_version = \(previous.count);
             """)

@@ -14,7 +14,7 @@ struct UpgradeTests {
         // Back to schema version 1, as version 0.1.0 wrote it: no events_by_creation index (0002), no signed
         // heads in sync_runs (0003), no record of unavailable task logs and streams (0004), no quarantine (0005),
         // no archive id (0006), no extracted event fields (0007, filled in from every version's raw JSON by the
-        // upgrade; `verify` checks them), no alarms (0008), no user fields or role history (0009).
+        // upgrade; `verify` checks them), no alarms (0008), no user fields or role history (0009, 0010).
         do {
             let database = try Database(path: db, mode: .readWrite)
             try database.execute("""
