@@ -62,15 +62,19 @@ extension Archive {
 
     // MARK: What a walk saw
 
-    /// Starts an empty set of the event ids this connection's walk has read (a TEMP table: never in
-    /// the archive file, gone with the connection, and flat in memory however long the log).
-    func beginSeenEvents() throws {
-        try database.execute("CREATE TEMP TABLE IF NOT EXISTS seen_events(api_id TEXT PRIMARY KEY) WITHOUT ROWID")
-        try database.execute("DELETE FROM temp.seen_events")
+    /// Starts an empty set of the event ids the walk of `instance` has read (a TEMP table: never in the
+    /// archive file, gone with the connection, and flat in memory however long the log). Keyed by the
+    /// instance because `sync --config` walks several servers at once on this one connection: a set
+    /// shared by all of them made each walk forget what the others had read (false deleted-upstream alarms).
+    func beginSeenEvents(instance: Int64) throws {
+        try database.execute("CREATE TEMP TABLE IF NOT EXISTS seen_events(instance_id INTEGER NOT NULL, api_id TEXT NOT NULL, PRIMARY KEY (instance_id, api_id)) WITHOUT ROWID")
+        try database.run("DELETE FROM temp.seen_events WHERE instance_id = ?", [.integer(instance)])
     }
 
-    func markSeen(events ids: [String]) throws {
-        for id in ids { try database.run("INSERT OR IGNORE INTO temp.seen_events(api_id) VALUES (?)", [.text(id)]) }
+    func markSeen(events ids: [String], instance: Int64) throws {
+        for id in ids {
+            try database.run("INSERT OR IGNORE INTO temp.seen_events(instance_id, api_id) VALUES (?, ?)", [.integer(instance), .text(id)])
+        }
     }
 
     /// Archived events of the instance created at or after `since` that the walk did not read.
@@ -78,9 +82,9 @@ extension Archive {
         var result: [(String, Int64)] = []
         try database.forEachRow("""
             SELECT api_id, creation_epoch FROM events
-            WHERE instance_id = ? AND creation_epoch >= ? AND api_id NOT IN (SELECT api_id FROM temp.seen_events)
+            WHERE instance_id = ? AND creation_epoch >= ? AND api_id NOT IN (SELECT api_id FROM temp.seen_events WHERE instance_id = ?)
             ORDER BY creation_epoch, api_id
-            """, [.integer(instance), .integer(since)]) { result.append(($0.string(at: 0), $0.int64(at: 1))) }
+            """, [.integer(instance), .integer(since), .integer(instance)]) { result.append(($0.string(at: 0), $0.int64(at: 1))) }
         return result
     }
 

@@ -49,6 +49,27 @@ import Testing
         #expect(try archive.verify().isIntact)
     }
 
+    @Test("two walks on one connection (sync --config's servers at once): each keeps its own set of events read")
+    func concurrentWalksKeepTheirOwnSeenSets() throws {
+        let folder = try TemporaryFolder()
+        let archive = try Archive(path: folder.path("audit.db"))
+        let first = try archive.instanceID(name: "first", baseURL: "https://first.example.org")
+        let second = try archive.instanceID(name: "second", baseURL: "https://second.example.org")
+        let run = try archive.beginRun(instance: first, streams: ["eventlog"], startedAt: Fixture.baseEpoch)
+        let firstIDs = ["f-1", "f-2", "f-3"], secondIDs = ["s-1", "s-2"]
+        _ = try archive.ingest(events: firstIDs.enumerated().map { Fixture.login(id: $1, epoch: Fixture.baseEpoch + Int64($0)) },
+                               instance: first, run: run, seenAt: Fixture.baseEpoch + 100)
+        _ = try archive.ingest(events: secondIDs.enumerated().map { Fixture.login(id: $1, epoch: Fixture.baseEpoch + Int64($0)) },
+                               instance: second, run: run, seenAt: Fixture.baseEpoch + 100)
+        // Interleaved as two servers' walks are: the second walk starts after the first has read its pages.
+        try archive.beginSeenEvents(instance: first)
+        try archive.markSeen(events: firstIDs, instance: first)
+        try archive.beginSeenEvents(instance: second)
+        try archive.markSeen(events: Array(secondIDs.dropLast()), instance: second)
+        #expect(try archive.unseenEvents(instance: first, since: Fixture.baseEpoch).isEmpty)
+        #expect(try archive.unseenEvents(instance: second, since: Fixture.baseEpoch).map(\.apiID) == ["s-2"])
+    }
+
     @Test("pruning by age, login rewrites, new rows during the walk and shuffled ties raise no alarm")
     func whatBoxDoesIsNoAlarm() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 32, eventCount: 1500))

@@ -60,7 +60,7 @@ struct EventLogSync {
         previousHighWater = state.highWater
         previousFullWalk = state.lastFullWalk
         self.clock = clock
-        try archive.beginSeenEvents()
+        try archive.beginSeenEvents(instance: instance)
         // Pages commit with the state as it was: only a completed run moves the high-water mark.
         let unchangedState = try JSONEncoder().encode(state)
         walk = NewestFirstWalk(reader: .events(client), clock: clock, progress: options.progress) { page in
@@ -68,7 +68,7 @@ struct EventLogSync {
                 let seenAt = clock()
                 let counts = try archive.archive(page, of: .events, instance: instance, run: run, seenAt: seenAt) { events in
                     let counts = try archive.ingest(events: events, instance: instance, run: run, seenAt: seenAt)
-                    try archive.markSeen(events: events.map(\.id))
+                    try archive.markSeen(events: events.map(\.id), instance: instance)
                     return counts
                 }
                 try archive.saveStreamState(instance: instance, stream: ObjectKind.events.streamName,
