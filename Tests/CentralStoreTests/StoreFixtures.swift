@@ -1,6 +1,7 @@
 import Archiver
 import CentralStore
 import Foundation
+import TestSupport
 import Testing
 
 /// An archive filled by real syncs from a simulated Cloudron (events, versions from rewritten logins,
@@ -80,8 +81,8 @@ enum CLI {
     static func run(_ arguments: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
         let out = Pipe(), err = Pipe()
         let process = process(arguments, stdout: out, stderr: err)
-        async let stdout = offThePool { out.fileHandleForReading.readDataToEndOfFile() }
-        async let stderr = offThePool { err.fileHandleForReading.readDataToEndOfFile() }
+        async let stdout = offThePool { drain(out) }
+        async let stderr = offThePool { drain(err) }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             process.terminationHandler = { _ in continuation.resume() }
             do { try process.run() } catch {

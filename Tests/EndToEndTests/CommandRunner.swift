@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Runs the built `cloudron-audit` (or `fake-cloudron`) binary and captures what a user would see.
@@ -112,9 +113,9 @@ final class OutputCollector: @unchecked Sendable {
 
     init(out: Pipe, err: Pipe) {
         group.enter()
-        DispatchQueue.global().async { self.outData = out.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        DispatchQueue.global().async { self.outData = drain(out); self.group.leave() }
         group.enter()
-        DispatchQueue.global().async { self.errData = err.fileHandleForReading.readDataToEndOfFile(); self.group.leave() }
+        DispatchQueue.global().async { self.errData = drain(err); self.group.leave() }
     }
 
     /// The collected output, once both pipes reached their end (the readers run on Dispatch

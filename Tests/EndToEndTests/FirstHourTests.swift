@@ -65,7 +65,7 @@ struct FirstHourTests {
         let errors = Pipe()
         process.standardError = errors
         try await ChildProcess.run(process)
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let text = String(decoding: drain(errors), as: UTF8.self)
         #expect(process.terminationStatus == 0, "bash -n: \(text)")
     }
 

@@ -1,5 +1,6 @@
 import CSQLite
 import Foundation
+import TestSupport
 import Testing
 
 /// A temporary directory removed when the test ends.
@@ -33,8 +34,8 @@ func runPython(_ script: String, _ arguments: [String]) throws -> String {
     process.standardOutput = output
     process.standardError = errors
     try process.run()
-    let outputData = output.fileHandleForReading.readDataToEndOfFile()
-    let errorData = errors.fileHandleForReading.readDataToEndOfFile()
+    let outputData = drain(output)
+    let errorData = drain(errors)
     process.waitUntilExit()
     let errorText = String(decoding: errorData, as: UTF8.self)
     try #require(process.terminationStatus == 0, "python failed: \(errorText)")
