@@ -133,9 +133,8 @@ public enum ReportFilter: String, Sendable, Hashable, CaseIterable {
         var results: [String] = []
         for item in text.split(separator: ",") {
             var name = item.trimmingCharacters(in: .whitespaces)
-            if name.hasPrefix(ReportFilter.result.rawValue + "("), name.hasSuffix(")") {
-                results = name.dropFirst(ReportFilter.result.rawValue.count + 1).dropLast().split(separator: "|")
-                    .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            if let values = name.alternatives(after: ReportFilter.result.rawValue) {
+                results = values.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
                 name = ReportFilter.result.rawValue
             }
             guard let filter = ReportFilter(rawValue: name) else {
@@ -203,8 +202,8 @@ public struct ReportParameter: Sendable, Hashable {
         let parts = text.split(separator: " ", maxSplits: 3, omittingEmptySubsequences: true).map(String.init)
         var kindName = parts.count > 1 ? parts[1] : ""
         var choices: [String] = []
-        if kindName.hasPrefix(Kind.choice.rawValue + "("), kindName.hasSuffix(")") {
-            choices = kindName.dropFirst(Kind.choice.rawValue.count + 1).dropLast().split(separator: "|").map(String.init)
+        if let words = kindName.alternatives(after: Kind.choice.rawValue) {
+            choices = words.map(String.init)
             kindName = Kind.choice.rawValue
         }
         guard parts.count >= 3, let kind = Kind(rawValue: kindName), kind != .choice || !choices.isEmpty else {
@@ -257,5 +256,14 @@ extension Result where Failure == ParseFailure {
         case .success(let value): return value
         case .failure(let failure): throw wrap(failure.description)
         }
+    }
+}
+
+extension String {
+    /// The alternatives of `word(a|b|…)`, as a report header writes a result filter (`result(success|failed)`)
+    /// and a choice parameter (`choice(app|day)`); nil when the text is not `word` with a list.
+    func alternatives(after word: String) -> [Substring]? {
+        guard hasPrefix(word + "("), hasSuffix(")") else { return nil }
+        return dropFirst(word.count + 1).dropLast().split(separator: "|")
     }
 }
