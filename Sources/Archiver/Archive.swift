@@ -105,6 +105,14 @@ public final class Archive: @unchecked Sendable {
         }
     }
 
+    /// Whether `run` is its instance's first run that completed (success or gap). Derived from the runs,
+    /// not stored: what `sync` says only once per server (that a read-only token is enough) hangs on it.
+    public func isFirstCompletedRun(_ run: Int64, instance: Int64) throws -> Bool {
+        try database.scalarInt("""
+            SELECT NOT EXISTS (SELECT 1 FROM sync_runs WHERE instance_id = ? AND id < ? AND result IN (?, ?))
+            """, [.integer(instance), .integer(run), .text(RunResult.success.rawValue), .text(RunResult.gap.rawValue)]) == 1
+    }
+
     /// Marks runs that a killed process left `running` as `interrupted` (call while holding the sync
     /// lock, so that none of them is still alive), recording the chain head as their anchor, signed
     /// with `signer` when given (returned for a witness file).

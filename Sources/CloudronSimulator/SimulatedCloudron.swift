@@ -80,7 +80,8 @@ public final class SimulatedCloudron: Sendable {
     }
 
     /// Requests received per endpoint template, e.g. `"/api/v1/eventlog"` or `"/api/v1/tasks/{id}"`
-    /// (unknown paths count as `"other"`, controls by their path). Also `GET /_sim/requests`.
+    /// (unknown paths count as `"other"`, controls by their path); a request with another method than GET
+    /// or HEAD counts under its method, e.g. `"POST /api/v1/notifications/{id}"`. Also `GET /_sim/requests`.
     public func requestCounts() async -> [String: Int] {
         core.withState { $0.requestCounts }
     }

@@ -92,6 +92,8 @@ final class SimulatorCore: @unchecked Sendable {
     /// Answers one `/api/…` request.
     func respond(method: String, path rawPath: String, query: [String: String], authorization: String?,
                  body: Data) -> SimulatedResponse {
+        // A write is counted under its method ("POST /api/v1/…"): tests check that the archiver sends none.
+        let count = { (template: String) in self.count(method == "GET" || method == "HEAD" ? template : "\(method) \(template)") }
         var path = rawPath
         if path.count > 1, path.hasSuffix("/") { path.removeLast() }
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).map(String.init)

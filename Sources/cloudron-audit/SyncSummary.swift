@@ -13,7 +13,10 @@ enum SyncSummary {
             for line in warnings(report, instance: outcome.server) {
                 StandardError.line("cloudron-audit: warning: " + line)
             }
-            if !quiet { print(text(report, instance: outcome.server)) }
+            if !quiet {
+                print(text(report, instance: outcome.server))
+                if report.firstCompletedRun { StandardError.line("cloudron-audit: note: " + readOnlyTokenNote(instance: outcome.server)) }
+            }
             guard gapLine else { return }
             if report.events.alarms > 0 { StandardError.line("cloudron-audit: " + alarmLine(report.events.alarms, instance: outcome.server)) }
             if let gap = report.events.gap { StandardError.line("cloudron-audit: " + self.gapLine(gap, instance: outcome.server)) }
@@ -49,6 +52,15 @@ enum SyncSummary {
                          + quarantined.joined(separator: ", ") + "); see status")
         }
         return lines
+    }
+
+    /// Said once per server, on its first completed sync: whichever token was given, a read-only one is
+    /// enough. Cloudron offers no documented read-only way to learn a token's scope, and an audit tool never
+    /// tries a write to find out, so this cannot be a check of the token in use (README: "A read-only API token").
+    static func readOnlyTokenNote(instance: String) -> String {
+        "\(instance): cloudron-audit only reads (GET requests), so a read-only API token is enough "
+            + "(dashboard: Profile → API Tokens, scope Read-only); the server does not say which kind this one is, "
+            + "so this is said once"
     }
 
     static func alarmLine(_ count: Int, instance: String) -> String {

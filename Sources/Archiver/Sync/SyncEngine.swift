@@ -17,6 +17,8 @@ public struct SyncReport: Sendable {
     public var quarantined: [ObjectKind: Int] = [:]
     /// List requests per stream, as the streams' page readers counted them.
     public var listRequests: [ObjectKind: Int] = [:]
+    /// This run is the first of its instance to complete (the CLI's once-per-server note on tokens).
+    public var firstCompletedRun = false
 }
 
 /// Runs one sync of one Cloudron server into an archive: the event log losslessly, then
@@ -83,6 +85,7 @@ public struct SyncEngine {
                                                requests: requestsMade(), errors: [],
                                                unavailableStreams: report.unavailableStreams, signer: options.signingKey)
             try witness(signed.map { [$0] } ?? [])
+            report.firstCompletedRun = try archive.isFirstCompletedRun(run, instance: instance)
             return report
         } catch {
             // Cancelled (SIGINT, SIGTERM): each page read was committed, or rolled back whole, before the
