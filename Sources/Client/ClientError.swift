@@ -76,22 +76,36 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    /// Where the user gave this server's settings: an error's hint names the flags, or the config's keys.
+    public enum SettingsSource: Sendable {
+        /// `--url`/`--domain`, `--token-file`, `--cacert`, … (and their environment variables).
+        case commandLine
+        /// A `[[server]]` table of a `sync --config` file: `url`/`domain`, `token_file`, `cacert`.
+        case configFile
+    }
+
+    public var description: String { description(settingsFrom: .commandLine) }
+
+    /// The one-line text, its hint naming the settings as `source` spells them.
+    public func description(settingsFrom source: SettingsSource) -> String {
+        let config = source == .configFile
+        let urlSetting = config ? "this server's url (or domain) in the config" : "--url/CLOUDRON_DOMAIN"
+        let tokenSetting = config ? "this server's token_file in the config" : "CLOUDRON_TOKEN, --token-file or --token"
         switch self {
         case .invalidConfiguration(let message):
             return message
         case .insecureHTTP(let host):
             return "refusing plain http:// to \(host): the token would travel unencrypted — use https:// (or allow insecure HTTP explicitly)"
         case .unreachable(let hostAndPort, let reason, _):
-            return "cannot reach \(hostAndPort) (\(reason)) — check --url/CLOUDRON_DOMAIN and the network"
+            return "cannot reach \(hostAndPort) (\(reason)) — check \(urlSetting) and the network"
         case .tls(let url, let reason):
-            return "TLS verification failed for \(url) (\(reason)) — pass --cacert FILE for a private CA, or check the pinned key"
+            return "TLS verification failed for \(url) (\(reason)) — \(config ? "set cacert = FILE" : "pass --cacert FILE") for a private CA, or check the pinned key"
         case .tokenRejected(let url, let message):
             if message == "No such token" {
                 return "401 from \(url): No such token — the server does not know this token, or (Cloudron 9) does not let "
-                    + "it read this endpoint: use a read-only API token of an admin or owner (CLOUDRON_TOKEN, --token-file or --token)"
+                    + "it read this endpoint: use a read-only API token of an admin or owner (\(tokenSetting))"
             }
-            return "401 from \(url): token rejected — check the API token (CLOUDRON_TOKEN, --token-file or --token)"
+            return "401 from \(url): token rejected — check the API token (\(tokenSetting))"
         case .forbidden(let url, let message):
             if message == "Missing required scope" {
                 return "403 from \(url): Missing required scope — not an admin token: create a read-only API token "
@@ -118,11 +132,11 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             return "response from \(url) exceeds the \(size) limit — not a Cloudron answer, or too large a page: use a smaller --page-size"
         case .redirectRefused(let url, let status, let locationHost):
             let target = locationHost.map { " to \($0)" } ?? ""
-            return "\(status) redirect\(target) from \(url) refused (the token is never re-sent) — use the final URL with --url"
+            return "\(status) redirect\(target) from \(url) refused (the token is never re-sent) — use the final URL \(config ? "as the server's url in the config" : "with --url")"
         case .transport(let url, let code, let message):
             return "request to \(url) failed (curl error \(code): \(message))"
         case .retriesExhausted(let attempts, let last):
-            return "retries exhausted after \(attempts) attempts: \(last.description)"
+            return "retries exhausted after \(attempts) attempts: \(last.description(settingsFrom: source))"
         }
     }
 

@@ -1,4 +1,5 @@
 import Archiver
+import Client
 import Foundation
 import Query
 
@@ -25,7 +26,9 @@ enum SyncSummary {
             StandardError.line("cloudron-audit: \(name): this name is \(archived) in the archive, not \(given): give the server "
                                + "another name in the config, or add moved = true to its [[server]] if it changed its address")
         case .failure(let error):
-            StandardError.line("cloudron-audit: \(outcome.server): " + ExitStatus.oneLine(String(describing: error)))
+            // Only `sync --config` reports a failed server here: a client error's hint names the config's keys.
+            let text = (error as? ClientError)?.description(settingsFrom: .configFile) ?? String(describing: error)
+            StandardError.line("cloudron-audit: \(outcome.server): " + ExitStatus.oneLine(text))
         }
     }
 

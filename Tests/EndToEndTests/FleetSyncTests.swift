@@ -113,6 +113,37 @@ struct FleetSyncTests {
         for server in [first, second, third] { await server.stop() }
     }
 
+    @Test("a first fleet sync where no server answers: no archive is created; each line names its server and the config's url key, not the command line's flags")
+    func noServerAnsweredCreatesNoArchive() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let ports = [try CannedServer.closedPort(), try CannedServer.closedPort()]
+        _ = try Self.tokenFile("fleet-token", named: "fleet.token", in: folder)
+        let config = folder.file("fleet.toml"), db = folder.file("audit.db")
+        try """
+            db = "audit.db"
+            [[server]]
+            name = "north"
+            url = "http://127.0.0.1:\(ports[0])"
+            token_file = "fleet.token"
+            [[server]]
+            name = "south"
+            url = "http://127.0.0.1:\(ports[1])"
+            token_file = "fleet.token"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+
+        let run = try await Command(["sync", "--config", config]).run()
+        #expect(run.status == 69, "exit \(run.status): \(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db), "a fleet sync that reached no server created the archive")
+        #expect(run.errorLines.count == 2, "one line per server: \(run.stderr)")
+        for (name, port) in zip(["north", "south"], ports) {
+            let line = run.errorLines.first { $0.hasPrefix("cloudron-audit: \(name): ") }
+            #expect(line?.contains("127.0.0.1:\(port)") == true && line?.contains("url") == true, "\(name): \(run.stderr)")
+        }
+        #expect(!run.stderr.contains("--url") && !run.stderr.contains("CLOUDRON_DOMAIN"),
+                "the hint names command-line settings the config does not use: \(run.stderr)")
+    }
+
     @Test("servers are fetched at once: the first server's first answer waits until the second server is asked something")
     func serversAreFetchedConcurrently() async throws {
         let folder = try ScratchFolder()
