@@ -86,6 +86,36 @@ public struct ArchivePush {
             report.batches += 1
         }
 
+        // Search documents of a store from before they existed (or made another way): remade for
+        // everything already pushed; the batches below send those of the rows they change.
+        var tokenizers: [ObjectKind: SearchTokenizer] = [:]
+        for kind in ObjectKind.allCases where layout.table(kind.currentTable) != nil {
+            tokenizers[kind] = try SearchTokenizer(kind: kind)
+        }
+        let staleDocuments = ObjectKind.allCases.filter {
+            tokenizers[$0] != nil && stored[StoreSearchDocuments.table($0)]?.columns != StoreSearchDocuments.format
+        }
+        if !staleDocuments.isEmpty {
+            try connection.transaction {
+                try lockCursor(archiveID, expecting: before.length)
+                for kind in staleDocuments {
+                    guard let tokenizer = tokenizers[kind] else { continue }
+                    let table = StoreSearchDocuments.table(kind)
+                    try connection.query("DELETE FROM \(CentralSchema.qualified(table)) WHERE archive_id = $1", [archiveID])
+                    let pushed = "(SELECT v.id FROM \(kind.versionTable) v WHERE v.\(kind.parentColumn) = \(kind.currentTable).id "
+                        + "AND v.version = \(kind.currentTable).version) <= ?1"
+                    let sent = try sendSearchDocuments(kind, archiveID: archiveID, whereClause: pushed, values: [.integer(before.length)],
+                                                       tokenizer: tokenizer)
+                    if sent > 0 { report.rowsSent[table, default: 0] += sent }
+                    try connection.query("""
+                        INSERT INTO \(CentralSchema.schemaName).store_tables VALUES ($1, $2, $3, NULL)
+                        ON CONFLICT (archive_id, table_name) DO UPDATE SET columns = excluded.columns, digest = NULL
+                        """, [archiveID, table, StoreSearchDocuments.format])
+                }
+            }
+            report.batches += 1
+        }
+
         // Chain records, batch by batch.
         var low = before.length
         while low < head.length {
@@ -109,6 +139,11 @@ public struct ArchivePush {
                         rows = RowSelection(whereClause: "id IN (\(changed))", values: [.integer(low), .integer(high)])
                         let sent = try upsert(table, archiveID: archiveID, rows: rows)
                         if sent > 0 { report.rowsSent[table.name, default: 0] += sent }
+                        if let kind = ObjectKind.allCases.first(where: { $0.currentTable == table.name }), let tokenizer = tokenizers[kind] {
+                            let documents = try sendSearchDocuments(kind, archiveID: archiveID, whereClause: rows.whereClause,
+                                                                    values: rows.values, tokenizer: tokenizer)
+                            if documents > 0 { report.rowsSent[StoreSearchDocuments.table(kind), default: 0] += documents }
+                        }
                         continue
                     case .snapshot: continue
                     }

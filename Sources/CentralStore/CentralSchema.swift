@@ -86,6 +86,12 @@ public enum CentralSchema {
                     try connection.execute("ALTER TABLE \(target) ADD COLUMN IF NOT EXISTS \(quoted(column.name)) \(column.type.rawValue)")
                 }
             }
+            for kind in ObjectKind.allCases where layout.table(kind.currentTable) != nil {
+                for statement in StoreSearchDocuments.createStatements(kind) { try connection.execute(statement) }
+            }
+            if let fields = layout.table("event_fields"), StoreViews.userRoleChangesColumns.allSatisfy({ name in fields.columns.contains { $0.name == name } }) {
+                try connection.execute(StoreViews.userRoleChanges)
+            }
             for index in indexes {
                 try connection.execute("CREATE INDEX IF NOT EXISTS \(quoted(index.name)) ON \(qualified(index.table)) "
                                        + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))")

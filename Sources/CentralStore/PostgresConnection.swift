@@ -112,6 +112,36 @@ public final class PostgresConnection: @unchecked Sendable {
         }
     }
 
+    /// Runs one statement and hands its rows to `body` one at a time as they arrive (libpq's single-row
+    /// mode), so an export of a million events never sits in memory whole. The first row is read before
+    /// `body` is called; an error the server reports midway is thrown after the rows before it.
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], _ body: ([String?]) throws -> Void) throws {
+        try serialized {
+            let sent = withParameterPointers(parameters) { pointers in
+                PQsendQueryParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
+            }
+            guard sent == 1 else {
+                throw CentralStoreError(kind: .unavailable, message: "lost the connection to \(target): \(currentErrorMessage())")
+            }
+            PQsetSingleRowMode(handle)
+            var failure: Error?
+            // Every result is drained, even after `body` failed, so the connection stays usable.
+            while let result = PQgetResult(handle) {
+                defer { PQclear(result) }
+                guard failure == nil else { continue }
+                if PQresultStatus(result) == PGRES_SINGLE_TUPLE {
+                    let row = (0 ..< PQnfields(result)).map { field in
+                        PQgetisnull(result, 0, field) == 1 ? nil : String(cString: PQgetvalue(result, 0, field))
+                    }
+                    do { try body(row) } catch { failure = error }
+                } else {
+                    do { try check(result, sql: sql) } catch { failure = error }
+                }
+            }
+            if let failure { throw failure }
+        }
+    }
+
     /// The first column of the first row, or nil when there is no row or it is NULL.
     public func scalar(_ sql: String, _ parameters: [String?] = []) throws -> String? {
         try query(sql, parameters).rows.first?.first ?? nil

@@ -41,6 +41,21 @@ public struct ActionPattern: Sendable, Hashable, CustomStringConvertible {
         return out
     }
 
+    /// The pattern for PostgreSQL's `LIKE … ESCAPE '\\'`: `*` becomes `%`, `?` becomes `_`, and the
+    /// characters LIKE itself treats specially (`%`, `_`, `\\`) are escaped.
+    public var likePattern: String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "*": out += "%"
+            case "?": out += "_"
+            case "%", "_", "\\": out += "\\" + String(character)
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
     /// Whether `action` matches the whole pattern (case-sensitive, like the server's action names).
     public func matches(_ action: String) -> Bool {
         let pattern = Array(text.unicodeScalars), subject = Array(action.unicodeScalars)

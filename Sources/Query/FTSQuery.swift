@@ -81,6 +81,13 @@ public struct FTSQuery: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String { matchExpression }
 
+    /// The one-line error for FTS5's complaint (`message`) about a raw expression.
+    public func syntaxError(_ message: String) -> QueryInputError {
+        QueryInputError("invalid search expression \(TimeExpression.quoted(matchExpression)): "
+                        + message.replacingOccurrences(of: "\n", with: " ")
+                        + " (see https://www.sqlite.org/fts5.html#full_text_query_syntax)")
+    }
+
     /// An FTS5 string literal: `"` around, inner `"` doubled. Nothing else needs escaping inside one.
     static func quoted<S: StringProtocol>(_ word: S) -> String {
         "\"" + word.replacingOccurrences(of: "\"", with: "\"\"") + "\""

@@ -1,5 +1,6 @@
 import Archiver
 import ArgumentParser
+import CentralStore
 import Foundation
 import Query
 
@@ -14,6 +15,8 @@ struct EventsCommand: ParsableCommand {
               --format csv --output app.csv
           cloudron-audit events --db audit.db --around 7f32f714 --window 10m
           cloudron-audit events --db audit.db --id 7f32f714 --history
+          cloudron-audit events --from postgresql://audit@db.example.com/audit \\
+              --instance my.example.com --since 24h
 
         Tables and CSV show flat columns (time, instance, action, actor, subject, ip, app, a one-line \
         summary, id); a table shows the first 8 characters of each id, which --id and --around accept \
@@ -22,6 +25,7 @@ struct EventsCommand: ParsableCommand {
     )
 
     @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var store: StoreOptions
     @OptionGroup var filters: FilterOptions
     @OptionGroup var output: OutputOptions
 
@@ -46,6 +50,10 @@ struct EventsCommand: ParsableCommand {
         if around != nil && filters.listing.order == nil { filter.order = .oldest }
         let query = try EventQuery(filter: filter, history: history, around: around.map { ($0, window) }, eventID: id,
                                    layout: EventLayout(format: try output.resolvedFormat()))
+        if let connection = try store.connect() {
+            _ = try output.write { writer in try StoreEventQuery(query).run(on: connection, into: &writer) }
+            return
+        }
         let session = try archive.openForReading()
         let rows = try output.write { writer in try query.run(on: session, into: &writer) }
         try UnmatchedFilters.note(query.filter, rows: rows, in: session)
@@ -66,10 +74,17 @@ struct SearchCommand: ParsableCommand {
               --in events,notifications
           cloudron-audit search --db audit.db --raw 'oom AND (redis OR mysql)' \\
               --since 30d
+          cloudron-audit search --from postgresql://audit@db.example.com/audit \\
+              --raw '"disk full" OR backup*'
+
+        With --from, the central store is searched with PostgreSQL's full-text search over the tokens \
+        the archive's index makes (same hits); NEAR() and ^ are not available there, and --rank orders \
+        by PostgreSQL's ts_rank.
         """
     )
 
     @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var store: StoreOptions
     @Argument(help: "What to search for.") var query: String
     @OptionGroup var filters: FilterOptions
     @OptionGroup var output: OutputOptions
@@ -85,6 +100,10 @@ struct SearchCommand: ParsableCommand {
         let match = raw ? try FTSQuery(raw: query) : try FTSQuery(words: query)
         let search = try SearchQuery(query: match, filter: try filters.filter(zone: zone), rankByRelevance: rank,
                                      scopes: try SearchQuery.parseScopes(scopes))
+        if let connection = try store.connect() {
+            _ = try output.write { writer in try StoreSearchQuery(search).run(on: connection, into: &writer) }
+            return
+        }
         let session = try archive.openForReading()
         let rows = try output.write { writer in try search.run(on: session, into: &writer) }
         try UnmatchedFilters.note(search.filter, rows: rows, in: session)

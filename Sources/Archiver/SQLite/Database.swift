@@ -84,6 +84,15 @@ public final class Database: @unchecked Sendable {
         }
     }
 
+    /// A private in-memory database (no file): scratch space such as `SearchTokenizer`'s FTS5 tables.
+    public init(inMemory: Void) throws {
+        path = ":memory:"
+        mode = .readWrite
+        handle = try Self.openConnection(":memory:", flags: SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
+                                            | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MEMORY)
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)

@@ -6,10 +6,15 @@ import Archiver
 public enum ArchivedNames {
     /// - Throws: `QueryInputError` listing the archive's instances when `filter.instance` is none of them.
     static func requireKnownInstance(_ filter: EventFilter, in session: ReadSession) throws {
-        guard let instance = filter.instance else { return }
+        guard filter.instance != nil else { return }
         var names: [String] = []
         try session.forEachRow("SELECT name FROM instances ORDER BY name") { names.append($0.string(at: 0)) }
-        guard !names.contains(instance) else { return }
+        try requireKnownInstance(filter, among: names)
+    }
+
+    /// - Throws: `QueryInputError` listing `names` (the instances archived, sorted) when `filter.instance` is none of them.
+    public static func requireKnownInstance(_ filter: EventFilter, among names: [String]) throws {
+        guard let instance = filter.instance, !names.contains(instance) else { return }
         throw QueryInputError("unknown instance \(TimeExpression.quoted(instance)): "
                               + (names.isEmpty ? "the archive holds no server yet" : "the archive holds " + names.joined(separator: ", ")))
     }

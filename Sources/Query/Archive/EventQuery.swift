@@ -111,24 +111,18 @@ public struct EventQuery: Sendable {
         case .received: rowMaker = try ReceivedEventRows(session: session, history: history)
         case .readable(let shortIDs): rowMaker = try ReadableEventRows(session: session, history: history, shortIDs: shortIDs)
         }
-        let anchorRowID = anchor?.rowID
-        let anchorEpoch = anchor?.epoch ?? 0
-        let offsetFirst = layout != .received
         return try RowStreaming.run(session, SQLFragment(pick, condition.values + limit.values),
                                     columns: outputColumns, into: &writer) { picked in
             let rowID = picked.int64(at: 0)
-            var (cells, epoch) = try rowMaker.row(eventRowID: rowID, version: picked.int64(at: 1))
-            if anchor != nil {
-                let offset = Cell.text(rowID == anchorRowID ? "anchor" : EventQuery.offsetText(epoch - anchorEpoch))
-                if offsetFirst { cells.insert(offset, at: 0) } else { cells.append(offset) }
-            }
-            return cells
+            let (cells, epoch) = try rowMaker.row(eventRowID: rowID, version: picked.int64(at: 1))
+            guard let anchor else { return cells }
+            return withOffset(cells, isAnchor: rowID == anchor.rowID, seconds: epoch - anchor.epoch)
         }
     }
 
     /// The distance from the anchor in words: `45s before`, `2m05s after`, `1h02m03s before`, `same second`
     /// (no leading sign, which the CSV formula guard would quote).
-    static func offsetText(_ seconds: Int64) -> String {
+    public static func offsetText(_ seconds: Int64) -> String {
         if seconds == 0 { return "same second" }
         let side = seconds < 0 ? " before" : " after"
         let total = abs(seconds)
@@ -149,19 +143,39 @@ public struct EventQuery: Sendable {
     /// `--id` and `--around` as a prefix (an ambiguous one is refused with the candidates).
     public static let shortIDLength = 8
 
-    /// An archived event found by its API id or a unique prefix of it.
-    struct LocatedEvent {
-        let rowID: Int64
-        let apiID: String
-        let instance: String
-        let epoch: Int64
+    /// An archived event found by its API id or a unique prefix of it (`archiveID`: in a central store
+    /// holding several archives, the one it belongs to).
+    public struct LocatedEvent: Sendable {
+        public let rowID: Int64
+        public let apiID: String
+        public let instance: String
+        public let epoch: Int64
+        public var archiveID: String?
+
+        public init(rowID: Int64, apiID: String, instance: String, epoch: Int64, archiveID: String? = nil) {
+            self.rowID = rowID
+            self.apiID = apiID
+            self.instance = instance
+            self.epoch = epoch
+            self.archiveID = archiveID
+        }
+    }
+
+    /// How many candidates `locate` reads at most: enough to list ten and say there are more.
+    public static let locateCandidates = 11
+
+    /// `eventID` trimmed, as `locate` looks it up.
+    /// - Throws: `QueryInputError` for an empty id.
+    public static func idPrefix(_ eventID: String) throws -> String {
+        let prefix = eventID.trimmingCharacters(in: .whitespaces)
+        guard !prefix.isEmpty else { throw QueryInputError("empty event id: give an event id or a prefix of one") }
+        return prefix
     }
 
     /// The event whose API id is `eventID` or starts with it (on `instance` when given).
     /// - Throws: `QueryInputError` when none matches, or several do (listing them).
     static func locate(eventID: String, instance: String?, in session: ReadSession) throws -> LocatedEvent {
-        let prefix = eventID.trimmingCharacters(in: .whitespaces)
-        guard !prefix.isEmpty else { throw QueryInputError("empty event id: give an event id or a prefix of one") }
+        let prefix = try idPrefix(eventID)
         var found: [LocatedEvent] = []
         // A range on (instance_id, api_id), the unique index: U+10FFFF sorts after anything that can follow.
         var sql = """
@@ -170,11 +184,18 @@ public struct EventQuery: Sendable {
             """
         var values: [SQLValue] = [.text(prefix), .text(prefix + "\u{10FFFF}")]
         if let instance { sql += " AND i.name = ?3"; values.append(.text(instance)) }
-        sql += " ORDER BY e.api_id, i.name LIMIT 11"
+        sql += " ORDER BY e.api_id, i.name LIMIT \(locateCandidates)"
         try session.forEachRow(sql, values) { row in
             found.append(LocatedEvent(rowID: row.int64(at: 0), apiID: row.string(at: 1), instance: row.string(at: 2),
                                       epoch: row.int64(at: 3)))
         }
+        return try choose(prefix, instance: instance, among: found)
+    }
+
+    /// The one event `prefix` names among `found` (the events whose id starts with it, by id then instance,
+    /// at most `locateCandidates`).
+    /// - Throws: `QueryInputError` when none matches, or several do (listing them).
+    public static func choose(_ prefix: String, instance: String?, among found: [LocatedEvent]) throws -> LocatedEvent {
         let onInstance = instance.map { " for instance \(TimeExpression.quoted($0))" } ?? ""
         guard let first = found.first else {
             throw QueryInputError("no event with id \(TimeExpression.quoted(prefix)) in the archive" + onInstance)
@@ -247,16 +268,44 @@ private struct ReceivedEventRows: EventRowMaker {
         try detail.bind(eventRowID, at: 1)
         try detail.bind(version, at: 2)
         guard try detail.step() else { throw missingVersion(eventRowID, version, session) }
-        let raw = detail.bytes(at: 3)
+        let epoch = detail.int64(at: 2)
+        let cells = EventQuery.receivedCells(id: detail.textCell(0), action: detail.textCell(1), epoch: epoch,
+                                             raw: detail.bytes(at: 3), instance: detail.textCell(4),
+                                             history: history ? (detail.integerCell(5), detail.timeCell(6)) : nil)
+        return (cells, epoch)
+    }
+}
+
+extension EventQuery {
+    /// A row of the received layout (`columns`, and `historyColumns` when `history` gives the version and
+    /// first-seen cells): `creationTime`, `source` and `data` cut from the version's raw JSON as received.
+    public static func receivedCells(id: Cell, action: Cell, epoch: Int64, raw: [UInt8], instance: Cell,
+                                     history: (version: Cell, firstSeen: Cell)?) -> [Cell] {
         // One pass over the stored JSON finds the three members the output keeps as received.
         let members = (try? RawJSON.values(forKeys: ["creationTime", "source", "data"], in: raw)) ?? [nil, nil, nil]
-        let epoch = detail.int64(at: 2)
-        var cells: [Cell] = [detail.textCell(0), detail.textCell(1),
-                             members[0].map { .receivedTime(epoch, Array($0)) } ?? .time(epoch),
+        var cells: [Cell] = [id, action, members[0].map { .receivedTime(epoch, Array($0)) } ?? .time(epoch),
                              members[1].map { .json(Array($0)) } ?? .null, members[2].map { .json(Array($0)) } ?? .null,
-                             detail.textCell(4)]
-        if history { cells += [detail.integerCell(5), detail.timeCell(6)] }
-        return (cells, epoch)
+                             instance]
+        if let history { cells += [history.version, history.firstSeen] }
+        return cells
+    }
+
+    /// A row of the readable layout (`readableColumns`, and the history cells when given).
+    public static func readableCells(facts: EventFacts, epoch: Int64, instance: Cell, id: String, shortIDs: Bool,
+                                     history: (version: Cell, firstSeen: Cell)?) -> [Cell] {
+        func cell(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
+        var cells: [Cell] = [.time(epoch), instance, .text(facts.action), cell(facts.actor), cell(facts.subject),
+                             cell(facts.ip), cell(facts.app), .text(EventSummary.text(of: facts)),
+                             .text(shortIDs ? String(id.prefix(EventQuery.shortIDLength)) : id)]
+        if let history { cells += [history.version, history.firstSeen] }
+        return cells
+    }
+
+    /// `cells` with the `--around` offset column added where the layout puts it (first in readable rows,
+    /// last in received ones): "anchor" on the anchor event (`isAnchor`), else the distance from it.
+    public func withOffset(_ cells: [Cell], isAnchor: Bool, seconds: Int64) -> [Cell] {
+        let offset = Cell.text(isAnchor ? "anchor" : EventQuery.offsetText(seconds))
+        return layout == .received ? cells + [offset] : [offset] + cells
     }
 }
 
@@ -312,12 +361,8 @@ private struct ReadableEventRows: EventRowMaker {
             (facts.roleBefore, facts.roleAfter) = (role?.before, role?.after)
         }
         let epoch = detail.int64(at: 2)
-        let id = detail.string(at: 0)
-        func cell(_ value: String?) -> Cell { value.map(Cell.text) ?? .null }
-        var cells: [Cell] = [.time(epoch), detail.textCell(3), .text(facts.action), cell(facts.actor), cell(facts.subject),
-                             cell(facts.ip), cell(facts.app), .text(EventSummary.text(of: facts)),
-                             .text(shortIDs ? String(id.prefix(EventQuery.shortIDLength)) : id)]
-        if history { cells += [detail.integerCell(4), detail.timeCell(5)] }
+        let cells = EventQuery.readableCells(facts: facts, epoch: epoch, instance: detail.textCell(3), id: detail.string(at: 0),
+                                             shortIDs: shortIDs, history: history ? (detail.integerCell(4), detail.timeCell(5)) : nil)
         return (cells, epoch)
     }
 

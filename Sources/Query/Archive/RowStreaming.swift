@@ -51,9 +51,7 @@ enum RowStreaming {
             }
         } catch let error as SQLiteError {
             if let rawSearch, rawSearch.isRaw, error.code & 0xFF == 1 /* SQLITE_ERROR */ {
-                throw QueryInputError("invalid search expression \(TimeExpression.quoted(rawSearch.matchExpression)): "
-                                      + error.message.replacingOccurrences(of: "\n", with: " ")
-                                      + " (see https://www.sqlite.org/fts5.html#full_text_query_syntax)")
+                throw rawSearch.syntaxError(error.message)
             }
             throw error
         }

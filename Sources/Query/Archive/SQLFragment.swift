@@ -27,12 +27,12 @@ public struct SQLFragment: Sendable, Hashable {
 /// `app.{id,subdomain,fqdn}`; older servers call the subdomain `location`); app logins name the app in
 /// `source.appId`, clones in `data.oldAppId`. The login reports show a mail user by `mailboxId`, so
 /// `--user` accepts what they show.
-enum EventJSONPaths {
-    static let user = ["$.source.username", "$.source.userId", "$.source.mailboxId", "$.data.userId", "$.data.user.id",
+public enum EventJSONPaths {
+    public static let user = ["$.source.username", "$.source.userId", "$.source.mailboxId", "$.data.userId", "$.data.user.id",
                        "$.data.user.username", "$.data.user.email"]
-    static let app = ["$.source.appId", "$.data.appId", "$.data.oldAppId", "$.data.app.id",
+    public static let app = ["$.source.appId", "$.data.appId", "$.data.oldAppId", "$.data.app.id",
                       "$.data.app.subdomain", "$.data.app.location", "$.data.app.fqdn"]
-    static let ip = ["$.source.ip"]
+    public static let ip = ["$.source.ip"]
 }
 
 extension EventFilter {

@@ -41,6 +41,9 @@ public struct SearchQuery: Sendable {
         })
     }
 
+    /// FTS5 `snippet()`'s arguments after the column: hits in «…», `…` where text is cut, 12 tokens.
+    public static let snippetArguments = "'«', '»', '…', 12"
+
     public static let columns = ["kind", "id", "creationTime", "instance", "summary", "snippet", "object"].map(Column.init)
 
     /// Streams the hits into `writer` and returns how many there were.
@@ -51,7 +54,7 @@ public struct SearchQuery: Sendable {
 
         var arms: [SQLFragment] = []
         let match = SQLValue.text(query.matchExpression)
-        let marks = "'«', '»', '…', 12"
+        let marks = SearchQuery.snippetArguments
         for kind in ObjectKind.allCases where scopes.contains(kind) {
             // Events take every filter; the other kinds only time and instance (checked above).
             let (alias, condition) = kind == .events
