@@ -1,8 +1,9 @@
 -- title: Logins
--- description: Every login and logout (user.login, user.logout, app.login) and every impersonation (user.login.ghost, flagged), from all archived versions: box rewrites a user's repeated same-day login in place, and each rewrite is a login of its own. Who, when, from which IP, how, into which app. --summary: per user, with the IPs first seen in the window (at most ten, the rest counted), or "unknown" where the archive does not hold the instance's event log without a break from before the window up to its start (or without --since).
+-- description: Every login and logout (user.login, user.logout, app.login) and every impersonation (user.login.ghost, flagged), from all archived versions: box rewrites a user's repeated same-day login in place, and each rewrite is a login of its own. Who, when, from which IP, how, into which app. --summary: per user, with the IPs first seen in the window (at most ten unless --ips says otherwise, the rest counted), or "unknown" where the archive does not hold the instance's event log without a break from before the window up to its start (or without --since).
 -- columns: time:time, instance, action, user, userId, impersonatedBy, ip, authType, app, flag, eventId
 -- summary-columns: instance, user, firstSeen:time, lastSeen:time, logins:integer, distinctIPs:integer, newIPs
 -- filters: since, until, instance, user, app, ip
+-- parameter: ips integer 10 --summary: new IPs listed per user, the rest counted as "(+N more)" (0 lists them all).
 -- Reads the fields extracted at ingest (event_fields), never the raw JSON except for a --user that only a
 -- user's id or email inside data.user names.
 SELECT f.creation_epoch AS time, i.name AS instance, f.action AS action,
@@ -46,11 +47,11 @@ pairs AS (
            SUM((:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
     FROM logins GROUP BY instance, user, ip
 ),
--- At most ten per user, the rest counted.
+-- At most --ips per user (ten unless given; 0 for all), the rest counted.
 new_ips AS (
     SELECT instance, user,
-           group_concat(CASE WHEN ipOrder <= 10 THEN ip END, ' ')
-               || CASE WHEN COUNT(*) > 10 THEN ' (+' || (COUNT(*) - 10) || ' more)' ELSE '' END AS newIPs
+           group_concat(CASE WHEN :ips <= 0 OR ipOrder <= :ips THEN ip END, ' ')
+               || CASE WHEN :ips > 0 AND COUNT(*) > :ips THEN ' (+' || (COUNT(*) - :ips) || ' more)' ELSE '' END AS newIPs
     FROM (SELECT instance, user, ip, ROW_NUMBER() OVER (PARTITION BY instance, user ORDER BY ip) AS ipOrder FROM pairs
           WHERE inWindow > 0 AND ip IS NOT NULL AND :since IS NOT NULL AND first >= :since
           ORDER BY instance, user, ip)

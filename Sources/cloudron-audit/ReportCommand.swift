@@ -46,6 +46,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("oom --summary: totals over the window, or per UTC day (default window).",
                                valueName: "window|day"))
     var by: String?
+    @Option(help: ArgumentHelp("logins --summary: new IPs listed per user, the rest counted (default 10; 0: all).",
+                               valueName: "n"))
+    var ips: String?
     @Option(help: ArgumentHelp("Only rows with this result, in reports that have one (backups: success, failed, unfinished).",
                                valueName: "result"))
     var result: String?
@@ -147,6 +150,7 @@ struct ReportCommand: ParsableCommand {
         }
         if let gap { values["gap"] = gap }
         if let by { values["by"] = by }
+        if let ips { values["ips"] = ips }
         return values
     }
 }

@@ -57,10 +57,12 @@ struct HTMLReportTests {
 
     /// Every figure of the page (from the DOM Chromium built) against the CSV files it comes from.
     static let figuresMatchCSV = #"""
-    import csv, hashlib, json, os, sys
+    import csv, hashlib, ipaddress, json, os, re, sys
     from collections import OrderedDict, defaultdict
     from html.parser import HTMLParser
     bundle, dom_path = sys.argv[1], sys.argv[2]
+    # Optional: `report logins --summary --ips 0` as CSV, every new IP of each user (the bundle lists ten and a count).
+    every_new_ip = sys.argv[3] if len(sys.argv) > 3 else None
     problems = []
     def check(what, got, expected):
         if got != expected:
@@ -112,11 +114,26 @@ struct HTMLReportTests {
     check("gap items", len([e for e in dom.elements if e["_tag"] == "li" and "gap" in e.get("class", "").split()]), len(manifest["gaps"]))
 
     # Logins per day; a login is from a new IP when logins-summary lists the IP as new for that user and
-    # it is that user's first login from it.
+    # it is that user's first login from it. A newIPs cell's markers are no IPs: "unknown" (the archive cannot
+    # tell) and "(+N more)", N new IPs beyond those listed.
+    def new_ips(cell):
+        listed = []
+        for word in cell.split():
+            try: listed.append(str(ipaddress.ip_address(word)))
+            except ValueError: pass
+        more = re.search(r"\(\+(\d+) more\)$", cell)
+        return listed, int(more.group(1)) if more else 0
     _, summary = rows("logins-summary")
+    new_in_all = sum(len(listed) + more for listed, more in (new_ips(r["newIPs"]) for r in summary))
+    if every_new_ip:
+        with open(every_new_ip, newline="", encoding="utf-8") as f: every = list(csv.DictReader(f))
+        check("logins-summary with every new IP, rows", len(every), len(summary))
+        summary = every
     new = defaultdict(set)
     for r in summary:
-        for ip in r["newIPs"].split(): new[(r["instance"], r["user"])].add(ip)
+        listed, more = new_ips(r["newIPs"])
+        if more: problems.append(f"{r['user']}: new IPs capped, the day of each cannot be checked: {r['newIPs']}")
+        new[(r["instance"], r["user"])].update(listed)
     _, logins = rows("logins")
     days, counted = OrderedDict(), set()
     for r in logins:
@@ -127,6 +144,7 @@ struct HTMLReportTests {
             counted.add((key, r["ip"])); d[1] += 1
     got = {m["data-day"]: [int(m["data-logins"]), int(m["data-new-ip-logins"])] for m in marks("chart-logins")}
     check("logins per day", got, dict(days))
+    check("logins from a new IP, in all", sum(new for _, new in got.values()), new_in_all)
 
     _, backups = rows("backups")
     expected = defaultdict(lambda: [0, 0, 0])
@@ -226,6 +244,32 @@ struct HTMLReportTests {
         let pages = info.split(separator: "\n").first { $0.hasPrefix("Pages:") }
             .flatMap { Int($0.dropFirst("Pages:".count).trimmingCharacters(in: .whitespaces)) }
         #expect((pages ?? 0) >= 2, "pdfinfo: \(info)")
+    }
+
+    @Test("the logins chart counts every new IP of a user, beyond the ten the summary lists, and none for its markers")
+    func loginsChartCountsRealIPs() async throws {
+        let folder = try ScratchFolder()
+        defer { folder.remove() }
+        let db = try await makeDemoArchive(in: folder, events: 3000)
+        // A window the archive covers from before its start: new IPs are known, and several users have more
+        // than ten. One absolute time for both commands.
+        let formatter = ISO8601DateFormatter()
+        let since = formatter.string(from: Date().addingTimeInterval(-3 * 86_400))
+        let bundle = folder.file("bundle")
+        let report = try await Command(["report", "--all", "--db", db, "--since", since, "--output-dir", bundle, "--html"]).run()
+        #expect(report.status == 0, "\(report.stderr)")
+        let summary = try String(contentsOfFile: bundle + "/logins-summary.csv", encoding: .utf8)
+        #expect(summary.contains(" more)"), "no user has more than ten new IPs in the window: the test proves nothing")
+        let everyNewIP = folder.file("every-new-ip.csv")
+        let uncapped = try await Command(["report", "logins", "--summary", "--ips", "0", "--db", db, "--since", since,
+                                          "--format", "csv", "--output", everyNewIP]).run()
+        #expect(uncapped.status == 0, "\(uncapped.stderr)")
+
+        let dom = try await Self.browse(bundle + "/index.html", ["--dump-dom"], in: folder)
+        let domPath = folder.file("dom.html")
+        try dom.write(toFile: domPath, atomically: true, encoding: .utf8)
+        let figures = try await Self.python(Self.figuresMatchCSV, [bundle, domPath, everyNewIP])
+        #expect(figures.status == 0, "\(figures.stdout)\(figures.stderr)")
     }
 
     @Test("--pdf without Chromium on PATH: one line on how to install it, exit 69, the bundle and index.html written")

@@ -41,9 +41,9 @@ public struct HTMLReport {
         var digest: ReportDigest
     }
 
-    private func run(_ report: Report, summary: Bool, session: ReadSession,
+    private func run(_ report: Report, summary: Bool, parameters: [String: String] = [:], session: ReadSession,
                      consume: @escaping ([String: ReportDigest.Value]) -> Void = { _ in }) throws -> ReportDigest {
-        let query = try ReportQuery(report: report, validatedFilter: export.filter, summary: summary)
+        let query = try ReportQuery(report: report, validatedFilter: export.filter, summary: summary, parameters: parameters)
         var digest = ReportDigest(keptRows: Self.tableRows, times: TimestampFormatter(zone: export.zone), consume: consume)
         _ = try query.run(on: session, into: &digest)
         return digest
@@ -51,10 +51,10 @@ public struct HTMLReport {
 
     func render(session: ReadSession) throws -> String {
         let reports = Dictionary(export.reports.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        // Charts first: logins needs its summary's new IPs before its rows.
+        // Charts first: logins needs its summary's new IPs before its rows, every one of them (the file lists ten).
         let logins = LoginTally()
         if let report = reports["logins"], report.summary != nil {
-            _ = try run(report, summary: true, session: session) { logins.learnNewIPs($0) }
+            _ = try run(report, summary: true, parameters: LoginTally.summaryParameters, session: session) { logins.learnNewIPs($0) }
             _ = try run(report, summary: false, session: session) { logins.consume($0) }
         }
         let backups = BackupTally()
@@ -218,9 +218,19 @@ final class LoginTally {
         (row["instance"]?.text ?? "") + "\u{1F}" + (row["user"]?.text ?? "")
     }
 
+    /// The summary run that lists every new IP of a user instead of ten and a count.
+    static let summaryParameters = ["ips": "0"]
+
+    /// Takes the IPs a summary row lists as new; its markers ("unknown" where the archive cannot tell, a
+    /// "(+N more)" count) name no IP and count as none.
     func learnNewIPs(_ row: [String: ReportDigest.Value]) {
-        let ips = (row["newIPs"]?.text ?? "").split(separator: " ").map(String.init)
+        let ips = (row["newIPs"]?.text ?? "").split(separator: " ").map(String.init).filter(Self.isIPAddress)
         if !ips.isEmpty { newIPs[Self.key(row), default: []].formUnion(ips) }
+    }
+
+    private static func isIPAddress(_ text: String) -> Bool {
+        var address = in6_addr()
+        return inet_pton(AF_INET, text, &address) == 1 || inet_pton(AF_INET6, text, &address) == 1
     }
 
     func consume(_ row: [String: ReportDigest.Value]) {
