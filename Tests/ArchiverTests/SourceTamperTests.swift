@@ -111,6 +111,32 @@ import Testing
 }
 
 extension SourceTamperTests {
+    @Test("a walk that could not walk again (no rewalk allowed) looks for no vanished events: the logins box moved to the top while it paged are not taken for deletions")
+    func noRewalkNoVanishedEvents() async throws {
+        // Evening, on a clock that stands still: the day has many logins for box to rewrite in place.
+        let today = Int64(Date().timeIntervalSince1970) / 86_400 * 86_400
+        let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 35, eventCount: 3000,
+                                                                         clock: .fixed(epochSeconds: today - 86_400 + 21 * 3_600)))
+        defer { Task { await fixture.finish() } }
+        #expect(try await fixture.sync(pageSize: 20).events.alarms == 0)
+        let before = await fixture.simulator.truth()
+        await fixture.simulator.setDynamics(SimulatorDynamics(loginUpsertsPerListRequest: 3))
+        var options = SyncOptions(instanceName: "sim", pageSize: 20, maxRewalks: 0)
+        options.recheck = true
+        let report = try await ArchiveSync.run(client: try fixture.client(), archivePath: fixture.archivePath, options: options)
+        #expect(report.events.fullWalk && report.events.walks == 1)
+        #expect(report.events.alarms == 0)
+        #expect(try Archive(path: fixture.archivePath, mode: .readOnly).alarms().isEmpty)
+        // Box did move logins to the top while the walk paged, after it had read the top: the walk archived
+        // no rewrite of them (without the guard, those it never met at their old place are alarms: 35 here).
+        let archived = try ArchivedObjects.read(fixture.archivePath, kind: "events").versions
+        let after = await fixture.simulator.truth()
+        let moved = after.events.filter {
+            (after.eventVersions[$0.id]?.count ?? 1) > (before.eventVersions[$0.id]?.count ?? 1)
+        }
+        #expect(moved.contains { archived[$0.id]?.count == 1 }, "every login box moved was read at the top: the test proves nothing")
+    }
+
     @Test("an archive written before alarms existed (the previous schema) is upgraded by the next sync, which records alarms in it")
     func previousSchemaUpgrades() async throws {
         let fixture = try await SyncFixture.start(SimulatorConfiguration(seed: 34, eventCount: 600))
