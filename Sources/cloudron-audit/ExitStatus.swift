@@ -110,11 +110,13 @@ enum ExitStatus: Int32, CaseIterable {
         }
     }
 
-    /// How one server of `sync --config` ended: 0, 4 for a source-tamper alarm, 3 for a gap, else its error's code.
+    /// How one server's sync ended: 0, 4 for a source-tamper alarm, 3 for a gap, else its error's code; a run
+    /// whose streams partly failed, the most serious of those (its failures' codes, its alarm, its gap).
     static func of(_ outcome: FleetOutcome) -> ExitStatus {
         switch outcome.result {
         case .success(let report):
-            return report.events.alarms > 0 ? .sourceTampered : report.events.gap != nil ? .gapDetected : .success
+            let finding: ExitStatus = report.events.alarms > 0 ? .sourceTampered : report.events.gap != nil ? .gapDetected : .success
+            return mostSerious([finding] + report.failedStreams.map { of($0.error) })
         case .failure(let error): return of(error)
         }
     }

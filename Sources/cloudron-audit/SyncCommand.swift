@@ -144,7 +144,13 @@ struct SyncCommand: AsyncParsableCommand {
                                     + (error is CancellationError ? "stopped before the sync began" : "\(error)"))
         }
         progress?.finish()
-        SyncSummary.write(FleetOutcome(server: options.instanceName, result: .success(report)), quiet: quiet, gapLine: false)
+        let outcome = FleetOutcome(server: options.instanceName, result: .success(report))
+        if !report.failedStreams.isEmpty {
+            // A line per failed stream, and for an alarm or a gap of the same run; the most serious code.
+            SyncSummary.write(outcome, quiet: quiet)
+            throw ExitCode(ExitStatus.of(outcome).rawValue)
+        }
+        SyncSummary.write(outcome, quiet: quiet, gapLine: false)
         if report.events.alarms > 0 {
             // The alarm decides the exit code; a gap found by the same run still gets its line.
             if let gap = report.events.gap {
@@ -177,7 +183,7 @@ struct SyncCommand: AsyncParsableCommand {
         let sync = Task { [fleet, settings] in
             try await FleetSync.run(fleet, archivePath: archivePath, settings: settings) { outcome in
                 progress?.finish()
-                SyncSummary.write(outcome, quiet: quiet)
+                SyncSummary.write(outcome, quiet: quiet, settings: .configFile)
             }
         }
         let signals = InterruptSignals { _ in sync.cancel() }

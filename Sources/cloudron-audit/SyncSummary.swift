@@ -6,13 +6,21 @@ import Query
 /// The few lines `sync` prints when not `--quiet`.
 enum SyncSummary {
     /// A server's outcome: its summary on stdout (unless `quiet`); on stderr, even under `quiet`, its
-    /// warnings, its alarms and gap (unless the caller reports them as its own error) or what made it fail.
-    static func write(_ outcome: FleetOutcome, quiet: Bool, gapLine: Bool = true) {
+    /// warnings, the streams that failed, its alarms and gap (unless the caller reports them as its own error)
+    /// or what made it fail. `settings`: how the user named the server's settings (an error's hint names them).
+    static func write(_ outcome: FleetOutcome, quiet: Bool, gapLine: Bool = true,
+                      settings: ClientError.SettingsSource = .commandLine) {
+        func describe(_ error: any Error) -> String {
+            ExitStatus.oneLine((error as? ClientError)?.description(settingsFrom: settings) ?? String(describing: error))
+        }
         switch outcome.result {
         case .success(let report):
             // An endpoint the server lacks or refuses is worth one line per run.
             for line in warnings(report, instance: outcome.server) {
                 StandardError.line("cloudron-audit: warning: " + line)
+            }
+            for failure in report.failedStreams {
+                StandardError.line("cloudron-audit: \(outcome.server): \(failure.stream.streamName) not synced: " + describe(failure.error))
             }
             if !quiet {
                 print(text(report, instance: outcome.server))
@@ -26,9 +34,7 @@ enum SyncSummary {
             StandardError.line("cloudron-audit: \(name): this name is \(archived) in the archive, not \(given): give the server "
                                + "another name in the config, or add moved = true to its [[server]] if it changed its address")
         case .failure(let error):
-            // Only `sync --config` reports a failed server here: a client error's hint names the config's keys.
-            let text = (error as? ClientError)?.description(settingsFrom: .configFile) ?? String(describing: error)
-            StandardError.line("cloudron-audit: \(outcome.server): " + ExitStatus.oneLine(text))
+            StandardError.line("cloudron-audit: \(outcome.server): " + describe(error))
         }
     }
 

@@ -353,4 +353,24 @@ struct RobustnessTests {
         #expect(after - before == 1, "\(after - before) requests for one unparsable answer")
         try await Self.expectVerifyClean(setup)
     }
+
+    @Test("A list answer that is not JSON on one stream stops only that stream: the others are archived, one line names it, exit 76, the run recorded failed; the next sync completes it", arguments: ["eventlog", "notifications", "tasks"])
+    func oneUnparsableStreamStopsNoOther(_ stream: String) async throws {
+        let setup = try await Setup.start(SimulatorConfiguration(seed: 91, eventCount: 400))
+        defer { Task { await setup.finish() } }
+        await setup.simulator.setFaults(SimulatorFaults(unparsableLists: [stream]))
+        let result = try await setup.sync()
+        #expect(result.status == 76, "exit \(result.status): \(result.stderr)")
+        #expect(result.errorLines.count == 1 && result.stderr.contains(stream) && result.stderr.contains("not JSON"),
+                "one line naming the stream: \(result.stderr)")
+        let truth = await setup.simulator.truth()
+        for (table, name, records) in [("events", "eventlog", truth.events), ("notifications", "notifications", truth.notifications),
+                                       ("tasks", "tasks", truth.tasks)] where name != stream {
+            #expect(try Self.archived(setup.db, table: table) == Self.current(records), "\(table) not archived beside a bad \(stream)")
+        }
+        let status = try await setup.run(["status", "--format", "json"])
+        #expect(status.status == 0 && status.stdout.contains("failed"), "the run is not recorded as failed: \(status.stdout)")
+        try await Self.expectRecovers(setup)
+    }
 }
+

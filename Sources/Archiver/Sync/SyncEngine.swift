@@ -19,6 +19,20 @@ public struct SyncReport: Sendable {
     public var listRequests: [ObjectKind: Int] = [:]
     /// This run is the first of its instance to complete (the CLI's once-per-server note on tokens).
     public var firstCompletedRun = false
+    /// Selected streams whose endpoint failed this run (an answer that is not the API, a capped page size,
+    /// a server error that outlasted the retries); the other streams were synced, the run is recorded failed.
+    public var failedStreams: [StreamFailure] = []
+}
+
+/// A stream whose endpoint failed in one run, and why.
+public struct StreamFailure: Sendable {
+    public var stream: ObjectKind
+    public var error: any Error
+
+    public init(stream: ObjectKind, error: any Error) {
+        self.stream = stream
+        self.error = error
+    }
 }
 
 /// Runs one sync of one Cloudron server into an archive: the event log losslessly, then
@@ -70,6 +84,10 @@ public struct SyncEngine {
                 } catch let error as ClientError where Self.meansStreamUnavailable(error) {
                     report.unavailableStreams.append(UnavailableStream(stream: stream.streamName, reason: error.description))
                     refusals.append(error)
+                } catch where Self.concernsOneStream(error) {
+                    // One bad endpoint never stops the others: each page it gave is archived, the next run
+                    // reads it again; the run ends failed, with this stream's error.
+                    report.failedStreams.append(StreamFailure(stream: stream, error: error))
                 }
             }
             if !streams.isEmpty, refusals.count == streams.count {
@@ -80,12 +98,17 @@ public struct SyncEngine {
                 }
                 throw SyncError.noStreamAvailable(report.unavailableStreams)
             }
-            report.result = report.events.gap == nil ? .success : .gap
+            if let first = report.failedStreams.first, refusals.count + report.failedStreams.count == streams.count {
+                // Nothing synced: what failed first says what is wrong with this server (one line, as before).
+                throw first.error
+            }
+            report.result = !report.failedStreams.isEmpty ? .failed : report.events.gap == nil ? .success : .gap
             let signed = try archive.finishRun(run, result: report.result, finishedAt: clock(), counts: runCounts(report),
-                                               requests: requestsMade(), errors: [],
+                                               requests: requestsMade(),
+                                               errors: report.failedStreams.map { "\($0.stream.streamName): \($0.error)" },
                                                unavailableStreams: report.unavailableStreams, signer: options.signingKey)
             try witness(signed.map { [$0] } ?? [])
-            report.firstCompletedRun = try archive.isFirstCompletedRun(run, instance: instance)
+            report.firstCompletedRun = try report.result != .failed && archive.isFirstCompletedRun(run, instance: instance)
             return report
         } catch {
             // Cancelled (SIGINT, SIGTERM): each page read was committed, or rolled back whole, before the
@@ -133,6 +156,17 @@ public struct SyncEngine {
             if options.taskLogs {
                 (report.taskLogsStored, report.taskLogsFailed) = try await syncTaskLogs(instance: instance, run: run)
             }
+        }
+    }
+
+    /// A failure of one stream's endpoint rather than of the server, the archive or the run: a request's
+    /// answer (not the API, too large, a server error or timeout that outlasted the retries) or a list that
+    /// cannot be paged losslessly. The other streams are still synced.
+    static func concernsOneStream(_ error: any Error) -> Bool {
+        switch error {
+        case let error as ClientError: return error.concernsOneRequest
+        case SyncError.pageSizeCapped, SyncError.tieGroupUnreadable: return true
+        default: return false
         }
     }
 
