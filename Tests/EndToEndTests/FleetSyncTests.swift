@@ -144,6 +144,24 @@ struct FleetSyncTests {
                 "the hint names command-line settings the config does not use: \(run.stderr)")
     }
 
+    @Test("a stream refused to a config's token: the warning's hint names the config's token_file, not the command line's token flags")
+    func refusedStreamHintNamesTheConfig() async throws {
+        let simulator = SimulatedCloudron(configuration: SimulatorConfiguration(seed: 84, eventCount: 60))
+        let url = try await simulator.start()
+        let folder = try ScratchFolder()
+        defer { folder.remove(); Task { await simulator.stop() } }
+        await simulator.setFaults(SimulatorFaults(unauthorizedStreams: ["tasks"]))
+        _ = try Self.tokenFile(simulator.readonlyToken, named: "fleet.token", in: folder)
+        let config = folder.file("fleet.toml")
+        try "db = \"audit.db\"\n[[server]]\nname = \"srv\"\nurl = \"\(url)\"\ntoken_file = \"fleet.token\"\n"
+            .write(toFile: config, atomically: true, encoding: .utf8)
+        let run = try await Command(["sync", "--config", config, "--quiet"]).run()
+        #expect(run.status == 0, "exit \(run.status): \(run.stderr)")
+        #expect(run.errorLines.count == 1 && run.stderr.contains("srv: tasks not synced") && run.stderr.contains("token_file"),
+                "one warning naming the config's key: \(run.stderr)")
+        #expect(!run.stderr.contains("--token") && !run.stderr.contains("CLOUDRON_TOKEN"), "\(run.stderr)")
+    }
+
     @Test("servers are fetched at once: the first server's first answer waits until the second server is asked something")
     func serversAreFetchedConcurrently() async throws {
         let folder = try ScratchFolder()

@@ -114,6 +114,7 @@ public enum FleetSync {
             var options = SyncOptions(instanceName: server.name, streams: server.streams, taskLogs: server.taskLogs,
                                       pageSize: settings.pageSize)
             options.acceptMovedServer = server.acceptMoved
+            options.settingsSource = .configFile
             options.signingKey = settings.signingKey
             options.witness = settings.witness
             if let progress = settings.progress {

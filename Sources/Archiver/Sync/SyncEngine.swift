@@ -82,7 +82,8 @@ public struct SyncEngine {
                 do {
                     try await sync(stream, instance: instance, run: run, report: &report)
                 } catch let error as ClientError where Self.meansStreamUnavailable(error) {
-                    report.unavailableStreams.append(UnavailableStream(stream: stream.streamName, reason: error.description))
+                    report.unavailableStreams.append(UnavailableStream(stream: stream.streamName,
+                                                                       reason: error.description(settingsFrom: options.settingsSource)))
                     refusals.append(error)
                 } catch where Self.concernsOneStream(error) {
                     // One bad endpoint never stops the others: each page it gave is archived, the next run

@@ -28,6 +28,9 @@ public struct SyncOptions: Sendable {
     public var signingKey: HeadSigningKey?
     /// Where each signed head is also appended (needs `signingKey`).
     public var witness: WitnessFile?
+    /// How the user gave this server's settings: the hint in an unavailable stream's reason names the flags
+    /// or the config's keys (`sync --config`).
+    public var settingsSource = ClientError.SettingsSource.commandLine
     /// Called after each stored page; the CLI draws a progress line from it on a TTY only.
     public var progress: (@Sendable (SyncProgress) -> Void)?
     /// Called while an upgrade of an older archive fills archived rows (before the sync starts).
