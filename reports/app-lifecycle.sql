@@ -26,7 +26,7 @@ WHERE f.action IN ('app.install', 'app.configure', 'app.update', 'app.update.fin
                    'app.repair', 'app.restore', 'app.import', 'app.backup', 'app.backup.finish', 'app.start',
                    'app.stop', 'app.restart')
   AND (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+  AND f.creation_epoch >= COALESCE(:since, -9223372036854775808) AND f.creation_epoch < COALESCE(:until, 9223372036854775807)
   AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
        OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
                   AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))

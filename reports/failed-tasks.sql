@@ -10,7 +10,7 @@ JOIN instances i ON i.id = t.instance_id
 WHERE (t.error_message <> '' OR t.success = 0
        OR (t.active = 0 AND COALESCE(t.pending, 0) = 0 AND t.percent < 100 AND t.success IS NOT 1))
   AND (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR t.creation_epoch >= :since) AND (:until IS NULL OR t.creation_epoch < :until)
+  AND t.creation_epoch >= COALESCE(:since, -9223372036854775808) AND t.creation_epoch < COALESCE(:until, 9223372036854775807)
   AND (:result IS NULL OR :result = CASE WHEN t.error_message <> '' OR t.success = 0 THEN 'error' ELSE 'stuck' END)
 ORDER BY t.creation_epoch * :direction, t.id * :direction
 LIMIT :limit

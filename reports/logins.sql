@@ -17,7 +17,7 @@ FROM event_fields f
 JOIN events e ON e.id = f.event_id
 JOIN instances i ON i.id = f.instance_id
 WHERE f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
-  AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+  AND f.creation_epoch >= COALESCE(:since, -9223372036854775808) AND f.creation_epoch < COALESCE(:until, 9223372036854775807)
   AND (:instance IS NULL OR i.name = :instance)
   AND (:ip IS NULL OR f.ip = :ip)
   AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
@@ -44,7 +44,7 @@ WITH logins AS (
 -- those first seen at or after --since), and how many of its logins fall in the window.
 pairs AS (
     SELECT instance, user, ip, MIN(time) AS first,
-           SUM((:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
+           SUM(time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)) AS inWindow
     FROM logins GROUP BY instance, user, ip
 ),
 -- At most --ips per user (ten unless given; 0 for all), the rest counted.
@@ -69,7 +69,7 @@ per_user AS (
     SELECT instance, user, MIN(time) AS firstSeen, MAX(time) AS lastSeen, COUNT(*) AS logins,
            COUNT(DISTINCT ip) AS distinctIPs
     FROM logins
-    WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+    WHERE time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
     GROUP BY instance, user
 )
 SELECT u.instance, u.user, u.firstSeen, u.lastSeen, u.logins, u.distinctIPs,

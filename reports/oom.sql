@@ -17,7 +17,7 @@ WITH oom AS (
     JOIN instances i ON i.id = e.instance_id
     WHERE e.action = 'app.oom'
       AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
+      AND e.creation_epoch >= COALESCE(:since, -9223372036854775808) AND e.creation_epoch < COALESCE(:until, 9223372036854775807)
 )
 SELECT time, instance, kind, victim, appId, eventId FROM oom
 WHERE (:app IS NULL OR :app IN (appId, victim))
@@ -36,7 +36,7 @@ WITH oom AS (
     JOIN instances i ON i.id = e.instance_id
     WHERE e.action = 'app.oom'
       AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
+      AND e.creation_epoch >= COALESCE(:since, -9223372036854775808) AND e.creation_epoch < COALESCE(:until, 9223372036854775807)
 )
 SELECT CASE :by WHEN 'day' THEN date(time, 'unixepoch') ELSE 'window' END AS period, instance, kind, victim,
        COUNT(*) AS count, MIN(time) AS first, MAX(time) AS last

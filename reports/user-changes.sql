@@ -27,7 +27,7 @@ SELECT time, i.name AS instance, action, actor, userId, username, roleBefore, ro
        eventId
 FROM user_role_changes c JOIN instances i ON i.id = c.instanceId
 WHERE (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+  AND time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
   AND (:user IS NULL OR :user IN (userId, username, actor, email))
   AND (:ip IS NULL OR ip = :ip)
 ORDER BY time * :direction, seq * :direction
