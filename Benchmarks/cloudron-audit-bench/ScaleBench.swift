@@ -279,7 +279,8 @@ enum ScaleBench {
         let migrations = ArchiveSchema.migrations
         // What the migrations from event_fields on add, undone here; a later migration must be added to it.
         let undone = ["_event_fields.sql": "DROP TABLE event_fields;", "_alarms.sql": "DROP TABLE alarms;",
-                      "_user_roles.sql": "DROP VIEW user_role_changes;", "_user_role_lookups.sql": ""]
+                      "_user_roles.sql": "DROP VIEW user_role_changes;", "_user_role_lookups.sql": "",
+                      "_search_text_recomputed.sql": ""]
         guard let fields = migrations.first(where: { $0.fileName.hasSuffix("_event_fields.sql") }),
               migrations.allSatisfy({ migration in migration.version < fields.version || undone.keys.contains { migration.fileName.hasSuffix($0) } })
         else {

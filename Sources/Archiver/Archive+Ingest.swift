@@ -8,7 +8,7 @@ struct IngestStatements: Sendable {
     let lookup: String
     let insertCurrent: String
     let updateCurrent: String
-    let oldFTSValues: String
+    let indexedVersion: String
     let ftsDelete: String
     let ftsInsert: String
     let insertVersion: String
@@ -27,7 +27,7 @@ struct IngestStatements: Sendable {
         insertCurrent = "INSERT INTO \(current)(instance_id, api_id, version, \(columns.joined(separator: ", "))) "
             + "VALUES (?, ?, ?\(String(repeating: ", ?", count: columns.count)))"
         updateCurrent = "UPDATE \(current) SET version = ?, \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?"
-        oldFTSValues = "SELECT \(ftsList) FROM \(current) WHERE id = ?"
+        indexedVersion = "SELECT raw FROM \(versions) WHERE \(parent) = ? AND version = ?"
         ftsDelete = "INSERT INTO \(fts)(\(fts), rowid, \(ftsList)) VALUES ('delete', ?\(ftsPlaceholders))"
         ftsInsert = "INSERT INTO \(fts)(rowid, \(ftsList)) VALUES (?\(ftsPlaceholders))"
         insertVersion = """
@@ -67,8 +67,6 @@ extension Archive {
                                                   seenAt: Int64) throws -> IngestCounts {
         let kind = Object.kind
         let sql = IngestStatements.of(kind)
-        let searchable = Object.columns.map(\.searchable)
-        let searchableCount = Int32(searchable.filter { $0 }.count)
         return try transaction {
             var head = try chainHead()
             var counts = IngestCounts()
@@ -84,18 +82,21 @@ extension Archive {
                     counts.unchanged += 1
                     continue
                 }
-                let values = item.currentStateValues
+                let (values, searchableValues) = item.storedAndSearchableValues
                 let rowID: Int64
                 let version: Int64
                 if let known {
                     rowID = known.id
                     version = known.version + 1
-                    // External-content FTS: the old row is removed with the values it was indexed with.
-                    try database.withStatement(sql.oldFTSValues) { old in
+                    // External-content FTS: the old row is removed with the values it was indexed with, which
+                    // the content table does not all hold: recomputed from the version they were indexed from.
+                    let indexedRaw = try database.withStatement(sql.indexedVersion) { old -> [UInt8]? in
                         try old.bind(rowID, at: 1)
-                        guard try old.step() else { return }
-                        let indexed = (0 ..< searchableCount).map { old.value(at: $0) }
-                        try database.run(sql.ftsDelete, [.integer(rowID)] + indexed)
+                        try old.bind(known.version, at: 2)
+                        return try old.step() ? old.bytes(at: 0) : nil
+                    }
+                    if let indexedRaw, let indexed = try? kind.searchTexts(raw: indexedRaw) {
+                        try database.run(sql.ftsDelete, [.integer(rowID)] + indexed.map(SQLValue.text))
                     }
                     try database.run(sql.updateCurrent, [.integer(version)] + values + [.integer(rowID)])
                     counts.changed += 1
@@ -105,7 +106,7 @@ extension Archive {
                     rowID = database.lastInsertRowID
                     counts.inserted += 1
                 }
-                try database.run(sql.ftsInsert, [.integer(rowID)] + zip(values, searchable).compactMap { $1 ? $0 : nil })
+                try database.run(sql.ftsInsert, [.integer(rowID)] + searchableValues)
                 let record = VersionRecord(kind: kind, id: head.length + 1, parentID: rowID, instanceID: instance,
                                            apiID: item.apiID, version: version, raw: item.raw, contentHash: hash,
                                            creationEpoch: item.epochSeconds, firstSeenAt: seenAt, runID: run)

@@ -7,7 +7,8 @@ public struct Migration: Sendable {
     public let sql: [UInt8]
     /// Computes what the SQL alone cannot, for the rows already archived (the extracted fields of every
     /// event version), in the migration's transaction, so that no reader ever sees it half done.
-    /// It is told how many rows are done, of how many.
+    /// It is told how many rows are done, of how many. It runs after the SQL, or where the SQL has a line
+    /// `fillPlacement` (the SQL before it creates what the fill writes, the SQL after it uses what it wrote).
     let fill: (@Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void)?
 
     public init(version: Int, fileName: String, sql: [UInt8]) {
@@ -19,6 +20,38 @@ public struct Migration: Sendable {
         self.fileName = fileName
         self.sql = sql
         self.fill = fill
+    }
+
+    static let fillPlacement = "-- (the fill step runs here)"
+
+    /// The SQL before the fill step, and after it.
+    var sqlAroundFill: (before: String, after: String) {
+        let text = String(decoding: sql, as: UTF8.self)
+        guard let marker = text.range(of: "\n" + Self.fillPlacement + "\n") else { return (text, "") }
+        return (String(text[..<marker.lowerBound]), String(text[marker.upperBound...]))
+    }
+
+    /// A fill that copies every row of `source` into `target`, a twin of it that the migration's SQL creates
+    /// (to rebuild a table with fewer columns): the columns `target` has, with their row ids, in row id
+    /// batches between which the progress is told.
+    static func copyRows(from source: String, into target: String) -> @Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void {
+        { database, progress in
+            var columns: [String] = []
+            try database.forEachRow("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(target)]) { columns.append($0.string(at: 0)) }
+            let list = columns.joined(separator: ", ")
+            let total = Int(try database.scalarInt("SELECT count(*) FROM \(source)") ?? 0)
+            var done = 0
+            var last: Int64 = .min
+            progress(0, total)
+            while let high = try database.scalarInt("SELECT max(rowid) FROM (SELECT rowid FROM \(source) WHERE rowid > ? ORDER BY rowid LIMIT 20000)",
+                                                    [.integer(last)]) {
+                try database.run("INSERT INTO \(target)(\(list)) SELECT \(list) FROM \(source) WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                                 [.integer(last), .integer(high)])
+                done += database.changes
+                last = high
+                progress(done, total)
+            }
+        }
     }
 }
 
@@ -53,6 +86,8 @@ public enum ArchiveSchema {
         Migration(version: 9, fileName: "0009_user_roles.sql", sql: PackageResources._009_user_roles_sql,
                   fill: ExtractedColumns.fillEventFields(addedIn: 9)),
         Migration(version: 10, fileName: "0010_user_role_lookups.sql", sql: PackageResources._010_user_role_lookups_sql),
+        Migration(version: 11, fileName: "0011_search_text_recomputed.sql", sql: PackageResources._011_search_text_recomputed_sql,
+                  fill: Migration.copyRows(from: "events", into: "events_rebuilt")),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }
@@ -111,16 +146,24 @@ public enum ArchiveSchema {
                               message: "schema too old", context: database.path)
         }
         database.setBusyTimeout(milliseconds: Self.upgradeWaitMilliseconds)
-        defer { database.setBusyTimeout(milliseconds: Database.busyTimeoutMilliseconds) }
+        // A migration may rebuild a table (0011): SQLite's procedure for that runs with foreign keys off,
+        // which only takes effect outside a transaction. Each migration keeps every row id it copies.
+        try database.execute("PRAGMA foreign_keys = OFF")
+        defer {
+            database.setBusyTimeout(milliseconds: Database.busyTimeoutMilliseconds)
+            try? database.execute("PRAGMA foreign_keys = ON")
+        }
         for migration in migrations where migration.version > found {
             try database.transaction {
                 // Another process may have migrated between our check and our write lock.
                 let applied = try inspect(database).version
                 guard applied < migration.version else { return }
-                try database.execute(String(decoding: migration.sql, as: UTF8.self))
+                let sql = migration.sqlAroundFill
+                try database.execute(sql.before)
                 try migration.fill?(database) { done, total in
                     progress(UpgradeProgress(migration: migration.fileName, done: done, total: total))
                 }
+                if !sql.after.isEmpty { try database.execute(sql.after) }
                 try database.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
                                  [.integer(Int64(migration.version)), .text(migration.fileName), .integer(now)])
                 try database.execute("PRAGMA application_id = \(Self.applicationID)")

@@ -10,11 +10,16 @@ struct CurrentStateColumn<Fields>: Sendable {
     let name: String
     /// Whether the kind's FTS index covers the column; the index's columns are these, in list order.
     let searchable: Bool
+    /// Whether the current-state table holds the value. An event's search text is only indexed (schema 11):
+    /// it is a third of the raw JSON's size, and whoever needs it again (the FTS 'delete' of a replaced
+    /// version, search's snippets, `verify`) recomputes it from the raw JSON with this same derivation.
+    let stored: Bool
     let value: @Sendable (Fields) -> SQLValue
 
-    init(_ name: String, searchable: Bool = false, _ value: @escaping @Sendable (Fields) -> SQLValue) {
+    init(_ name: String, searchable: Bool = false, stored: Bool = true, _ value: @escaping @Sendable (Fields) -> SQLValue) {
         self.name = name
         self.searchable = searchable
+        self.stored = stored
         self.value = value
     }
 }
@@ -43,13 +48,25 @@ protocol ArchivableObject: ListedObject {
 }
 
 extension ArchivableObject {
-    /// The values of `columns`, in order.
+    /// The values of the stored `columns`, in order.
     var currentStateValues: [SQLValue] {
         let fields = fields
-        return Self.columns.map { $0.value(fields) }
+        return Self.columns.filter(\.stored).map { $0.value(fields) }
     }
 
-    static var currentStateColumns: [String] { columns.map(\.name) }
+    /// The values the kind's FTS index holds for the object, in the index's column order.
+    var searchableValues: [SQLValue] {
+        let fields = fields
+        return Self.columns.filter(\.searchable).map { $0.value(fields) }
+    }
+
+    /// Both, from one reading of the object (what ingest stores and indexes).
+    var storedAndSearchableValues: (stored: [SQLValue], searchable: [SQLValue]) {
+        let fields = fields
+        return (Self.columns.filter(\.stored).map { $0.value(fields) }, Self.columns.filter(\.searchable).map { $0.value(fields) })
+    }
+
+    static var currentStateColumns: [String] { columns.filter(\.stored).map(\.name) }
     static var searchableColumns: [String] { columns.filter(\.searchable).map(\.name) }
 }
 
@@ -88,8 +105,8 @@ extension Event: ArchivableObject {
     static let columns: [CurrentStateColumn<EventFields>] = [
         .init("action", searchable: true) { .text($0.event.action) },
         .init("creation_epoch") { .integer($0.event.epochSeconds) },
-        .init("source_text", searchable: true) { .text(SearchText.values(of: $0.source)) },
-        .init("data_text", searchable: true) { .text(SearchText.values(of: $0.data)) },
+        .init("source_text", searchable: true, stored: false) { .text(SearchText.values(of: $0.source)) },
+        .init("data_text", searchable: true, stored: false) { .text(SearchText.values(of: $0.data)) },
     ]
 
     /// Every version's fields of `event_fields` (the list is `ExtractedColumns.events`).

@@ -70,7 +70,8 @@ public enum ObjectKind: CaseIterable, Sendable, Hashable {
         }
     }
 
-    /// The external-content FTS5 index over `searchableColumns`, with the current-state table as content.
+    /// The external-content FTS5 index over `searchableColumns`, with the current-state table as content
+    /// (which holds only the stored ones: the index is fed and queried with values recomputed from the raw JSON).
     public var ftsTable: String {
         switch self {
         case .events: "events_fts"
@@ -102,7 +103,7 @@ public enum ObjectKind: CaseIterable, Sendable, Hashable {
     /// `version`), in table order. Ingest stores them and `verify` recomputes them from the same list.
     public var currentStateColumns: [String] { objectType.currentStateColumns }
 
-    /// The current-state columns that `ftsTable` indexes, in its column order.
+    /// The columns of `ftsTable`, in its order: current-state columns, some of them not stored (see `CurrentStateColumn.stored`).
     public var searchableColumns: [String] { objectType.searchableColumns }
 }
 /// The tables that hold chain records: each kind's version table, the task logs, the quarantine and the alarms.

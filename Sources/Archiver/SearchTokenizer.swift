@@ -79,15 +79,13 @@ public final class SearchTokenizer {
 
 extension ObjectKind {
     /// The texts the kind's FTS index holds for an object (one per `searchableColumns`), derived from its
-    /// JSON by the same column list ingest stores them with (`ArchivableObject.columns`, `SearchText`).
+    /// JSON by the same column list ingest indexes them with (`ArchivableObject.columns`, `SearchText`). The
+    /// archive needs them again for an FTS 'delete', snippets and `verify`: since schema 11 the events table
+    /// does not keep them (`CurrentStateColumn.stored`).
     /// - Throws: when the JSON is not an object of the kind (the archive never stores such a version).
     public func searchTexts(raw: [UInt8]) throws -> [String] {
-        let object = try objectType.init(json: raw)
-        let values = object.currentStateValues
-        let names = currentStateColumns
-        return searchableColumns.map { name in
-            guard let index = names.firstIndex(of: name), index < values.count, case .text(let text) = values[index] else { return "" }
-            return text
+        try objectType.init(json: raw).searchableValues.map { value in
+            if case .text(let text) = value { text } else { "" }
         }
     }
 }

@@ -7,7 +7,7 @@ public struct VerificationReport: Sendable, Codable, Equatable {
         public enum Check: String, Sendable, Codable {
             /// PRAGMA integrity_check and foreign_key_check.
             case integrity
-            /// FTS5 'integrity-check' of an index against its content table.
+            /// An FTS5 index: its structure (FTS5's 'integrity-check'), and its content against the text recomputed from each object's current version.
             case fullTextIndex
             /// A current-state row disagrees with its latest version.
             case currentState
@@ -90,6 +90,7 @@ extension Archive {
             do { try checkExtractedFields(into: &report) } catch {
                 report.problems.append(.init(check: .extractedFields, detail: "could not run: \(error)"))
             }
+            checkFullTextContent(into: &report)
             report.problems += signatureProblems
             return report
         }
@@ -110,31 +111,110 @@ extension Archive {
         }
     }
 
-    /// FTS5's integrity-check is an INSERT, which a read-only connection refuses; in read-only mode
-    /// it runs on a second, read-write connection that executes nothing else.
+    /// Each FTS index's own structure (FTS5's 'integrity-check'); its content is compared with the raw JSON
+    /// after the chain (`checkFullTextContent`). The integrity-check is an INSERT, which a read-only
+    /// connection refuses; in read-only mode it runs on a second, read-write connection that executes
+    /// nothing else.
     private func checkFullText(into report: inout VerificationReport) {
-        let connection: Database
-        if database.mode == .readWrite {
-            connection = database
-        } else {
+        guard let connection = fullTextConnection(into: &report) else { return }
+        for kind in ObjectKind.allCases {
+            let table = kind.ftsTable
             do {
-                connection = try Database(path: path, mode: .readWrite)
-            } catch {
-                report.skipped.append("full-text index check (needs write access to the file: \(error))")
-                return
-            }
-        }
-        for table in ObjectKind.allCases.map(\.ftsTable) {
-            do {
-                try connection.execute("INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 1)")
+                try connection.execute("INSERT INTO \(table)(\(table), rank) VALUES ('integrity-check', 0)")
             } catch let error as SQLiteError where error.kind != .notADatabase {
                 // Not a verdict on the index (e.g. SQLite quietly opened a write-protected file read-only).
                 report.skipped.append("full-text index check of \(table): \(error.message)")
             } catch {
-                report.problems.append(.init(check: .fullTextIndex, table: table,
-                                             detail: "index does not match its table: \(error)"))
+                report.problems.append(.init(check: .fullTextIndex, table: table, detail: "index is damaged: \(error)"))
             }
         }
+    }
+
+    /// Each FTS index's content against the text recomputed from every object's current version
+    /// (`compareFullText`). FTS5's own 'integrity-check' of the content cannot do it since schema 11: the
+    /// events table no longer holds the text. After the chain, like the current state: a version altered
+    /// behind the chain's back is reported as such first.
+    private func checkFullTextContent(into report: inout VerificationReport) {
+        guard report.skipped.allSatisfy({ !$0.hasPrefix("full-text index check") }),
+              let connection = fullTextConnection(into: &report) else { return }
+        for kind in ObjectKind.allCases {
+            do {
+                if let problem = try compareFullText(of: kind, on: connection) { report.problems.append(problem) }
+            } catch {
+                report.problems.append(.init(check: .fullTextIndex, table: kind.ftsTable,
+                                             detail: "could not compare with the text of the raw JSON: \(error)"))
+            }
+        }
+    }
+
+    /// A read-write connection for the FTS checks (this one when it is); nil, with a note, when there is none.
+    private func fullTextConnection(into report: inout VerificationReport) -> Database? {
+        if database.mode == .readWrite { return database }
+        do {
+            return try Database(path: path, mode: .readWrite)
+        } catch {
+            report.skipped.append("full-text index check (needs write access to the file: \(error))")
+            return nil
+        }
+    }
+
+    /// Indexes the text that ingest indexed for each object (recomputed from its latest version's raw JSON by
+    /// the same derivation) into a scratch FTS5 table with the index's columns, then compares both indexes in
+    /// one pass: every token instance (term, row, column, position: fts5vocab 'instance', which lists them in
+    /// an order that follows from the content alone) and every row's token counts (the `_docsize` table that
+    /// bm25 reads). The first difference is reported, with the row it belongs to.
+    private func compareFullText(of kind: ObjectKind, on connection: Database) throws -> VerificationReport.Problem? {
+        let table = kind.ftsTable
+        let columns = kind.searchableColumns.joined(separator: ", ")
+        let scratch = try Database(temporary: ())
+        try scratch.execute("""
+            CREATE VIRTUAL TABLE expected USING fts5(\(columns), content='');
+            CREATE VIRTUAL TABLE expected_instances USING fts5vocab(expected, instance)
+            """)
+        let insert = "INSERT INTO expected(rowid, \(columns)) VALUES (?\(String(repeating: ", ?", count: kind.searchableColumns.count)))"
+        try scratch.transaction {
+            try database.forEachRow("""
+                SELECT c.id, v.raw FROM \(kind.currentTable) c
+                JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id
+                 AND v.version = (SELECT max(m.version) FROM \(kind.versionTable) m WHERE m.\(kind.parentColumn) = c.id)
+                ORDER BY c.id
+                """) { row in
+                // A version that no longer decodes is reported by the current-state check.
+                guard let texts = try? kind.searchTexts(raw: row.bytes(at: 1)) else { return }
+                try scratch.run(insert, [.integer(row.int64(at: 0))] + texts.map(SQLValue.text))
+            }
+        }
+        let vocabulary = "verify_\(table)_instances"
+        try connection.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.\(vocabulary) USING fts5vocab(main, \(table), instance)")
+        defer { try? connection.execute("DROP TABLE IF EXISTS temp.\(vocabulary)") }
+
+        // Each pair of lists comes in one order: by the row (column 0), or by `leading` (the term) and then the row.
+        let comparisons: [(indexed: String, recomputed: String, width: Int32, leading: Int32?)] = [
+            ("SELECT doc, term, col, offset FROM temp.\(vocabulary)", "SELECT doc, term, col, offset FROM expected_instances", 4, 1),
+            ("SELECT id, sz FROM main.\(table)_docsize ORDER BY id", "SELECT id, sz FROM expected_docsize ORDER BY id", 2, nil),
+        ]
+        for (indexed, recomputed, width, leading) in comparisons {
+            let found = try connection.prepare(indexed)
+            let wanted = try scratch.prepare(recomputed)
+            while true {
+                let (hasFound, hasWanted) = (try found.step(), try wanted.step())
+                if !hasFound && !hasWanted { break }
+                if hasFound && hasWanted && (0 ..< width).allSatisfy({ found.value(at: $0) == wanted.value(at: $0) }) { continue }
+                // The row where the two lists part: that of the entry that comes first.
+                let row: Int64
+                if !hasWanted || !hasFound {
+                    row = hasFound ? found.int64(at: 0) : wanted.int64(at: 0)
+                } else if let leading, found.bytes(at: leading) != wanted.bytes(at: leading) {
+                    row = found.bytes(at: leading).lexicographicallyPrecedes(wanted.bytes(at: leading)) ? found.int64(at: 0) : wanted.int64(at: 0)
+                } else {
+                    row = min(found.int64(at: 0), wanted.int64(at: 0))
+                }
+                let apiID = try database.scalarString("SELECT api_id FROM \(kind.currentTable) WHERE id = ?", [.integer(row)])
+                return .init(check: .fullTextIndex, table: table, rowid: row, apiID: apiID,
+                             detail: "index differs from the text of the row's latest version")
+            }
+        }
+        return nil
     }
 
     // MARK: Hash chain

@@ -85,6 +85,16 @@ public enum CentralSchema {
                 for column in table.columns {
                     try connection.execute("ALTER TABLE \(target) ADD COLUMN IF NOT EXISTS \(quoted(column.name)) \(column.type.rawValue)")
                 }
+                // Columns a later migration removed (schema 11: the events' search text): kept for the rows of
+                // archives pushed before, nullable, since this archive's rows lack them.
+                let kept = Set(["archive_id"] + table.columns.map(\.name))
+                for row in try connection.query("""
+                    SELECT column_name FROM information_schema.columns
+                    WHERE table_schema = $1 AND table_name = $2 AND is_nullable = 'NO'
+                    """, [schemaName, table.name]).rows {
+                    guard let name = row[0], !kept.contains(name) else { continue }
+                    try connection.execute("ALTER TABLE \(target) ALTER COLUMN \(quoted(name)) DROP NOT NULL")
+                }
             }
             for kind in ObjectKind.allCases where layout.table(kind.currentTable) != nil {
                 for statement in StoreSearchDocuments.createStatements(kind) { try connection.execute(statement) }

@@ -195,8 +195,8 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
-        #expect(seen.withLock { $0 }.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
-        #expect(Set(seen.withLock { $0 }.map(\.migration)) == ["0009_user_roles.sql"])
+        #expect(seen.withLock { $0 }.last { $0.migration == "0009_user_roles.sql" }.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
+        #expect(Set(seen.withLock { $0 }.map(\.migration)) == ["0009_user_roles.sql", "0011_search_text_recomputed.sql"])
         let wrong = try disagreements(upgraded.database)
         #expect(wrong.isEmpty, "\(wrong.prefix(10))")
         #expect(try upgraded.database.scalarInt("SELECT count(*) FROM event_fields WHERE user_role IS NOT NULL") ?? 0 > 100)
@@ -214,14 +214,16 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
-        // 0007 creates the fields, then 0009 adds the user fields: each fill reports from 0 to every version.
+        // 0007 creates the fields, then 0009 adds the user fields: each fill reports from 0 to every version;
+        // 0011 rebuilds the events table: from 0 to every event.
         let reports = seen.withLock { $0 }
-        let fills = ["0007_event_fields.sql", "0009_user_roles.sql"]
-        #expect(reports.map(\.migration).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == fills)
-        for fill in fills {
+        let events = Int(try upgraded.database.scalarInt("SELECT count(*) FROM events") ?? 0)
+        let fills = [("0007_event_fields.sql", Int(versions)), ("0009_user_roles.sql", Int(versions)), ("0011_search_text_recomputed.sql", events)]
+        #expect(reports.map(\.migration).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == fills.map(\.0))
+        for (fill, total) in fills {
             let own = reports.filter { $0.migration == fill }
             #expect(own.first?.done == 0)
-            #expect(own.last.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
+            #expect(own.last.map { [$0.done, $0.total] } == [total, total])
         }
         let wrong = try disagreements(upgraded.database)
         #expect(wrong.isEmpty, "\(wrong.prefix(10))")

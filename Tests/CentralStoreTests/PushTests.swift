@@ -156,6 +156,42 @@ import Testing
         }
     }
 
+    /// Schema 11 took the events' search text out of the events table: a store filled by archives of schema 10
+    /// has those columns, NOT NULL. An upgraded archive's push (every events row again: its column list changed)
+    /// and later pushes leave them NULL; the rows of archives pushed before keep theirs.
+    @Test func columnsTheArchiveNoLongerHasStayInTheStoreAsNullable() async throws {
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let synced = try await SyncedArchive.make(seed: 43, events: 300)
+        let other = try await SyncedArchive.make(seed: 44, events: 100)
+        defer { synced.finish(); other.finish() }
+        try await offThePool {
+            _ = try synced.push(to: uri)
+            _ = try other.push(to: uri)
+            // The store as schema 10's pushes made it: the text columns, NOT NULL, filled, in the recorded column list.
+            _ = try cluster.psql(uri, """
+                ALTER TABLE cloudron_audit.events ADD COLUMN source_text text, ADD COLUMN data_text text;
+                UPDATE cloudron_audit.events SET source_text = 'src ' || api_id, data_text = 'data ' || api_id;
+                ALTER TABLE cloudron_audit.events ALTER COLUMN source_text SET NOT NULL, ALTER COLUMN data_text SET NOT NULL;
+                UPDATE cloudron_audit.store_tables SET columns = columns || ', source_text, data_text' WHERE table_name = 'events'
+                """)
+        }
+        try await synced.sync()   // new events and rewritten logins since
+        try await offThePool {
+            let report = try synced.push(to: uri)
+            let events = Int(try synced.open().database.scalarInt("SELECT count(*) FROM events") ?? -1)
+            #expect(report.rowsSent["events"] ?? 0 >= events, "\(report.rowsSent)")
+            try expectStoreEqualsArchive(uri, synced.path)
+            let id = try synced.session().archiveID()
+            #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE archive_id = '\(id)' AND source_text IS NULL")
+                    == String(events))
+            let otherEvents = try other.open().database.scalarInt("SELECT count(*) FROM events") ?? -1
+            #expect(try cluster.psql(uri, "SELECT count(*) FROM cloudron_audit.events WHERE archive_id <> '\(id)' AND data_text = 'data ' || api_id")
+                    == String(otherEvents) && otherEvents > 0)
+            #expect(try synced.push(to: uri).totalRows == 0)
+            #expect(try StoreVerification(connection: PostgresConnection(uri: uri)).run().allSatisfy { $0.report.isIntact })
+        }
+    }
+
     @Test func verifyFromTheStoreFindsOneAlteredRowAndDeletedNewestRecords() async throws {
         let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 41, events: 300)

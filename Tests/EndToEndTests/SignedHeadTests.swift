@@ -132,11 +132,13 @@ struct SignedHeadTests {
             }
         }
         var record: VersionRecord?
+        var indexed: [SQLValue] = []
         try database.forEachRow("""
             SELECT v.event_id, e.instance_id, e.api_id, v.version, v.raw, v.creation_epoch, v.first_seen_at, v.run_id
             FROM event_versions v JOIN events e ON e.id = v.event_id WHERE v.id = ?
             """, [.integer(newest)]) { row in
             var raw = row.string(at: 4)
+            indexed = try ObjectKind.events.searchTexts(raw: Array(raw.utf8)).map(SQLValue.text)
             // What an intruder would hide: who did it and from where.
             raw = raw.replacingOccurrences(of: "\"source\":{", with: "\"source\":{\"forged\":\"yes\",")
             let bytes = Array(raw.utf8)
@@ -157,7 +159,12 @@ struct SignedHeadTests {
                              [.textBytes(forged.raw), .blob(forged.contentHash), .blob(link), .integer(newest)])
             try database.run("UPDATE events SET \(columns.map { "\($0) = ?" }.joined(separator: ", ")) WHERE id = ?",
                              values + [.integer(forged.parentID)])
-            try database.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
+            let searchable = ObjectKind.events.searchableColumns.joined(separator: ", ")
+            let placeholders = String(repeating: ", ?", count: indexed.count)
+            try database.run("INSERT INTO events_fts(events_fts, rowid, \(searchable)) VALUES ('delete', ?\(placeholders))",
+                             [.integer(forged.parentID)] + indexed)
+            try database.run("INSERT INTO events_fts(rowid, \(searchable)) VALUES (?\(placeholders))",
+                             [.integer(forged.parentID)] + (try ObjectKind.events.searchTexts(raw: forged.raw)).map(SQLValue.text))
             try database.run("UPDATE sync_runs SET chain_head = ? WHERE chain_length = ?", [.blob(link), .integer(newest)])
             if alsoStripSignature {
                 try database.run("UPDATE sync_runs SET head_statement = NULL, head_signature = NULL WHERE chain_length = ?",
@@ -200,12 +207,22 @@ struct SignedHeadTests {
             throw TestFailure("the newest run should only have added events (added \(added), changed \(changedOld), other \(others))")
         }
         try database.transaction {
-            try database.execute("CREATE TEMP TABLE doomed AS SELECT event_id FROM event_versions WHERE run_id = \(run)")
+            // Their FTS entries go with the text they were indexed with, recomputed from their raw JSON.
+            var doomed: [(Int64, [UInt8])] = []
+            try database.forEachRow("SELECT event_id, raw FROM event_versions WHERE run_id = ?", [.integer(run)]) {
+                doomed.append(($0.int64(at: 0), $0.bytes(at: 1)))
+            }
+            let searchable = ObjectKind.events.searchableColumns
+            for (event, raw) in doomed {
+                try database.run("""
+                    INSERT INTO events_fts(events_fts, rowid, \(searchable.joined(separator: ", ")))
+                    VALUES ('delete', ?\(String(repeating: ", ?", count: searchable.count)))
+                    """, [.integer(event)] + (try ObjectKind.events.searchTexts(raw: raw)).map(SQLValue.text))
+            }
             try database.run("DELETE FROM event_fields WHERE version_id IN (SELECT id FROM event_versions WHERE run_id = ?)",
                              [.integer(run)])
             try database.run("DELETE FROM event_versions WHERE run_id = ?", [.integer(run)])
-            try database.execute("DELETE FROM events WHERE id IN (SELECT event_id FROM doomed)")
-            try database.execute("INSERT INTO events_fts(events_fts) VALUES ('rebuild')")
+            try database.run("DELETE FROM events WHERE id IN (\(doomed.map { String($0.0) }.joined(separator: ", ")))")
             try database.run("UPDATE coverage SET run_id = ? WHERE run_id = ?", [.integer(run - 1), .integer(run)])
             try database.run("DELETE FROM sync_runs WHERE id = ?", [.integer(run)])
         }

@@ -93,6 +93,17 @@ public final class Database: @unchecked Sendable {
         sqlite3_extended_result_codes(handle, 1)
     }
 
+    /// A private temporary database that may outgrow memory (`verify`'s index of every event's recomputed
+    /// text, a few hundred MB at a million events): SQLite's "" database, in memory until it outgrows the
+    /// page cache, then a temporary file that is deleted on close.
+    public init(temporary: Void) throws {
+        path = ""
+        mode = .readWrite
+        handle = try Self.openConnection("", flags: SQLITE_OPEN_FULLMUTEX | SQLITE_OPEN_EXRESCODE
+                                            | SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE)
+        sqlite3_extended_result_codes(handle, 1)
+    }
+
     deinit {
         cache.removeAll()
         sqlite3_close_v2(handle)

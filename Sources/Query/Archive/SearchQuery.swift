@@ -54,7 +54,6 @@ public struct SearchQuery: Sendable {
 
         var arms: [SQLFragment] = []
         let match = SQLValue.text(query.matchExpression)
-        let marks = SearchQuery.snippetArguments
         for kind in ObjectKind.allCases where scopes.contains(kind) {
             // Events take every filter; the other kinds only time and instance (checked above).
             let (alias, condition) = kind == .events
@@ -64,7 +63,7 @@ public struct SearchQuery: Sendable {
             let (fts, current, versions) = (kind.ftsTable, kind.currentTable, kind.versionTable)
             arms.append(SQLFragment("""
                 SELECT '\(kind.singular)' AS kind, \(alias).api_id AS api_id, \(alias).creation_epoch AS epoch, i.name AS instance,
-                       \(alias).\(kind.summaryColumn) AS summary, snippet(\(fts), -1, \(marks)) AS snippet, v.raw AS raw,
+                       \(alias).\(kind.summaryColumn) AS summary, v.raw AS raw,
                        bm25(\(fts)) AS score, \(alias).id AS row_id
                 FROM \(fts) JOIN \(current) \(alias) ON \(alias).id = \(fts).rowid
                 JOIN \(versions) v ON v.\(kind.parentColumn) = \(alias).id AND v.version = \(alias).version
@@ -77,12 +76,20 @@ public struct SearchQuery: Sendable {
             ? "ORDER BY score ASC, epoch DESC, kind, row_id DESC"
             : "ORDER BY epoch \(direction), kind, row_id \(direction)"
         let limit = filter.limitClause
-        let sql = "SELECT kind, api_id, epoch, instance, summary, snippet, raw FROM ("
+        let sql = "SELECT kind, api_id, epoch, instance, summary, raw FROM ("
             + arms.map(\.sql).joined(separator: "\nUNION ALL\n") + ")\n\(order)\n\(limit.sql)"
+        // Snippets are made for the rows printed only, from their raw JSON: the events table no longer holds
+        // the text that snippet() would read (schema 11). FTS5's snippet() of the one row gives the same fragment.
+        let tokenizers = try Dictionary(uniqueKeysWithValues: scopes.map { ($0, try SearchTokenizer(kind: $0)) })
         return try RowStreaming.run(session, SQLFragment(sql, arms.flatMap(\.values) + limit.values),
                                     columns: SearchQuery.columns, rawSearch: query, into: &writer) { row in
-            [row.textCell(0), row.textCell(1), row.timeCell(2), row.textCell(3), row.textCell(4), row.textCell(5),
-             row.jsonCell(6)]
+            let raw = row.bytes(at: 5)
+            let kind = ObjectKind.allCases.first { $0.singular == row.string(at: 0) } ?? .events
+            let snippet = try (try? kind.searchTexts(raw: raw)).flatMap { texts in
+                try tokenizers[kind]?.snippet(of: texts, match: query.matchExpression, arguments: SearchQuery.snippetArguments)
+            }
+            return [row.textCell(0), row.textCell(1), row.timeCell(2), row.textCell(3), row.textCell(4),
+                    snippet.map(Cell.text) ?? .null, .json(raw)]
         }
     }
 }
