@@ -48,7 +48,7 @@ struct FleetSyncTests {
         defer { folder.remove() }
         let first = try await FakeCloudronProcess(["--seed", "81", "--events", "400", "--readonly-token", "fleet-token-first"])
         let second = try await FakeCloudronProcess(["--seed", "82", "--events", "250", "--readonly-token", "fleet-token-second"])
-        let downPort = try CannedServer.closedPort()
+        let down = try HeldPort(), downPort = down.port
         _ = try Self.tokenFile("fleet-token-first", named: "first.token", in: folder)
         _ = try Self.tokenFile("fleet-token-second", named: "second.token", in: folder)
         _ = try Self.tokenFile("fleet-token-third", named: "third.token", in: folder)
@@ -93,6 +93,7 @@ struct FleetSyncTests {
 
         // The third server comes up where the config says; the next run syncs it, one line per server, all
         // three at once (--jobs overrides the file) into the one archive.
+        down.release()
         let third = try await FakeCloudronProcess(["--port", String(downPort), "--seed", "83", "--events", "300",
                                                    "--readonly-token", "fleet-token-third"])
         let again = try await Command(["sync", "--config", config, "--jobs", "3"]).run()

@@ -123,12 +123,11 @@ final class CannedServer: @unchecked Sendable {
         close(listener)
     }
 
-    /// A loopback port where nothing listens: bound, read, closed.
+    /// A loopback port where nothing listens, held for the rest of the test process (see `HeldPort`).
     static func closedPort() throws -> UInt16 {
-        let probe = try CannedServer(always: .bytes([]))
-        let port = probe.port
-        probe.stop()
-        return port
+        let held = try HeldPort()
+        HeldPort.keepForever(held)
+        return held.port
     }
 
     static func accepts(_ port: UInt16) -> Bool {
@@ -142,6 +141,53 @@ final class CannedServer: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         } == 0
     }
+}
+
+/// A loopback port bound but not listening: Linux refuses a connection to it (RST), and while it is held
+/// no other socket is given or can bind it. A port that was only bound, read and closed could be handed
+/// to a server another test started meanwhile, which then answered where "connection refused" was
+/// expected (seen: a 401 in InterruptedSyncTests under a full run).
+final class HeldPort: @unchecked Sendable {
+    private static let keptLock = NSLock()
+    nonisolated(unsafe) private static var kept: [HeldPort] = []
+
+    /// Holds `port` until the test process ends (a "refused" port for any number of requests).
+    static func keepForever(_ port: HeldPort) {
+        keptLock.withLock { kept.append(port) }
+    }
+
+    let port: UInt16
+    private let lock = NSLock()
+    private var socket: Int32
+
+    init() throws {
+        let fd = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestFailure("socket() failed") }
+        // No SO_REUSEADDR: a server that sets it must still not be able to bind this port.
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { close(fd); throw TestFailure("bind failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = UInt16(bigEndian: address.sin_port)
+        socket = fd
+    }
+
+    /// Frees the port for a server the test starts on it next (a short window, not a whole test's).
+    func release() {
+        lock.withLock {
+            if socket >= 0 { close(socket) }
+            socket = -1
+        }
+    }
+
+    deinit { release() }
 }
 
 /// A Cloudron-looking canned server: `/api/v1/cloudron/status` and the notification and task lists
@@ -175,13 +221,15 @@ final class SelfSignedTLSServer {
         try await Self.run(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                       "-keyout", folder.file("key.pem"), "-out", folder.file("cert.pem"), "-days", "1",
                       "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
-        port = try CannedServer.closedPort()
+        let held = try HeldPort()
+        port = held.port
         process.executableURL = URL(fileURLWithPath: Self.openssl)
         process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", folder.file("cert.pem"),
                              "-key", folder.file("key.pem"), "-www", "-quiet"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
+        held.release()
         try process.run()
         for _ in 0..<100 where !CannedServer.accepts(port) { try await Task.sleep(nanoseconds: 50_000_000) }
         guard CannedServer.accepts(port) else {
