@@ -44,12 +44,14 @@ let package = Package(
         .target(name: "Query", dependencies: [
             "Archiver", "Client", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
         ],
+                // reports/postgresql holds the reports' PostgreSQL dialect, which CentralStore embeds.
+                exclude: ["reports/postgresql"],
                 resources: [.embedInCode("reports")]),
         // The central PostgreSQL store (`push`, and reading commands `--from postgresql://…`). Its schema is
         // derived from the archive's own, so it lives apart from both the archive and the queries.
         .target(name: "CentralStore", dependencies: [
             "Archiver", "Query", "CLibPQ", .product(name: "Crypto", package: "swift-crypto"),
-        ]),
+        ], resources: [.embedInCode("postgresql")]),
         // The simulator deliberately shares no code with Client: it is an independent
         // implementation of the server, so a bug in our decoding cannot hide in both.
         .target(name: "CloudronSimulator", dependencies: [

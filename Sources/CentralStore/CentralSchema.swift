@@ -106,6 +106,7 @@ public enum CentralSchema {
                 try connection.execute("CREATE INDEX IF NOT EXISTS \(quoted(index.name)) ON \(qualified(index.table)) "
                                        + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))")
             }
+            try StoreReportViews.install(connection)
         }
     }
 

@@ -116,6 +116,15 @@ public final class PostgresConnection: @unchecked Sendable {
     /// mode), so an export of a million events never sits in memory whole. The first row is read before
     /// `body` is called; an error the server reports midway is thrown after the rows before it.
     public func forEachRow(_ sql: String, _ parameters: [String?] = [], _ body: ([String?]) throws -> Void) throws {
+        try stream(sql, parameters, begin: { _ in }, row: body)
+    }
+
+    /// Runs one statement with text parameters and hands over its rows one at a time as they arrive
+    /// (libpq's single-row mode), so that a report of millions of rows never sits in memory whole.
+    /// `begin` gets the result's column type OIDs before the first row (also for no row at all), so a
+    /// statement that fails before its first row has written nothing.
+    public func stream(_ sql: String, _ parameters: [String?], begin: ([UInt32]) throws -> Void,
+                       row: ([String?]) throws -> Void) throws {
         try serialized {
             let sent = withParameterPointers(parameters) { pointers in
                 PQsendQueryParams(handle, sql, Int32(parameters.count), nil, pointers, nil, nil, 0)
@@ -125,17 +134,35 @@ public final class PostgresConnection: @unchecked Sendable {
             }
             PQsetSingleRowMode(handle)
             var failure: Error?
-            // Every result is drained, even after `body` failed, so the connection stays usable.
+            var begun = false
+            // Every result is read to the end (libpq takes no other command before); after a failure here
+            // (the reader closed the pipe), the server is asked to stop sending.
             while let result = PQgetResult(handle) {
                 defer { PQclear(result) }
                 guard failure == nil else { continue }
-                if PQresultStatus(result) == PGRES_SINGLE_TUPLE {
-                    let row = (0 ..< PQnfields(result)).map { field in
-                        PQgetisnull(result, 0, field) == 1 ? nil : String(cString: PQgetvalue(result, 0, field))
-                    }
-                    do { try body(row) } catch { failure = error }
-                } else {
+                let status = PQresultStatus(result)
+                guard status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK else {
                     do { try check(result, sql: sql) } catch { failure = error }
+                    continue
+                }
+                let fields = PQnfields(result)
+                do {
+                    if !begun {
+                        begun = true
+                        try begin((0..<fields).map { UInt32(PQftype(result, $0)) })
+                    }
+                    for index in 0..<PQntuples(result) {
+                        try row((0..<fields).map { field in
+                            PQgetisnull(result, index, field) == 1 ? nil : String(cString: PQgetvalue(result, index, field))
+                        })
+                    }
+                } catch {
+                    failure = error
+                    if let cancel = PQgetCancel(handle) {
+                        var message = [CChar](repeating: 0, count: 256)
+                        _ = PQcancel(cancel, &message, Int32(message.count))
+                        PQfreeCancel(cancel)
+                    }
                 }
             }
             if let failure { throw failure }

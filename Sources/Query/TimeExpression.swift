@@ -157,7 +157,7 @@ public enum TimeExpression {
     }
 
     /// The user's text quoted with control characters escaped and length capped, safe to print in one line.
-    static func quoted(_ text: String) -> String {
+    public static func quoted(_ text: String) -> String {
         let capped = text.count > 64 ? String(text.prefix(64)) + "…" : text
         return String(reflecting: capped)
     }

@@ -1,5 +1,6 @@
 import Archiver
 import ArgumentParser
+import CentralStore
 import Client
 import Foundation
 import Query
@@ -26,12 +27,21 @@ struct ReportCommand: ParsableCommand {
               --sign-key /etc/cloudron-audit/head.key
           cloudron-audit report --all --db audit.db --since 30d --output-dir q4 \\
               --html --pdf   # index.html, report.pdf
+          cloudron-audit report logins --since 7d \\
+              --from postgresql://audit@db.example.com/audit   # every archive
+          cloudron-audit report backups --failed --archive 3f2a \\
+              --from postgresql://audit@db.example.com/audit   # one archive
         """,
         // `--help` is this command's own flag, so that `report NAME --help` can describe that report.
         helpNames: [.short]
     )
 
     @OptionGroup var archive: ArchiveOptions
+    @OptionGroup var store: StoreOptions
+    @Option(name: .customLong("archive"),
+            help: ArgumentHelp("With --from: only this pushed archive (its id or first digits, as 'status --from' lists them); "
+                               + "its rows come without the archive_id column, as from the archive itself.", valueName: "id"))
+    var archiveID: String?
     @Argument(help: "The report to run (see --list).") var name: String?
     @OptionGroup var filters: ReportFilterOptions
     @OptionGroup var output: OutputOptions
@@ -84,6 +94,10 @@ struct ReportCommand: ParsableCommand {
         if !all && (html || pdf) { throw ValidationError("--html and --pdf go with --all") }
         if failed && result != nil { throw ValidationError("--failed is --result failed: give one of them") }
         if all && (failed || result != nil) { throw ValidationError("--result and --failed go with a report's name, not --all") }
+        if all && store.uri != nil {
+            throw ValidationError("report --all writes a bundle from the archive (--db): with --from, run one report at a time")
+        }
+        if archiveID != nil && store.uri == nil { throw ValidationError("--archive chooses an archive of the central store: it goes with --from") }
     }
 
     func run() throws {
@@ -135,6 +149,12 @@ struct ReportCommand: ParsableCommand {
         let report = try ReportCatalog.find(name, in: reports)
         let query = try ReportQuery(report: report, filter: filter, summary: summary, parameters: try parsedParameters(),
                                     result: failed ? "failed" : result)
+        if let uri = store.uri {
+            let storeQuery = try StoreReportQuery(query: query, archive: archiveID)
+            let connection = try PostgresConnection(uri: uri)
+            _ = try output.write { writer in try storeQuery.run(on: connection, into: &writer) }
+            return
+        }
         let session = try archive.openForReading()
         let rows = try output.write { writer in try query.run(on: session, into: &writer) }
         try UnmatchedFilters.note(filter, rows: rows, in: session)

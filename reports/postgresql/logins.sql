@@ -1,0 +1,71 @@
+-- PostgreSQL dialect of reports/logins.sql (the header is there). See reports/README.md.
+SELECT f.archive_id, f.creation_epoch AS time, i.name AS instance, f.action AS action,
+       COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS "user",
+       COALESCE(f.user_id, f.actor_id) AS userId,
+       CASE WHEN f.action = 'user.login.ghost' THEN f.actor_name END AS impersonatedBy,
+       f.ip AS ip, f.auth_type AS authType, COALESCE(f.app_id, f.client_app_id) AS app,
+       CASE WHEN f.action = 'user.login.ghost' THEN 'impersonation' ELSE '' END AS flag,
+       e.api_id AS eventId
+FROM event_fields f
+JOIN events e ON e.archive_id = f.archive_id AND e.id = f.event_id
+JOIN instances i ON i.archive_id = f.archive_id AND i.id = f.instance_id
+WHERE f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
+  AND (:archive IS NULL OR f.archive_id = :archive)
+  AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+  AND (:instance IS NULL OR i.name = :instance)
+  AND (:ip IS NULL OR f.ip = :ip)
+  AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
+  AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+       OR EXISTS (SELECT 1 FROM event_versions x WHERE x.archive_id = f.archive_id AND x.id = f.version_id
+                  AND :user IN (x.raw::json #>> '{data,user,id}', x.raw::json #>> '{data,user,email}')))
+ORDER BY f.creation_epoch * :direction, f.version_id * :direction, f.archive_id
+LIMIT NULLIF(:limit, -1)
+-- summary
+WITH logins AS (
+    SELECT f.archive_id, f.creation_epoch AS time, i.name AS instance,
+           COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS "user", f.ip AS ip
+    FROM event_fields f
+    JOIN instances i ON i.archive_id = f.archive_id AND i.id = f.instance_id
+    WHERE f.action IN ('user.login', 'user.login.ghost', 'app.login')
+      AND (:archive IS NULL OR f.archive_id = :archive)
+      AND (:instance IS NULL OR i.name = :instance)
+      AND (:ip IS NULL OR f.ip = :ip)
+      AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
+      AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
+           OR EXISTS (SELECT 1 FROM event_versions x WHERE x.archive_id = f.archive_id AND x.id = f.version_id
+                      AND :user IN (x.raw::json #>> '{data,user,id}', x.raw::json #>> '{data,user,email}')))
+),
+pairs AS (
+    SELECT archive_id, instance, "user", ip, MIN(time) AS firstTime,
+           COUNT(*) FILTER (WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
+    FROM logins GROUP BY archive_id, instance, "user", ip
+),
+-- At most ten per user, the rest counted; the IPs in SQLite's (binary) order.
+new_ips AS (
+    SELECT archive_id, instance, "user",
+           string_agg(ip, ' ' ORDER BY ip COLLATE "C") FILTER (WHERE ipOrder <= 10)
+               || CASE WHEN COUNT(*) > 10 THEN ' (+' || (COUNT(*) - 10) || ' more)' ELSE '' END AS newIPs
+    FROM (SELECT archive_id, instance, "user", ip,
+                 ROW_NUMBER() OVER (PARTITION BY archive_id, instance, "user" ORDER BY ip COLLATE "C") AS ipOrder
+          FROM pairs
+          WHERE inWindow > 0 AND ip IS NOT NULL AND :since IS NOT NULL AND firstTime >= :since) AS ranked
+    GROUP BY archive_id, instance, "user"
+),
+covered AS (
+    SELECT i.archive_id, i.name AS instance FROM instances i
+    WHERE :since IS NOT NULL AND EXISTS (SELECT 1 FROM coverage c WHERE c.archive_id = i.archive_id AND c.instance_id = i.id
+                                         AND c.stream = 'eventlog' AND c.from_epoch < :since AND c.to_epoch >= :since - 1)
+),
+per_user AS (
+    SELECT archive_id, instance, "user", MIN(time) AS firstSeen, MAX(time) AS lastSeen, COUNT(*) AS logins,
+           COUNT(DISTINCT ip) AS distinctIPs
+    FROM logins
+    WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+    GROUP BY archive_id, instance, "user"
+)
+SELECT u.archive_id, u.instance, u."user", u.firstSeen, u.lastSeen, u.logins, u.distinctIPs,
+       CASE WHEN (u.archive_id, u.instance) IN (SELECT archive_id, instance FROM covered) THEN n.newIPs ELSE 'unknown' END AS newIPs
+FROM per_user u
+LEFT JOIN new_ips n ON n.archive_id = u.archive_id AND n.instance = u.instance AND n."user" IS NOT DISTINCT FROM u."user"
+ORDER BY u.lastSeen * :direction, u.instance COLLATE "C", u."user" COLLATE "C" NULLS FIRST, u.archive_id
+LIMIT NULLIF(:limit, -1)
