@@ -79,7 +79,8 @@ let package = Package(
         .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),
         // Needs a PostgreSQL server from Debian's packages; runs the built binary (demo archives, push, verify --from,
         // report --from), and a simulator's truth for the reports' filter values.
-        .testTarget(name: "CentralStoreTests", dependencies: ["cloudron-audit", "CentralStore", "Archiver", "Query", "CloudronSimulator",
+        .testTarget(name: "CentralStoreTests", dependencies: ["cloudron-audit", "CentralStore", "Archiver", "Client", "Query",
+                                                             "CloudronSimulator",
                                                              "TestSupport"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
         // Runs the built `cloudron-audit` binary as a user would (the dependency makes SwiftPM build it).

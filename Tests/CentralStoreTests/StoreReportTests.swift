@@ -1,5 +1,6 @@
 import Archiver
 import CentralStore
+import Client
 import CloudronSimulator
 import Foundation
 import Query
@@ -344,5 +345,132 @@ private struct FilterValues {
             }
         }
         return variants
+    }
+}
+
+/// Cases the simulator's data does not hold, in a hand-made archive: a user's role history through logins
+/// with and without a role (a ghost login's user object has none), promotions and demotions, a removal
+/// whose user object has no role, changed members that are JSON null on one side and missing on the
+/// other, numbers written differently, a user with twelve IPs in the window ("(+1 more)": one was seen
+/// before it), JSON data with
+/// whitespace and escapes, an app.down without an app, an outage never closed, support switched off,
+/// an addon killed for memory, a backup whose task id is a number and one without a finish.
+@Suite(.serialized) struct StoreReportEdgeCaseTests {
+    @Test func reportsFromPostgreSQLEqualTheArchivesOnHandMadeEdgeCases() async throws {
+        let cluster = try await offThePool { try PostgresCluster.shared() }
+        let uri = try await offThePool { try cluster.makeDatabase() }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cloudron-audit-edge-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/audit.db"
+        try await offThePool { try EdgeCaseArchive.write(to: path) }
+        let pushed = try await CLI.run(["push", "--db", path, "--to", uri, "--quiet"])
+        #expect(pushed.status == 0, "\(pushed.stderr)")
+        let id = try await offThePool { try Archive(path: path, mode: .readOnly).archiveID() }
+        let since = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(EdgeCaseArchive.t0 + 1_000)))
+        var rows = 0
+        for report in try ReportCatalog.builtIn() {
+            for summary in report.summary == nil ? [false] : [false, true] {
+                for variant in [[], ["--since", since]] {
+                    for format in ["ndjson", "csv"] {
+                        let arguments = ["report", report.name] + (summary ? ["--summary"] : []) + variant + ["--format", format]
+                        async let fromArchive = CLI.run(arguments + ["--db", path])
+                        async let fromStore = CLI.run(arguments + ["--from", uri, "--archive", id])
+                        let (expected, found) = try await (fromArchive, fromStore)
+                        #expect(expected.status == 0 && found.status == 0, "\(arguments): \(expected.stderr) \(found.stderr)")
+                        #expect(found.stdout == expected.stdout, "\(arguments.joined(separator: " ")):\n\(found.stdout)\nvs\n\(expected.stdout)")
+                        if format == "ndjson" { rows += expected.stdout.split(whereSeparator: \.isNewline).count }
+                    }
+                }
+            }
+        }
+        let privileges = try await CLI.run(["report", "privileges", "--db", path, "--format", "csv"])
+        #expect(privileges.stdout.contains("gained") && privileges.stdout.contains("lost"), "\(privileges.stdout)")
+        let changes = try await CLI.run(["report", "user-changes", "--db", path, "--format", "ndjson"])
+        // e7 against e6: role added, displayName and quota gone, email and hint JSON null before and gone now.
+        #expect(changes.stdout.contains("\"changed\":\"displayName,email,hint,quota,role\"") && changes.stdout.contains("promotion")
+                && changes.stdout.contains("demotion"), "\(changes.stdout)")
+        let summary = try await CLI.run(["report", "logins", "--summary", "--since", since, "--db", path, "--format", "ndjson"])
+        #expect(summary.stdout.contains("(+1 more)"), "\(summary.stdout)")   // eleven new, one seen before --since
+        #expect(rows > 60)
+    }
+}
+
+private enum EdgeCaseArchive {
+    static let t0: Int64 = 1_795_132_800   // 2026-11-20T00:00:00Z
+
+    static func write(to path: String) throws {
+        let archive = try Archive(path: path)
+        let instance = try archive.instanceID(name: "edge", baseURL: "https://edge.example.com")
+        let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 100_000)
+        _ = try archive.ingest(events: events(), instance: instance, run: run, seenAt: t0 + 100_000)
+        try archive.addCoverage(instance: instance, stream: ObjectKind.events.streamName, from: t0 - 86_400, to: t0 + 100_000, run: run)
+        try archive.finishRun(run, result: .success, finishedAt: t0 + 100_200, counts: RunCounts(), requests: 1, errors: [])
+    }
+
+    static func event(_ id: String, _ action: String, _ at: Int64, source: String, data: String) -> Event {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+        let time = formatter.string(from: Date(timeIntervalSince1970: TimeInterval(at)))
+        let raw = "{\"id\":\"\(id)\",\"action\":\"\(action)\",\"creationTime\":\"\(time)\",\"source\":\(source),\"data\":\(data)}"
+        return Event(id: id, action: action, creationTime: time, epochSeconds: at, raw: Array(raw.utf8))
+    }
+
+    static func actor(_ name: String, ip: String = "203.0.113.24") -> String {
+        "{\"ip\":\"\(ip)\",\"username\":\"\(name)\",\"userId\":\"uid-\(name)\"}"
+    }
+
+    static func events() -> [Event] {
+        let erin = "\"id\":\"uid-erin\",\"username\":\"erin\""
+        let system = "{\"userId\":null,\"username\":\"cron\"}"
+        var events = [
+            // erin: added as user, logs in as admin, impersonated (no role), made usermanager, logs in as owner,
+            // updated with members changed, removed without a role in the user object.
+            event("e1", "user.add", t0 + 100, source: actor("alice"), data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"role\":\"user\",\"email\":\"e@x.org\"}}"),
+            event("e2", "user.login", t0 + 200, source: actor("erin"), data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"role\":\"admin\"}}"),
+            event("e3", "user.login.ghost", t0 + 300, source: actor("alice"), data: "{\"userId\":\"uid-erin\",\"user\":{\(erin)}}"),
+            event("e4", "user.update", t0 + 1_100, source: actor("alice"),
+                  data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"role\":\"usermanager\",\"email\":\"e@x.org\",\"quota\":5.0,\"note\":null},\"adminStatusChanged\":true}"),
+            event("e5", "user.login", t0 + 1_200, source: actor("erin"), data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"role\":\"owner\"}}"),
+            event("e6", "user.update", t0 + 1_300, source: actor("alice"),
+                  data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"email\":null,\"quota\":5,\"displayName\":\"Erin\",\"hint\":null}}"),
+            event("e7", "user.update", t0 + 1_400, source: actor("alice"),
+                  data: "{\"userId\":\"uid-erin\",\"user\":{\(erin),\"role\":\"user\"},\"adminStatusChanged\":true}"),
+            event("e8", "user.remove", t0 + 1_500, source: actor("alice"), data: "{\"userId\":\"uid-erin\",\"user\":{\(erin)}}"),
+            // gina: created as admin (gained), made owner (a promotion that is no privilege change).
+            event("g1", "user.add", t0 + 1_510, source: actor("alice"),
+                  data: "{\"userId\":\"uid-gina\",\"user\":{\"id\":\"uid-gina\",\"username\":\"gina\",\"role\":\"admin\"}}"),
+            event("g2", "user.update", t0 + 1_520, source: actor("alice"),
+                  data: "{\"userId\":\"uid-gina\",\"user\":{\"id\":\"uid-gina\",\"username\":\"gina\",\"role\":\"owner\"}}"),
+            // Whitespace and escapes inside data, as a server may send them.
+            event("m1", "domain.add", t0 + 1_600, source: actor("alice"),
+                  data: "{ \"domain\" : \"ex\\u00e9mple.net\",\n  \"zone\": [1, 2.50, {\"a\" : \"b\\\"c\"}] }"),
+            event("m2", "cloudron.update", t0 + 1_700, source: system, data: "{\"boxUpdateInfo\":{\"version\":\"9.1.0\"}}"),
+            event("s1", "support.ssh", t0 + 1_800, source: actor("alice"), data: "{\"enable\":false}"),
+            event("s2", "support.ticket", t0 + 1_900, source: actor("alice"), data: "{\"subject\":\"Help, \\\"urgent\\\"\"}"),
+            event("d1", "app.down", t0 + 2_000, source: system, data: "{\"appId\":\"app-x\"}"),
+            event("d2", "app.down", t0 + 2_100, source: system, data: "{\"app\":{\"id\":\"app-y\",\"fqdn\":\"y.example.com\"}}"),
+            event("u1", "app.up", t0 + 2_400, source: system, data: "{\"appId\":\"app-x\"}"),
+            event("o1", "app.oom", t0 + 2_500, source: system, data: "{\"containerId\":\"c1\",\"addon\":{\"name\":\"redis\"},\"app\":null}"),
+            event("o2", "app.oom", t0 + 2_600, source: system, data: "{\"containerId\":\"c2\"}"),
+            event("b1", "backup.start", t0 + 3_000, source: system, data: "{\"taskId\":77}"),
+            event("b2", "backup.finish", t0 + 3_300, source: system, data: "{\"taskId\":77,\"errorMessage\":\"\",\"backupId\":\"bk-77\"}"),
+            event("b3", "backup.start", t0 + 4_000, source: system, data: "{\"taskId\":78}"),
+            event("b4", "app.backup", t0 + 4_100, source: actor("bob"), data: "{\"appId\":\"app-x\",\"taskId\":\"90\"}"),
+            event("b5", "app.backup.finish", t0 + 4_200, source: system, data: "{\"appId\":\"app-x\",\"errorMessage\":\"quota\"}"),
+            event("a1", "app.update", t0 + 4_300, source: actor("bob"),
+                  data: "{\"appId\":\"app-x\",\"fromManifest\":{\"version\":\"1.0\"},\"toManifest\":{\"version\":\"1.1\"}}"),
+            event("a2", "app.update.finish", t0 + 4_400, source: system, data: "{\"appId\":\"app-x\",\"errorMessage\":\"\"}"),
+        ]
+        // frank logs in from twelve IPs in the window, one of them seen before it: eleven new.
+        events.append(event("f0", "user.login", t0 + 10, source: actor("frank", ip: "192.0.2.99"), data: "{\"userId\":\"uid-frank\"}"))
+        for index in 0 ..< 12 {
+            let ip = index == 11 ? "192.0.2.99" : "198.51.100.\(index + 1)"
+            events.append(event("f\(index + 1)", "user.login", t0 + 5_000 + Int64(index) * 60, source: actor("frank", ip: ip),
+                                data: "{\"userId\":\"uid-frank\"}"))
+        }
+        return events
     }
 }
