@@ -99,13 +99,11 @@ public enum CentralSchema {
             for kind in ObjectKind.allCases where layout.table(kind.currentTable) != nil {
                 for statement in StoreSearchDocuments.createStatements(kind) { try connection.execute(statement) }
             }
-            if let fields = layout.table("event_fields"), StoreViews.userRoleChangesColumns.allSatisfy({ name in fields.columns.contains { $0.name == name } }) {
-                try connection.execute(StoreViews.userRoleChanges)
-            }
             for index in indexes {
                 try connection.execute("CREATE INDEX IF NOT EXISTS \(quoted(index.name)) ON \(qualified(index.table)) "
                                        + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))")
             }
+            // The report views and the archive's views (user_role_changes), from reports/postgresql.
             try StoreReportViews.install(connection)
         }
     }

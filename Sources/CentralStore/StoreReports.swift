@@ -49,8 +49,9 @@ public enum StoreReportCatalog {
     ]
 
     /// Views of the archive's schema that reports read (SQLite's `user_role_changes`), in PostgreSQL's
-    /// dialect: created by push beside the report views, and put in front of a report's statement by
-    /// `report --from` so that a run never depends on which cloudron-audit pushed last.
+    /// dialect: created by push beside the report views (`events --from` reads it there too), and put in
+    /// front of a report's statement by `report --from` so that a run never depends on which
+    /// cloudron-audit pushed last.
     public static let helperViews: [(name: String, sql: String)] = [
         ("user_role_changes", text(PackageResources.user_role_changes_sql)),
     ]
@@ -137,9 +138,18 @@ enum StoreReportViews {
         return Hex.string(hasher.finalize())
     }
 
+    /// The `event_fields` columns the views read that archives before schema 9 lack.
+    static let requiredEventFieldColumns = ["user_object", "user_role", "user_email", "admin_status_changed"]
+
     /// Replaces the views when the store's differ from this binary's; inside the caller's transaction,
-    /// which holds the schema's advisory lock.
+    /// which holds the schema's advisory lock. Until an archive of schema 9 or later was pushed, the
+    /// store's tables lack columns the views read: then there are none yet, and a later push creates them.
     static func install(_ connection: PostgresConnection) throws {
+        let present = try connection.scalar("""
+            SELECT count(*) FROM information_schema.columns
+            WHERE table_schema = $1 AND table_name = 'event_fields' AND column_name = ANY(string_to_array($2, ','))
+            """, [CentralSchema.schemaName, requiredEventFieldColumns.joined(separator: ",")])
+        guard present == String(requiredEventFieldColumns.count) else { return }
         let definitions = try definitions()
         let digest = digest(definitions)
         let info = "\(CentralSchema.schemaName).store_info"
