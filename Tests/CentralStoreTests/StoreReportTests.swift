@@ -339,8 +339,8 @@ private struct FilterValues {
         for parameter in report.parameters {
             switch parameter.kind {
             case .choice: variants += parameter.choices.filter { $0 != parameter.defaultValue }.map { ["--param", "\(parameter.name)=\($0)", "--since", since] }
-            case .duration: variants.append(["--param", "\(parameter.name)=5m"])
-            case .integer: variants.append(["--param", "\(parameter.name)=2"])
+            case .duration: variants.append(["--param", "\(parameter.name)=5m", "--since", since])
+            case .integer: variants.append(["--param", "\(parameter.name)=2", "--since", since])
             case .text: break
             }
         }

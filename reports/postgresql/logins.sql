@@ -40,11 +40,11 @@ pairs AS (
            COUNT(*) FILTER (WHERE (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)) AS inWindow
     FROM logins GROUP BY archive_id, instance, "user", ip
 ),
--- At most ten per user, the rest counted; the IPs in SQLite's (binary) order.
+-- At most --ips per user (0 for all), the rest counted; the IPs in SQLite's (binary) order.
 new_ips AS (
     SELECT archive_id, instance, "user",
-           string_agg(ip, ' ' ORDER BY ip COLLATE "C") FILTER (WHERE ipOrder <= 10)
-               || CASE WHEN COUNT(*) > 10 THEN ' (+' || (COUNT(*) - 10) || ' more)' ELSE '' END AS newIPs
+           string_agg(ip, ' ' ORDER BY ip COLLATE "C") FILTER (WHERE :ips <= 0 OR ipOrder <= :ips)
+               || CASE WHEN :ips > 0 AND COUNT(*) > :ips THEN ' (+' || (COUNT(*) - :ips) || ' more)' ELSE '' END AS newIPs
     FROM (SELECT archive_id, instance, "user", ip,
                  ROW_NUMBER() OVER (PARTITION BY archive_id, instance, "user" ORDER BY ip COLLATE "C") AS ipOrder
           FROM pairs
