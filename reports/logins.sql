@@ -27,9 +27,12 @@ WHERE f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login')
 ORDER BY f.creation_epoch * :direction, f.version_id * :direction
 LIMIT :limit
 -- summary
-WITH logins AS (
-    SELECT f.creation_epoch AS time, i.name AS instance, COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS user,
-           f.ip AS ip
+-- The window's logins are read through the action and time index; whether an IP is new is looked up per user
+-- and IP of the window through the index of the logins by IP (schema 0012), and only for instances whose event
+-- log the archive holds from before the window: the summary reads the window, never the whole history.
+WITH logins AS NOT MATERIALIZED (
+    SELECT f.creation_epoch AS time, f.instance_id AS instanceId, i.name AS instance,
+           COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS user, f.ip AS ip
     FROM event_fields f
     JOIN instances i ON i.id = f.instance_id
     WHERE f.action IN ('user.login', 'user.login.ghost', 'app.login')
@@ -40,36 +43,41 @@ WITH logins AS (
            OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
                       AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
 ),
--- One pass over every login, earlier ones included: when each user first came from each IP ("new" IPs are
--- those first seen at or after --since), and how many of its logins fall in the window.
-pairs AS (
-    SELECT instance, user, ip, MIN(time) AS first,
-           SUM(time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)) AS inWindow
-    FROM logins GROUP BY instance, user, ip
+windowed AS MATERIALIZED (
+    SELECT * FROM logins
+    WHERE time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
+),
+-- An IP is new only where the archive holds the instance's event log without a break from before the window
+-- up to its start (one merged coverage range across :since); elsewhere an earlier login from it may be
+-- missing, and the answer is "unknown".
+covered AS (
+    SELECT i.id AS instanceId, i.name AS instance FROM instances i
+    WHERE :since IS NOT NULL AND EXISTS (SELECT 1 FROM coverage c WHERE c.instance_id = i.id AND c.stream = 'eventlog'
+                                         AND c.from_epoch < :since AND c.to_epoch >= :since - 1)
+),
+-- The window's users and IPs on covered instances; new: those without a login from that IP before the window.
+pairs AS MATERIALIZED (
+    SELECT DISTINCT instanceId, instance, user, ip FROM windowed
+    WHERE ip IS NOT NULL AND instanceId IN (SELECT instanceId FROM covered)
+),
+fresh AS (
+    SELECT instance, user, ip FROM pairs p
+    WHERE NOT EXISTS (SELECT 1 FROM logins l WHERE l.ip = p.ip AND l.instanceId = p.instanceId AND l.time < :since
+                                              AND l.user IS p.user)
 ),
 -- At most --ips per user (ten unless given; 0 for all), the rest counted.
 new_ips AS (
     SELECT instance, user,
            group_concat(CASE WHEN :ips <= 0 OR ipOrder <= :ips THEN ip END, ' ')
                || CASE WHEN :ips > 0 AND COUNT(*) > :ips THEN ' (+' || (COUNT(*) - :ips) || ' more)' ELSE '' END AS newIPs
-    FROM (SELECT instance, user, ip, ROW_NUMBER() OVER (PARTITION BY instance, user ORDER BY ip) AS ipOrder FROM pairs
-          WHERE inWindow > 0 AND ip IS NOT NULL AND :since IS NOT NULL AND first >= :since
+    FROM (SELECT instance, user, ip, ROW_NUMBER() OVER (PARTITION BY instance, user ORDER BY ip) AS ipOrder FROM fresh
           ORDER BY instance, user, ip)
     GROUP BY instance, user
-),
--- An IP is new only where the archive holds the instance's event log without a break from before the window
--- up to its start (one merged coverage range across :since); elsewhere an earlier login from it may be
--- missing, and the answer is "unknown".
-covered AS (
-    SELECT i.name AS instance FROM instances i
-    WHERE :since IS NOT NULL AND EXISTS (SELECT 1 FROM coverage c WHERE c.instance_id = i.id AND c.stream = 'eventlog'
-                                         AND c.from_epoch < :since AND c.to_epoch >= :since - 1)
 ),
 per_user AS (
     SELECT instance, user, MIN(time) AS firstSeen, MAX(time) AS lastSeen, COUNT(*) AS logins,
            COUNT(DISTINCT ip) AS distinctIPs
-    FROM logins
-    WHERE time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
+    FROM windowed
     GROUP BY instance, user
 )
 SELECT u.instance, u.user, u.firstSeen, u.lastSeen, u.logins, u.distinctIPs,

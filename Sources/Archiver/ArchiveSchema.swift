@@ -88,6 +88,7 @@ public enum ArchiveSchema {
         Migration(version: 10, fileName: "0010_user_role_lookups.sql", sql: PackageResources._010_user_role_lookups_sql),
         Migration(version: 11, fileName: "0011_search_text_recomputed.sql", sql: PackageResources._011_search_text_recomputed_sql,
                   fill: Migration.copyRows(from: "events", into: "events_rebuilt")),
+        Migration(version: 12, fileName: "0012_report_lookups.sql", sql: PackageResources._012_report_lookups_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

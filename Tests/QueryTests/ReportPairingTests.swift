@@ -3,8 +3,8 @@ import Foundation
 @testable import Query
 import Testing
 
-/// Runs built-in report `name`, oldest first, on an archive holding just `events` (instance "main").
-func runReportOldestFirst(_ name: String, on events: [FixtureEvent]) throws -> [[String: Any]] {
+/// Runs built-in report `name`, oldest first, over the window, on an archive holding just `events` (instance "main").
+func runReportOldestFirst(_ name: String, on events: [FixtureEvent], since: Int64? = nil, until: Int64? = nil) throws -> [[String: Any]] {
     let directory = try TemporaryDirectory()
     let path = directory.file("report.db")
     do {
@@ -15,7 +15,7 @@ func runReportOldestFirst(_ name: String, on events: [FixtureEvent]) throws -> [
     }
     let session = try ReadSession(path: path)
     let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
-    return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(order: .oldest)).run(on: session, into: &$0) }
+    return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(since: since, until: until, order: .oldest)).run(on: session, into: &$0) }
 }
 
 /// Starts paired with the right end: box reuses task ids, and a run that never finished must not take the
@@ -46,6 +46,44 @@ func runReportOldestFirst(_ name: String, on events: [FixtureEvent]) throws -> [
         }
         #expect(seen == ["full 100 success bk-1", "app <null> unfinished <null>", "app 100 success bk-a2",
                          "full <null> unfinished <null>", "full 300 failed bk-3"])
+    }
+}
+
+/// A report of a window reads the window's backup starts and app.down events, and looks up through the indexes
+/// of schema 0012 what they pair with outside the window: the next start and the finish after --until, the
+/// app's previous health event before --since. Expected rows are worked out by hand from the events.
+@Suite struct WindowedPairingTests {
+    static let t0 = fixtureDay
+    static let wiki = "{\"app\":\(appJSON(id: "app-wiki", subdomain: "wiki"))}"
+    static let chat = "{\"app\":\(appJSON(id: "app-chat", subdomain: "chat"))}"
+    static let health = [
+        ReportPairingTests.event("wiki-down", "app.down", 0, wiki),
+        ReportPairingTests.event("wiki-down-again", "app.down", 100, wiki),   // the same outage
+        ReportPairingTests.event("wiki-up", "app.up", 200, wiki),
+        ReportPairingTests.event("chat-down", "app.down", 300, chat),
+        ReportPairingTests.event("chat-up", "app.up", 400, chat),
+    ]
+
+    @Test("backups until a time: a start before it takes no finish from after the next start, which lies after it")
+    func backupsUntil() throws {
+        let rows = try runReportOldestFirst("backups", on: ReportPairingTests.events, until: Self.t0 + 1500)
+        let seen = rows.map { row in
+            [row["kind"], row["seconds"], row["result"], row["backupId"]].map { $0.map { "\($0)" } ?? "nil" }.joined(separator: " ")
+        }
+        #expect(seen == ["full 100 success bk-1", "app <null> unfinished <null>", "app 100 success bk-a2",
+                         "full <null> unfinished <null>"])
+    }
+
+    @Test("app-availability of a window: a repeated app.down continues the outage begun before it; an app.up after it ends one")
+    func availabilityWindow() throws {
+        func seen(since: Int64?, until: Int64?) throws -> [String] {
+            try runReportOldestFirst("app-availability", on: Self.health, since: since, until: until).map { row in
+                "\(row["app"] as? String ?? "?") \(row["seconds"] as? Int ?? -1) \(row["flag"] as? String ?? "?")"
+            }
+        }
+        #expect(try seen(since: nil, until: nil) == ["wiki.example.com 200 ", "chat.example.com 100 "])
+        #expect(try seen(since: Self.t0 + 50, until: nil) == ["chat.example.com 100 "])
+        #expect(try seen(since: Self.t0 + 50, until: Self.t0 + 350) == ["chat.example.com 100 "])
     }
 }
 
