@@ -70,22 +70,65 @@ struct ScaleSection {
     }
 }
 
-/// One size's figures.
-struct ScaleFigures {
+/// One size's figures, kept as JSON in the work folder (figures-N.json) so that sizes measured in separate
+/// runs (`--sizes 1000000`, then `--sizes 10000000` once that archive is built) share one table.
+struct ScaleFigures: Codable {
+    struct ReportFigure: Codable {
+        var name: String
+        var rows: Int
+        /// Median seconds.
+        var seconds: Double
+    }
+
+    struct SearchFigure: Codable {
+        var term: String
+        var hits: Int
+        var whole: Double
+        var sqlite: Double
+        var rg: Double?
+    }
+
+    struct ExportFigure: Codable {
+        var ours: Double
+        var sqlite: Double
+        var rss: Double
+    }
+
     var events = 0
     var days = 0
     var buildSeconds: Double?
     var buildRSSMegabytes: Double?
     var archiveBytes: Int64 = 0
     var ndjsonBytes: Int64 = 0
-    /// Report name (with " --summary") → (rows, median seconds).
-    var reports: [(name: String, rows: Int, seconds: Double)] = []
+    /// Report name (with " --summary"), rows and median seconds.
+    var reports: [ReportFigure] = []
     var reportAll: Double?
-    var search: (term: String, hits: Int, whole: Double, sqlite: Double, rg: Double?)?
-    var export: (ours: Double, sqlite: Double, rss: Double)?
+    var search: SearchFigure?
+    var export: ExportFigure?
     var upgradeSeconds: Double?
+    /// When this size was measured, and the lowest and highest 1-minute load average meanwhile.
+    var measuredAt = ""
+    var loadLow: Double?
+    var loadHigh: Double?
+    /// What happened to this size's archive (built, cached, upgraded, a report that failed).
+    var log: [String] = []
 
     var sizeRatio: Double { Double(archiveBytes) / Double(max(1, ndjsonBytes)) }
+
+    func save(in work: String) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try? encoder.encode(self).write(to: URL(fileURLWithPath: work + "/figures-\(events).json"))
+    }
+
+    /// Every size's figures saved in `work`.
+    static func saved(in work: String) -> [ScaleFigures] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: work)) ?? [])
+            .filter { $0.hasPrefix("figures-") && $0.hasSuffix(".json") }
+            .compactMap { name in
+                (try? Data(contentsOf: URL(fileURLWithPath: work + "/" + name))).flatMap { try? JSONDecoder().decode(ScaleFigures.self, from: $0) }
+            }
+    }
 
     func report(_ name: String) -> (rows: Int, seconds: Double)? {
         reports.first { $0.name == name }.map { ($0.rows, $0.seconds) }
@@ -98,19 +141,32 @@ enum ScaleBench {
         try FileManager.default.createDirectory(atPath: s.work, withIntermediateDirectories: true)
         ChildProcess.stderrPath = s.work + "/children-stderr.log"
         var log: [String] = []
+        // This run's sizes, measured below; the other sizes' latest figures are read back from earlier runs.
         var figures: [ScaleFigures] = []
-        let started = Date()
+        let earlier = s.buildOnly ? [] : ScaleFigures.saved(in: s.work).filter { !s.sizes.contains($0.events) }
         let load = LoadLog(path: s.work + "/load.log")
+        var sizeLog: [String] = []
+        var loadMark = 0
+        var current: Int?   // the slot of the size being measured
         func publish() {
             guard !s.buildOnly else { return }
-            ScaleSection.write(render(figures, log: log, settings: s, seconds: Date().timeIntervalSince(started), load: load.range), into: s.output)
+            if let current {
+                figures[current].log = sizeLog
+                (figures[current].loadLow, figures[current].loadHigh) = load.range(from: loadMark).map { ($0.min, $0.max) } ?? (nil, nil)
+                figures[current].measuredAt = ISO8601DateFormatter().string(from: Date())
+                figures[current].save(in: s.work)
+            }
+            ScaleSection.write(render((earlier + figures).sorted { $0.events < $1.events }, log: log, settings: s), into: s.output)
         }
         func note(_ line: String) {
-            log.append(line)
+            sizeLog.append(line)
             FileHandle.standardError.write(Data(("bench-scale: " + line + "\n").utf8))
             publish()
         }
         for size in s.sizes {
+            sizeLog = []
+            loadMark = load.count
+            current = nil
             var f = ScaleFigures()
             f.events = size
             f.days = max(1, (size + s.eventsPerDay - 1) / s.eventsPerDay)
@@ -142,10 +198,12 @@ enum ScaleBench {
                 note("\(grouped(size)) events: upgraded from schema \(schemaBefore) to \(schemaAfter) by its first reader (untimed)")
             }
             if s.buildOnly { continue }
+            f.log = sizeLog
             f.archiveBytes = fileSize(db) + fileSize(db + "-wal") - (try freePageBytes(db))
             f.ndjsonBytes = fileSize(ndjson)
             figures.append(f)
             let slot = figures.count - 1
+            current = slot
             publish()
 
             for report in try ReportCatalog.builtIn() {
@@ -164,7 +222,7 @@ enum ScaleBench {
                     }
                     unlink(out)
                     guard !times.isEmpty else { continue }
-                    figures[slot].reports.append((name, rows, median(times)))
+                    figures[slot].reports.append(.init(name: name, rows: rows, seconds: median(times)))
                     publish()
                 }
             }
@@ -187,7 +245,8 @@ enum ScaleBench {
             if size == s.sizes.min() { figures[slot].upgradeSeconds = try upgrade(cli: cli, db: db, work: s.work, note: note) }
             publish()
         }
-        note("done")
+        log.append("done")
+        publish()
     }
 
     /// The archive's `PRAGMA user_version` (its schema), read by sqlite3 so that no migration runs.
@@ -241,7 +300,7 @@ enum ScaleBench {
         try archive.finishRun(run, result: .success, finishedAt: Archive.now(), counts: RunCounts(), requests: 0, errors: [])
     }
 
-    static func search(cli: String, db: String, ndjson: String) throws -> (term: String, hits: Int, whole: Double, sqlite: Double, rg: Double?) {
+    static func search(cli: String, db: String, ndjson: String) throws -> ScaleFigures.SearchFigure {
         let term = try Bench.selectiveTermFromArchive(db)
         let query = try FTSQuery(words: term)
         var whole: [Double] = []
@@ -263,16 +322,16 @@ enum ScaleBench {
             }
             rg = median(times)
         }
-        return (term, hits, median(whole), median(sqlite), rg)
+        return .init(term: term, hits: hits, whole: median(whole), sqlite: median(sqlite), rg: rg)
     }
 
-    static func export(cli: String, db: String, work: String) throws -> (ours: Double, sqlite: Double, rss: Double) {
+    static func export(cli: String, db: String, work: String) throws -> ScaleFigures.ExportFigure {
         let ours = try ChildProcess.run([cli, "events", "--db", db, "--format", "csv", "--output", work + "/events.csv"],
                                         stdout: "/dev/null", measureRSS: true)
         unlink(work + "/events.csv")
         let sqlite = try ChildProcess.run(["sqlite3", "-csv", "-header", db, Bench.exportSQL], stdout: work + "/sqlite3.csv")
         unlink(work + "/sqlite3.csv")
-        return (ours.seconds, sqlite.seconds, ours.peakRSSMegabytes)
+        return .init(ours: ours.seconds, sqlite: sqlite.seconds, rss: ours.peakRSSMegabytes)
     }
 
     /// The time the first reader takes to bring a copy of the archive from the schema before the
@@ -307,20 +366,19 @@ enum ScaleBench {
 
     // MARK: BENCHMARKS.md
 
-    static func render(_ figures: [ScaleFigures], log: [String], settings: ScaleSettings, seconds elapsed: Double,
-                       load: (min: Double, max: Double)?) -> String {
+    static func render(_ figures: [ScaleFigures], log: [String], settings: ScaleSettings) -> String {
         var text = "## At scale: 1M and 10M events (`make bench-scale`)\n\n"
         text += "Generated by `make bench-scale` (Benchmarks/cloudron-audit-bench/ScaleBench.swift, release build). Archives are "
             + "built by direct ingest of the simulator's events (`SampleEventStream`, \(grouped(settings.eventsPerDay)) events a "
             + "day, so a bigger archive spans more days), cached in \(settings.work). Whole-process wall times; reports run with "
             + "`--since 30d --format ndjson`, median of 3 runs (one run when it takes over 2 s). Causes of misses: "
             + "Benchmarks/NOTES.md, \"At scale\".\n\n"
-        text += "- date: \(ISO8601DateFormatter().string(from: Date())); run time \(String(format: "%.0f", elapsed)) s\n"
-        if let load {
-            text += "- load average (1 minute, read each minute into \(settings.work)/load.log) on the 2 shared cores: "
-                + String(format: "%.1f–%.1f", load.min, load.max) + "\n"
+        for f in figures {
+            text += "- \(grouped(f.events)) events: measured until \(f.measuredAt)" + (f.loadLow.flatMap { low in f.loadHigh.map { high in
+                String(format: ", load average %.1f–%.1f", low, high) } } ?? "") + "\n"
         }
-        text += "\n"
+        text += "- load average: the 1-minute figure of the 2 cores shared with other engineers, read each minute into "
+            + "\(settings.work)/load.log\n\n"
         text += "| | " + figures.map { "\(grouped($0.events)) events (\($0.days) days)" }.joined(separator: " | ") + " |\n"
         text += "|---|" + figures.map { _ in "---|" }.joined() + "\n"
         func row(_ label: String, _ cell: (ScaleFigures) -> String) {
@@ -386,7 +444,8 @@ enum ScaleBench {
         if let upgrade = small?.upgradeSeconds {
             target("a \(grouped(small?.events ?? 0))-event archive upgrades in under a minute", seconds(upgrade), upgrade < 60)
         }
-        if !log.isEmpty { text += "\n### Run log\n\n" + log.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+        let lines = figures.flatMap(\.log) + log
+        if !lines.isEmpty { text += "\n### Run log\n\n" + lines.map { "- " + $0 }.joined(separator: "\n") + "\n" }
         return text
     }
 }
@@ -411,10 +470,14 @@ final class LoadLog: @unchecked Sendable {
         thread.start()
     }
 
-    /// The lowest and highest 1-minute load average read so far.
-    var range: (min: Double, max: Double)? {
+    /// How many readings so far.
+    var count: Int { lock.withLock { samples.count } }
+
+    /// The lowest and highest 1-minute load average read since reading number `start` (0 for all).
+    func range(from start: Int) -> (min: Double, max: Double)? {
         lock.withLock {
-            guard let low = samples.min(), let high = samples.max() else { return nil }
+            let recent = samples.dropFirst(start)
+            guard let low = recent.min(), let high = recent.max() else { return nil }
             return (low, high)
         }
     }
