@@ -228,6 +228,8 @@ enum ScaleBench {
             }
             figures[slot].search = try search(cli: cli, db: db, ndjson: ndjson)
             publish()
+            figures[slot].export = try export(cli: cli, db: db, work: s.work)
+            publish()
             var allTimes: [Double] = []
             for _ in 0 ..< 3 {
                 let folder = s.work + "/all"
@@ -240,8 +242,6 @@ enum ScaleBench {
             figures[slot].reportAll = median(allTimes)
             publish()
 
-            figures[slot].export = try export(cli: cli, db: db, work: s.work)
-            publish()
             if size == s.sizes.min() { figures[slot].upgradeSeconds = try upgrade(cli: cli, db: db, work: s.work, note: note) }
             publish()
         }
