@@ -10,7 +10,7 @@ TEST_DEB_PACKAGES := chromium poppler-utils fonts-dejavu-core openssl python3 py
 	man-db groff-base zsh
 BIN := .build/debug
 
-.PHONY: deps test-deps install-debs build test install-check install uninstall demo sim bench-tools bench bench-scale bench-scale-archives fuzz clean
+.PHONY: deps test-deps install-debs build test install-check install uninstall demo sim bench-tools bench-build bench bench-store bench-store-run bench-scale bench-scale-archives fuzz clean
 
 # Installs Debian's -dev packages for the system-library targets, only when missing.
 deps:
@@ -94,28 +94,39 @@ sim: build
 # Benchmarks (issue 5): release build, data from the simulator, every figure in one run, into BENCHMARKS.md.
 # Installs what the comparisons need when missing: ripgrep, jq, curl, time (apt), sqlite-utils (PyPI, in a venv).
 BENCH_SCRATCH := .build-bench
-BENCH_DEBS := ripgrep jq curl sqlite3 time
+BENCH_DEBS := ripgrep jq curl sqlite3 time postgresql
 bench-tools: deps
 	@$(MAKE) --no-print-directory install-debs PACKAGES="$(BENCH_DEBS)"
 
-bench: bench-tools
-	@[ -x $(BENCH_SCRATCH)/venv/bin/sqlite-utils ] || { \
-	  python3 -m venv $(BENCH_SCRATCH)/venv && $(BENCH_SCRATCH)/venv/bin/pip install -q sqlite-utils; }
-	# Static Swift runtime: as a release would ship it, and a few ms less to start every command (B3).
-	# Only the shipped and bench products: TestSupport (a plain target) imports Testing, which a release build lacks.
+# Static Swift runtime: as a release would ship it, and a few ms less to start every command (B3).
+# Only the shipped and bench products: TestSupport (a plain target) imports Testing, which a release build lacks.
+bench-build: bench-tools
 	for p in cloudron-audit fake-cloudron cloudron-audit-bench; do \
 	  $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH) --product $$p || exit 1; done
+
+bench: bench-build
+	@[ -x $(BENCH_SCRATCH)/venv/bin/sqlite-utils ] || { \
+	  python3 -m venv $(BENCH_SCRATCH)/venv && $(BENCH_SCRATCH)/venv/bin/pip install -q sqlite-utils; }
 	$(BENCH_SCRATCH)/release/cloudron-audit-bench --bin $(BENCH_SCRATCH)/release --work $(BENCH_SCRATCH)/bench-data \
 	  --venv $(BENCH_SCRATCH)/venv --output BENCHMARKS.md --notes Benchmarks/NOTES.md
+	@$(MAKE) --no-print-directory bench-store-run
+
+# The central PostgreSQL store (issue 13): push of 100k events against psql \copy of the same rows, and, when
+# bench-scale's 1M archive is cached, its push and reports on PostgreSQL next to SQLite; its own section of
+# BENCHMARKS.md. Part of `make bench`; `make bench-store` runs it alone.
+bench-store: bench-build
+	@$(MAKE) --no-print-directory bench-store-run
+
+bench-store-run:
+	$(BENCH_SCRATCH)/release/cloudron-audit-bench store --bin $(BENCH_SCRATCH)/release --work $(BENCH_SCRATCH)/store \
+	  --output BENCHMARKS.md --large $(BENCH_SCRATCH)/scale/events-1000000.db
 
 # Reports, search, export and size at 1M and 10M events (issue 12), into its own section of BENCHMARKS.md.
 # The archives are built once by direct ingest of simulator events and cached in $(BENCH_SCRATCH)/scale
 # (about 25 GB at 10M); delete that folder to rebuild them. SCALE_SIZES=1000000 runs the 1M size alone.
 # `make bench-scale-archives` only builds them (or upgrades cached ones to the current schema), to run ahead.
 SCALE_SIZES ?= 1000000,10000000
-bench-scale bench-scale-archives: bench-tools
-	for p in cloudron-audit fake-cloudron cloudron-audit-bench; do \
-	  $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH) --product $$p || exit 1; done
+bench-scale bench-scale-archives: bench-build
 	$(BENCH_SCRATCH)/release/cloudron-audit-bench scale --bin $(BENCH_SCRATCH)/release --work $(BENCH_SCRATCH)/scale \
 	  --output BENCHMARKS.md --sizes $(SCALE_SIZES) $(if $(filter bench-scale-archives,$@),--build-only)
 

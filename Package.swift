@@ -68,8 +68,10 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make bench` and `make bench-scale`: measure sync, search, reports and export into BENCHMARKS.md (not a test).
-        .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query", "CloudronSimulator"],
+        .executableTarget(name: "cloudron-audit-bench", dependencies: ["Archiver", "Client", "Query", "CentralStore", "CloudronSimulator", "ScratchPostgres"],
                           path: "Benchmarks/cloudron-audit-bench"),
+        // A throwaway PostgreSQL cluster (initdb, pg_ctl) for the central store's tests and `make bench`.
+        .target(name: "ScratchPostgres", dependencies: ["CentralStore"]),
 
         // Shared by the test targets: what a test needs from the machine (a missing tool skips locally
         // but fails under CI), and a seeded random number generator.
@@ -80,8 +82,7 @@ let package = Package(
         // Needs a PostgreSQL server from Debian's packages; runs the built binary (demo archives, push, verify --from,
         // report --from), and a simulator's truth for the reports' filter values.
         .testTarget(name: "CentralStoreTests", dependencies: ["cloudron-audit", "CentralStore", "Archiver", "Client", "Query",
-                                                             "CloudronSimulator",
-                                                             "TestSupport"]),
+                                                             "CloudronSimulator", "ScratchPostgres", "TestSupport"]),
         .testTarget(name: "CloudronSimulatorTests", dependencies: ["CloudronSimulator"]),
         // Runs the built `cloudron-audit` binary as a user would (the dependency makes SwiftPM build it).
         .testTarget(name: "EndToEndTests", dependencies: ["cloudron-audit", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),

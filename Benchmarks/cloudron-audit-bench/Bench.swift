@@ -90,6 +90,13 @@ struct SimulatorProcess {
 struct Bench {
     static func main() async {
         let arguments = CommandLine.arguments
+        if arguments.count > 1 && arguments[1] == "store" {
+            do { try StoreBench.main(arguments.dropFirst(2)) } catch {
+                FileHandle.standardError.write(Data("store: \(error)\n".utf8))
+                exit(1)
+            }
+            return
+        }
         if arguments.count > 1 && (arguments[1] == "scale" || arguments[1] == "scale-ingest") {
             do {
                 if arguments[1] == "scale" { try ScaleBench.main(arguments.dropFirst(2)) } else { try ScaleBench.ingestChild(arguments.dropFirst(2)) }

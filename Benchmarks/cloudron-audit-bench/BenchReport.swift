@@ -66,9 +66,10 @@ struct BenchReport {
         if !log.isEmpty {
             text += "\n## Run log\n\n" + log.map { "- " + $0 }.joined(separator: "\n") + "\n"
         }
-        // `make bench-scale`'s section stays as that bench last wrote it.
-        if let existing = try? String(contentsOfFile: path, encoding: .utf8), let scale = ScaleSection.extract(from: existing) {
-            text += "\n" + scale + "\n"
+        // `make bench-scale`'s and `make bench-store`'s sections stay as those benches last wrote them.
+        let existing = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        for section in MarkedSection.all {
+            if let kept = section.extract(from: existing) { text += "\n" + kept + "\n" }
         }
         if let notesPath, let notes = try? String(contentsOfFile: notesPath, encoding: .utf8) {
             text += "\n" + notes

@@ -44,21 +44,27 @@ struct ScaleSettings {
     }
 }
 
-/// The section of BENCHMARKS.md that `make bench-scale` owns, between two markers; `make bench`
-/// keeps it when it rewrites the rest of the file.
-struct ScaleSection {
-    static let begin = "<!-- bench-scale: begin -->"
-    static let end = "<!-- bench-scale: end -->"
+/// A section of BENCHMARKS.md that one bench owns, between two markers (`make bench-scale`'s, `make
+/// bench-store`'s); `make bench` keeps the others when it rewrites the rest of the file.
+struct MarkedSection {
+    let name: String
+
+    static let scale = MarkedSection(name: "bench-scale")
+    static let store = MarkedSection(name: "bench-store")
+    static let all = [scale, store]
+
+    var begin: String { "<!-- \(name): begin -->" }
+    var end: String { "<!-- \(name): end -->" }
 
     /// The marked section of `text`, markers included, or nil.
-    static func extract(from text: String) -> String? {
+    func extract(from text: String) -> String? {
         guard let start = text.range(of: begin), let stop = text.range(of: end, range: start.upperBound ..< text.endIndex)
         else { return nil }
         return String(text[start.lowerBound ..< stop.upperBound])
     }
 
     /// Replaces the marked section of the file at `path` (appends it when missing).
-    static func write(_ body: String, into path: String) {
+    func write(_ body: String, into path: String) {
         let section = begin + "\n" + body + "\n" + end
         var text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? "# Benchmarks\n"
         if let old = extract(from: text), let range = text.range(of: old) {
@@ -156,7 +162,7 @@ enum ScaleBench {
                 figures[current].measuredAt = ISO8601DateFormatter().string(from: Date())
                 figures[current].save(in: s.work)
             }
-            ScaleSection.write(render((earlier + figures).sorted { $0.events < $1.events }, log: log, settings: s), into: s.output)
+            MarkedSection.scale.write(render((earlier + figures).sorted { $0.events < $1.events }, log: log, settings: s), into: s.output)
         }
         func note(_ line: String) {
             sizeLog.append(line)

@@ -1,6 +1,7 @@
 import Archiver
 import CentralStore
 import Foundation
+import ScratchPostgres
 import Testing
 
 @Suite(.serialized) struct PushCommandTests {

@@ -1,6 +1,7 @@
 import Archiver
 import CentralStore
 import Foundation
+import ScratchPostgres
 import Testing
 
 /// `push` and `verify --from` against a real PostgreSQL (see `PostgresCluster`).

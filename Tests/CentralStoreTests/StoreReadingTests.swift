@@ -2,6 +2,7 @@ import Archiver
 import CentralStore
 import CloudronSimulator
 import Foundation
+import ScratchPostgres
 import Testing
 
 /// `events --from` and `search --from` against the archive they were pushed from: a simulated server

@@ -4,6 +4,7 @@ import Client
 import CloudronSimulator
 import Foundation
 import Query
+import ScratchPostgres
 import Testing
 
 /// The PostgreSQL dialect of the reports (reports/postgresql) against their SQLite definitions.

@@ -1,6 +1,5 @@
 import CentralStore
 import Foundation
-import Testing
 
 /// A throwaway PostgreSQL cluster from Debian's packages: initdb and pg_ctl in a scratch folder,
 /// listening on 127.0.0.1 at a free port, password (SCRAM) authentication over TCP.
@@ -9,19 +8,20 @@ import Testing
 /// `postgres` system user (made by the package), run through `runuser`. One cluster serves the whole
 /// test process; it is stopped when the process exits. When it cannot start, every test that needs
 /// it fails with one line saying why: the tests never skip (`make test` installs the package).
-final class PostgresCluster: Sendable {
-    static let user = "auditor"
-    static let password = "s3cret-for-tests"
+/// `make bench` measures the central store on one too (hence a target of its own, not a test file).
+public final class PostgresCluster: Sendable {
+    public static let user = "auditor"
+    public static let password = "s3cret-for-tests"
 
-    let folder: String
-    let port: Int
-    let binFolder: String
+    public let folder: String
+    public let port: Int
+    public let binFolder: String
     /// A ~/.pgpass-format file with the password, for `passfile=` (never in the URI).
-    let passfile: String
+    public let passfile: String
     private let runAs: String?
 
     /// The cluster shared by every test of this process, started on first use.
-    static func shared() throws -> PostgresCluster {
+    public static func shared() throws -> PostgresCluster {
         try sharedCluster.get()
     }
 
@@ -38,8 +38,8 @@ final class PostgresCluster: Sendable {
 
     nonisolated(unsafe) private static var runningCluster: PostgresCluster?
 
-    struct StartFailure: Error, CustomStringConvertible {
-        let description: String
+    public struct StartFailure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     private init() throws {
@@ -86,18 +86,18 @@ final class PostgresCluster: Sendable {
         throw StartFailure(description: "PostgreSQL test server did not start: \(lastError)")
     }
 
-    func stop() {
+    public func stop() {
         try? runServerTool("pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"])
         try? FileManager.default.removeItem(atPath: folder)
     }
 
     /// A connection URI for database `database` (created on demand by `makeDatabase`).
-    func uri(database: String, user: String = PostgresCluster.user) -> String {
+    public func uri(database: String, user: String = PostgresCluster.user) -> String {
         "postgresql://\(user)@127.0.0.1:\(port)/\(database)?passfile=\(passfile)&connect_timeout=10"
     }
 
     /// A fresh, empty database for one test, and its URI.
-    func makeDatabase() throws -> String {
+    public func makeDatabase() throws -> String {
         let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
         let admin = try PostgresConnection(uri: uri(database: "postgres"))
         try admin.execute("CREATE DATABASE \(name)")
@@ -105,7 +105,7 @@ final class PostgresCluster: Sendable {
     }
 
     /// Runs psql (an oracle independent of our libpq layer) and returns its unaligned output.
-    func psql(_ uri: String, _ sql: String) throws -> String {
+    public func psql(_ uri: String, _ sql: String) throws -> String {
         let connectionString = uri
         let output = try Self.run(binFolder + "/psql", ["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", connectionString, "-c", sql])
         return output.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -141,7 +141,7 @@ final class PostgresCluster: Sendable {
     /// posix_spawn and waitpid rather than Foundation's Process: its waitUntilExit never returned
     /// for `runuser` here (the child stayed a zombie), and an atexit handler cannot use it at all.
     @discardableResult
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    public static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("pg-tool-\(UUID().uuidString)").path
         defer { unlink(outputPath) }
         var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
