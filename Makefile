@@ -112,14 +112,16 @@ bench: bench-build
 	@$(MAKE) --no-print-directory bench-store-run
 
 # The central PostgreSQL store (issue 13): push of 100k events against psql \copy of the same rows, and, when
-# bench-scale's 1M archive is cached, its push and reports on PostgreSQL next to SQLite; its own section of
-# BENCHMARKS.md. Part of `make bench`; `make bench-store` runs it alone.
+# bench-scale's 1M archive is cached (STORE_LARGE=PATH names another; it is only read, copied once), its push and
+# reports on PostgreSQL next to SQLite; its own section of BENCHMARKS.md. Part of `make bench`; `make bench-store`
+# runs it alone.
 bench-store: bench-build
 	@$(MAKE) --no-print-directory bench-store-run
 
+STORE_LARGE ?= $(BENCH_SCRATCH)/scale/events-1000000.db
 bench-store-run:
 	$(BENCH_SCRATCH)/release/cloudron-audit-bench store --bin $(BENCH_SCRATCH)/release --work $(BENCH_SCRATCH)/store \
-	  --output BENCHMARKS.md --large $(BENCH_SCRATCH)/scale/events-1000000.db
+	  --output BENCHMARKS.md --large $(STORE_LARGE)
 
 # Reports, search, export and size at 1M and 10M events (issue 12), into its own section of BENCHMARKS.md.
 # The archives are built once by direct ingest of simulator events and cached in $(BENCH_SCRATCH)/scale
