@@ -5,17 +5,27 @@ public struct Migration: Sendable {
     public let version: Int
     public let fileName: String
     public let sql: [UInt8]
-    /// Computes what the SQL alone cannot, for the rows already archived (the extracted fields of every
-    /// event version), in the migration's transaction, so that no reader ever sees it half done.
-    /// It is told how many rows are done, of how many. It runs after the SQL, or where the SQL has a line
+    /// What the SQL alone cannot compute for the rows already archived, in the upgrade's transaction, so
+    /// that no reader ever sees it half done. It runs after the SQL, or where the SQL has a line
     /// `fillPlacement` (the SQL before it creates what the fill writes, the SQL after it uses what it wrote).
-    let fill: (@Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void)?
+    let fill: Fill?
+
+    /// A fill step (see `fill`).
+    enum Fill: Sendable, Equatable {
+        /// The `event_fields` columns that this schema version adds (`ExtractedColumn.schemaVersion`), computed
+        /// from every event version's raw JSON. Where one upgrade crosses several such migrations, the last one
+        /// computes the columns of all of them in one pass over the raw JSON (`ArchiveSchema.prepare`).
+        case eventFields
+        /// Every row of `source` copied into `target`, a twin of it that the migration's SQL creates (to
+        /// rebuild a table with fewer columns): the columns `target` has, with their row ids.
+        case copyRows(from: String, into: String)
+    }
 
     public init(version: Int, fileName: String, sql: [UInt8]) {
         self.init(version: version, fileName: fileName, sql: sql, fill: nil)
     }
 
-    init(version: Int, fileName: String, sql: [UInt8], fill: (@Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void)?) {
+    init(version: Int, fileName: String, sql: [UInt8], fill: Fill?) {
         self.version = version
         self.fileName = fileName
         self.sql = sql
@@ -31,26 +41,24 @@ public struct Migration: Sendable {
         return (String(text[..<marker.lowerBound]), String(text[marker.upperBound...]))
     }
 
-    /// A fill that copies every row of `source` into `target`, a twin of it that the migration's SQL creates
-    /// (to rebuild a table with fewer columns): the columns `target` has, with their row ids, in row id
-    /// batches between which the progress is told.
-    static func copyRows(from source: String, into target: String) -> @Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void {
-        { database, progress in
-            var columns: [String] = []
-            try database.forEachRow("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(target)]) { columns.append($0.string(at: 0)) }
-            let list = columns.joined(separator: ", ")
-            let total = Int(try database.scalarInt("SELECT count(*) FROM \(source)") ?? 0)
-            var done = 0
-            var last: Int64 = .min
-            progress(0, total)
-            while let high = try database.scalarInt("SELECT max(rowid) FROM (SELECT rowid FROM \(source) WHERE rowid > ? ORDER BY rowid LIMIT 20000)",
-                                                    [.integer(last)]) {
-                try database.run("INSERT INTO \(target)(\(list)) SELECT \(list) FROM \(source) WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
-                                 [.integer(last), .integer(high)])
-                done += database.changes
-                last = high
-                progress(done, total)
-            }
+    /// Copies every row of `source` into `target` (`Fill.copyRows`), in row id batches between which the
+    /// progress is told.
+    static func copyRows(from source: String, into target: String, _ database: Database,
+                         progress: (_ done: Int, _ total: Int) -> Void) throws {
+        var columns: [String] = []
+        try database.forEachRow("SELECT name FROM pragma_table_info(?) ORDER BY cid", [.text(target)]) { columns.append($0.string(at: 0)) }
+        let list = columns.joined(separator: ", ")
+        let total = Int(try database.scalarInt("SELECT count(*) FROM \(source)") ?? 0)
+        var done = 0
+        var last: Int64 = .min
+        progress(0, total)
+        while let high = try database.scalarInt("SELECT max(rowid) FROM (SELECT rowid FROM \(source) WHERE rowid > ? ORDER BY rowid LIMIT 20000)",
+                                                [.integer(last)]) {
+            try database.run("INSERT INTO \(target)(\(list)) SELECT \(list) FROM \(source) WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                             [.integer(last), .integer(high)])
+            done += database.changes
+            last = high
+            progress(done, total)
         }
     }
 }
@@ -81,13 +89,13 @@ public enum ArchiveSchema {
         Migration(version: 5, fileName: "0005_quarantine.sql", sql: PackageResources._005_quarantine_sql),
         Migration(version: 6, fileName: "0006_archive_identity.sql", sql: PackageResources._006_archive_identity_sql),
         Migration(version: 7, fileName: "0007_event_fields.sql", sql: PackageResources._007_event_fields_sql,
-                  fill: ExtractedColumns.fillEventFields(addedIn: 7)),
+                  fill: .eventFields),
         Migration(version: 8, fileName: "0008_alarms.sql", sql: PackageResources._008_alarms_sql),
         Migration(version: 9, fileName: "0009_user_roles.sql", sql: PackageResources._009_user_roles_sql,
-                  fill: ExtractedColumns.fillEventFields(addedIn: 9)),
+                  fill: .eventFields),
         Migration(version: 10, fileName: "0010_user_role_lookups.sql", sql: PackageResources._010_user_role_lookups_sql),
         Migration(version: 11, fileName: "0011_search_text_recomputed.sql", sql: PackageResources._011_search_text_recomputed_sql,
-                  fill: Migration.copyRows(from: "events", into: "events_rebuilt")),
+                  fill: .copyRows(from: "events", into: "events_rebuilt")),
         Migration(version: 12, fileName: "0012_report_lookups.sql", sql: PackageResources._012_report_lookups_sql),
     ]
 
@@ -154,15 +162,32 @@ public enum ArchiveSchema {
             database.setBusyTimeout(milliseconds: Database.busyTimeoutMilliseconds)
             try? database.execute("PRAGMA foreign_keys = ON")
         }
-        for migration in migrations where migration.version > found {
-            try database.transaction {
-                // Another process may have migrated between our check and our write lock.
-                let applied = try inspect(database).version
-                guard applied < migration.version else { return }
+        // One transaction for the whole upgrade: a reader sees the old schema or the new one, and the fills can
+        // be merged and the indexes built once, after the rows they index (an upgrade left half done would
+        // otherwise be committed between its migrations).
+        try database.execute("PRAGMA cache_size = -\(Self.upgradePageCacheKibibytes)")
+        defer { try? database.execute("PRAGMA cache_size = -\(database.mode.pageCacheKibibytes)") }
+        try database.transaction {
+            // Another process may have migrated between our check and our write lock.
+            let applied = try inspect(database).version
+            let pending = migrations.filter { $0.version > applied }
+            // The extracted fields are computed once, by the last of this upgrade's migrations that adds some,
+            // for the columns of all of them (the migrations between do not read them).
+            let fieldVersions = Set(pending.filter { $0.fill == .eventFields }.map(\.version))
+            for migration in pending {
                 let sql = migration.sqlAroundFill
                 try database.execute(sql.before)
-                try migration.fill?(database) { done, total in
+                let report = { (done: Int, total: Int) in
                     progress(UpgradeProgress(migration: migration.fileName, done: done, total: total))
+                }
+                // A new archive has no rows to fill: its schema is the SQL's alone.
+                switch applied == 0 ? nil : migration.fill {
+                case .eventFields where migration.version == fieldVersions.max():
+                    try ExtractedColumns.fillEventFields(addedIn: fieldVersions, database, progress: report)
+                case .copyRows(let source, let target):
+                    try Migration.copyRows(from: source, into: target, database, progress: report)
+                case .eventFields, nil:
+                    break
                 }
                 if !sql.after.isEmpty { try database.execute(sql.after) }
                 try database.run("INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)",
@@ -172,6 +197,11 @@ public enum ArchiveSchema {
             }
         }
     }
+
+    /// The page cache of an upgrade, KiB: its fills and index builds write every page of the tables they make
+    /// (tens of MB a million events) and sort every key, which a sync's cache would spill to the file and to
+    /// temporary files many times over.
+    static let upgradePageCacheKibibytes = 65_536
 
     /// How long opening an archive waits for another process's upgrade of it (filling the extracted
     /// fields of ten million events takes minutes).

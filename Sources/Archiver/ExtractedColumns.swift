@@ -98,41 +98,51 @@ enum ExtractedColumns {
                                                 .text(action), .integer(creationEpoch)] + values(of: raw))
     }
 
-    /// The fill step of the migration of schema `schemaVersion`: the columns it adds, computed for every event
-    /// version archived before. The migration that creates `event_fields` (7) inserts every version's row with
-    /// the columns that exist at that version (the action is the event's, as one id keeps one action; the time
-    /// is the version's own); a later one sets its new columns where the raw JSON gives them a value.
+    /// The fill step of the migrations of schemas `schemaVersions` (`Migration.Fill.eventFields`): the columns
+    /// they add, computed for every event version archived before, in one pass over the raw JSON. The migration
+    /// that creates `event_fields` (7) inserts every version's row (the action is the event's, as one id keeps one
+    /// action; the time is the version's own), with its indexes built afterwards from the filled table rather
+    /// than kept up to date row by row; a later one alone sets its new columns where the raw JSON gives them a value.
     /// `progress` is told the versions done and their total.
-    static func fillEventFields(addedIn schemaVersion: Int) -> @Sendable (Database, (_ done: Int, _ total: Int) -> Void) throws -> Void {
-        let positions = events.indices.filter { events[$0].schemaVersion == schemaVersion }
-        let creates = !events.contains { $0.schemaVersion < schemaVersion }
-        let known = events.indices.filter { events[$0].schemaVersion <= schemaVersion }
-        let insert = "INSERT INTO event_fields(\((eventKeyColumns + known.map { events[$0].name }).joined(separator: ", "))) VALUES ("
-            + Array(repeating: "?", count: eventKeyColumns.count + known.count).joined(separator: ", ") + ")"
+    static func fillEventFields(addedIn schemaVersions: Set<Int>, _ database: Database,
+                                progress: (_ done: Int, _ total: Int) -> Void) throws {
+        let positions = events.indices.filter { schemaVersions.contains(events[$0].schemaVersion) }
+        let creates = events.contains { schemaVersions.contains($0.schemaVersion) }
+            && !events.contains { $0.schemaVersion < schemaVersions.min() ?? 0 }
+        let insert = "INSERT INTO event_fields(\((eventKeyColumns + positions.map { events[$0].name }).joined(separator: ", "))) VALUES ("
+            + Array(repeating: "?", count: eventKeyColumns.count + positions.count).joined(separator: ", ") + ")"
         let update = "UPDATE event_fields SET \(positions.map { "\(events[$0].name) = ?" }.joined(separator: ", ")) WHERE version_id = ?"
-        return { database, progress in
-            let total = Int(try database.scalarInt("SELECT count(*) FROM event_versions") ?? 0)
-            var done = 0
-            progress(0, total)
-            try database.forEachRow("""
-                SELECT v.id, v.event_id, v.version, e.instance_id, e.action, v.creation_epoch, v.raw
-                FROM event_versions v JOIN events e ON e.id = v.event_id ORDER BY v.id
-                """) { row in
-                let values = values(of: row.bytes(at: 6))
-                if creates {
-                    try database.run(insert, [.integer(row.int64(at: 0)), .integer(row.int64(at: 1)), .integer(row.int64(at: 2)),
-                                              .integer(row.int64(at: 3)), .text(row.string(at: 4)), .integer(row.int64(at: 5))]
-                                             + known.map { values[$0] })
-                } else {
-                    let added = positions.map { values[$0] }
-                    if added.contains(where: { $0 != .null }) {
-                        try database.run(update, added + [.integer(row.int64(at: 0))])
-                    }
-                }
-                done += 1
-                if done % 10_000 == 0 { progress(done, total) }
+        var indexes: [String] = []
+        if creates {
+            var names: [String] = []
+            try database.forEachRow("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_fields' AND sql IS NOT NULL") {
+                names.append($0.string(at: 0))
+                indexes.append($0.string(at: 1))
             }
-            progress(done, total)
+            for name in names { try database.execute("DROP INDEX \(name)") }
         }
+        let total = Int(try database.scalarInt("SELECT count(*) FROM event_versions") ?? 0)
+        var done = 0
+        progress(0, total)
+        try database.forEachRow("""
+            SELECT v.id, v.event_id, v.version, e.instance_id, e.action, v.creation_epoch, v.raw
+            FROM event_versions v JOIN events e ON e.id = v.event_id ORDER BY v.id
+            """) { row in
+            let values = values(of: row.bytes(at: 6))
+            if creates {
+                try database.run(insert, [.integer(row.int64(at: 0)), .integer(row.int64(at: 1)), .integer(row.int64(at: 2)),
+                                          .integer(row.int64(at: 3)), .text(row.string(at: 4)), .integer(row.int64(at: 5))]
+                                         + positions.map { values[$0] })
+            } else {
+                let added = positions.map { values[$0] }
+                if added.contains(where: { $0 != .null }) {
+                    try database.run(update, added + [.integer(row.int64(at: 0))])
+                }
+            }
+            done += 1
+            if done % 10_000 == 0 { progress(done, total) }
+        }
+        for index in indexes { try database.execute(index) }
+        progress(done, total)
     }
 }

@@ -68,6 +68,23 @@ import Testing
         #expect(older?.kind == .schemaTooOld(found: second.version, supported: second.version + 1))
     }
 
+    /// An upgrade is one transaction: a migration that fails leaves the archive as it was, the migrations
+    /// before it in the same upgrade undone too (a reader never sees a schema between two versions).
+    @Test func aFailedUpgradeLeavesTheArchiveAtItsSchema() throws {
+        let folder = try TemporaryFolder()
+        let path = folder.path("a.db")
+        let first = ArchiveSchema.migrations
+        _ = try Archive(path: path, mode: .readWrite, migrations: first)
+        let good = Migration(version: first.count + 1, fileName: "9998_test.sql",
+                             sql: Array("CREATE TABLE upgrade_marker (id INTEGER PRIMARY KEY);".utf8))
+        let bad = Migration(version: first.count + 2, fileName: "9999_test.sql", sql: Array("CREATE TABLE events (id);".utf8))
+        #expect(throws: SQLiteError.self) { try Archive(path: path, mode: .readWrite, migrations: first + [good, bad]) }
+        let archive = try Archive(path: path, mode: .readOnly, migrations: first)
+        #expect(try archive.schemaVersion() == first.count)
+        #expect(try archive.database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'upgrade_marker'") == 0)
+        #expect(try archive.database.scalarInt("SELECT max(version) FROM schema_migrations") == Int64(first.count))
+    }
+
     @Test func nonSQLiteFileIsNotADatabase() throws {
         let folder = try TemporaryFolder()
         let path = folder.path("notes.db")

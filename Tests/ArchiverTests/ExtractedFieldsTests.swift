@@ -214,11 +214,11 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
-        // 0007 creates the fields, then 0009 adds the user fields: each fill reports from 0 to every version;
-        // 0011 rebuilds the events table: from 0 to every event.
+        // 0007 creates the fields and 0009 adds the user fields: one fill, at 0009, computes them all and reports
+        // from 0 to every version; 0011 rebuilds the events table: from 0 to every event.
         let reports = seen.withLock { $0 }
         let events = Int(try upgraded.database.scalarInt("SELECT count(*) FROM events") ?? 0)
-        let fills = [("0007_event_fields.sql", Int(versions)), ("0009_user_roles.sql", Int(versions)), ("0011_search_text_recomputed.sql", events)]
+        let fills = [("0009_user_roles.sql", Int(versions)), ("0011_search_text_recomputed.sql", events)]
         #expect(reports.map(\.migration).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == fills.map(\.0))
         for (fill, total) in fills {
             let own = reports.filter { $0.migration == fill }
@@ -232,6 +232,36 @@ import Testing
         let again = Guarded(0)
         _ = try Archive(path: path, mode: .readWrite, upgradeProgress: { _ in again.withLock { $0 += 1 } })
         #expect(again.withLock { $0 } == 0)
+    }
+
+    /// The one pass that fills every extracted field when an upgrade crosses 0007 to the latest schema stores
+    /// what ingest stores (the oracle: the archive as ingest wrote it), with the same tables, views and indexes.
+    @Test func anUpgradeFromBeforeTheFieldsStoresWhatIngestStored() throws {
+        let folder = try TemporaryFolder()
+        let (path, versions) = try makeArchive(folder)
+        func fields(_ database: Database) throws -> [String] {
+            let columns = try database.scalarInt("SELECT count(*) FROM pragma_table_info('event_fields')") ?? 0
+            var rows: [String] = []
+            try database.forEachRow("SELECT * FROM event_fields ORDER BY version_id") { row in
+                rows.append((0 ..< Int32(columns)).map { row.isNull(at: $0) ? "NULL" : "\(row.value(at: $0))" }.joined(separator: "|"))
+            }
+            return rows
+        }
+        func schema(_ database: Database) throws -> [String] {
+            var objects: [String] = []
+            try database.forEachRow("SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name") { row in
+                objects.append((0 ..< 4).map { row.isNull(at: $0) ? "NULL" : row.string(at: $0) }.joined(separator: " | "))
+            }
+            return objects
+        }
+        let ingested = try Database(path: path, mode: .readOnly)
+        let (fieldsBefore, schemaBefore) = (try fields(ingested), try schema(ingested))
+        #expect(fieldsBefore.count == Int(versions))
+        try downgrade(path)
+        let upgraded = try Archive(path: path, mode: .readWrite)
+        #expect(try fields(upgraded.database) == fieldsBefore)
+        #expect(try schema(upgraded.database) == schemaBefore)
+        #expect(schemaBefore.filter { $0.hasPrefix("index | event_fields") }.count >= 6)
     }
 
     /// 0010 replaced 0009's window functions over every user state with indexed lookups per change: on an
