@@ -97,6 +97,7 @@ public enum ArchiveSchema {
         Migration(version: 11, fileName: "0011_search_text_recomputed.sql", sql: PackageResources._011_search_text_recomputed_sql,
                   fill: .copyRows(from: "events", into: "events_rebuilt")),
         Migration(version: 12, fileName: "0012_report_lookups.sql", sql: PackageResources._012_report_lookups_sql),
+        Migration(version: 13, fileName: "0013_login_order.sql", sql: PackageResources._013_login_order_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

@@ -36,10 +36,10 @@ enum RowStreaming {
         }
     }
 
-    /// The loop of both: `writeRow` writes the statement's current row.
-    private static func run<W: RowWriter>(_ statement: Statement, columns: [Column], rawSearch: FTSQuery? = nil,
-                                          into writer: inout W,
-                                          writeRow: (Statement, inout W) throws -> Void) throws -> Int {
+    /// The loop of all: `writeRow` writes the statement's current row.
+    static func run<W: RowWriter>(_ statement: Statement, columns: [Column], rawSearch: FTSQuery? = nil,
+                                  into writer: inout W,
+                                  writeRow: (Statement, inout W) throws -> Void) throws -> Int {
         var count = 0
         do {
             var hasRow = try statement.step()
@@ -65,17 +65,4 @@ extension Statement {
     func integerCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .integer(int64(at: index)) }
     func booleanCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .boolean(int64(at: index) != 0) }
     func timeCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .time(int64(at: index)) }
-    func jsonCell(_ index: Int32) -> Cell { isNull(at: index) ? .null : .json(bytes(at: index)) }
-
-    /// A cell for whatever SQLite returned (user reports): integers, reals, text, NULL; blobs as hex.
-    func anyCell(_ index: Int32) -> Cell {
-        switch value(at: index) {
-        case .integer(let value): return .integer(value)
-        case .real(let value): return .real(value)
-        case .text(let value): return .text(value)
-        case .textBytes(let bytes): return .text(String(decoding: bytes, as: UTF8.self))
-        case .blob(let bytes): return .text(Hex.string(bytes))
-        case .null: return .null
-        }
-    }
 }

@@ -34,14 +34,28 @@ public struct CSVWriter: RowWriter {
         line.removeAll(keepingCapacity: true)
         for (index, cell) in row.enumerated() {
             if index > 0 { line.append(UInt8(ascii: ",")) }
-            field.removeAll(keepingCapacity: true)
-            CellEncoding.appendText(cell, times: &times, to: &field)
-            let isText: Bool
-            switch cell {
-            case .text, .json: isText = true
-            default: isText = false
+            appendField(cell)
+        }
+        try endLine()
+    }
+
+    public mutating func write(row: StatementRow) throws {
+        try RowShapeError.check(cells: row.count, columns: columnCount)
+        line.removeAll(keepingCapacity: true)
+        for index in 0 ..< row.count {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            row.withCell(at: index) { cell in
+                switch cell {
+                case .text(let bytes) where CellEncoding.isASCII(bytes), .json(let bytes):
+                    appendField(bytes, guardFormula: true)
+                case .text:
+                    field.removeAll(keepingCapacity: true)
+                    CellEncoding.appendText(cell, times: &times, to: &field)
+                    field.withUnsafeBytes { appendField($0, guardFormula: true) }
+                case .value(let value):
+                    appendField(value)
+                }
             }
-            appendField(field, guardFormula: isText)
         }
         try endLine()
     }
@@ -56,20 +70,42 @@ public struct CSVWriter: RowWriter {
         try sink.write(line)
     }
 
+    /// A cell as a field; text and JSON are guarded against formulas, numbers, booleans and times need not be.
+    private mutating func appendField(_ cell: Cell) {
+        field.removeAll(keepingCapacity: true)
+        CellEncoding.appendText(cell, times: &times, to: &field)
+        let isText: Bool
+        switch cell {
+        case .text, .json: isText = true
+        default: isText = false
+        }
+        field.withUnsafeBytes { appendField($0, guardFormula: isText) }
+    }
+
     private mutating func appendField(_ bytes: [UInt8], guardFormula: Bool) {
+        bytes.withUnsafeBytes { appendField($0, guardFormula: guardFormula) }
+    }
+
+    /// The field's bytes, quoted (inner quotes doubled) when they hold `"`, `,`, CR or LF, and copied whole
+    /// when they hold none, as most fields do.
+    private mutating func appendField(_ bytes: UnsafeRawBufferPointer, guardFormula: Bool) {
         let guarded = guardFormula && CSVWriter.startsFormula(bytes)
         let needsQuotes = bytes.contains { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: ",") || $0 == 0x0D || $0 == 0x0A }
         if needsQuotes { line.append(UInt8(ascii: "\"")) }
         if guarded { line.append(UInt8(ascii: "'")) }
-        for byte in bytes {
-            if byte == UInt8(ascii: "\"") { line.append(byte) }
-            line.append(byte)
+        if needsQuotes {
+            for byte in bytes {
+                if byte == UInt8(ascii: "\"") { line.append(byte) }
+                line.append(byte)
+            }
+            line.append(UInt8(ascii: "\""))
+        } else {
+            line.append(contentsOf: bytes)
         }
-        if needsQuotes { line.append(UInt8(ascii: "\"")) }
     }
 
     /// Whether a spreadsheet could read the text as a formula: it starts with `=`, `+`, `-`, `@`, tab or CR.
-    static func startsFormula(_ bytes: [UInt8]) -> Bool {
+    static func startsFormula(_ bytes: some Collection<UInt8>) -> Bool {
         guard let first = bytes.first else { return false }
         switch first {
         case UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D: return true

@@ -30,6 +30,17 @@ public enum Cell: Sendable, Hashable {
     case json([UInt8])
 }
 
+/// A cell of a statement's current row as a writer reads it in place (`StatementRow`): the bytes of a text
+/// or JSON value stay in SQLite's buffer, valid only inside the call that hands them over; any other cell is
+/// a value. Text bytes are written as they are when they are ASCII; other text goes through `String`, which
+/// mends invalid UTF-8 exactly as a `.text` cell does, so both paths write the same bytes.
+enum BorrowedCell {
+    case text(UnsafeRawBufferPointer)
+    /// Bytes that hold one JSON value, as `Cell.json`.
+    case json(UnsafeRawBufferPointer)
+    case value(Cell)
+}
+
 /// Writes rows in one output format: the printing part, kept apart from what is searched and matched.
 ///
 /// Call `begin` once, `write` per row (as many cells as columns), `finish` once. Implementations stream:
@@ -41,10 +52,17 @@ public protocol RowWriter {
     /// write the object itself, every member byte for byte, with the row's `object.addedColumns` appended
     /// as members; tables and CSV write the curated `row`.
     mutating func write(row: [Cell], received object: ReceivedObject) throws
+    /// A statement's current row (a report's): JSON, NDJSON and CSV copy its text from SQLite's buffer, a
+    /// `String` per cell costing more than the rest of the row; tables and the others write its cells.
+    mutating func write(row: StatementRow) throws
     mutating func finish() throws
 }
 
 extension RowWriter {
+    public mutating func write(row: StatementRow) throws {
+        try write(row: row.cells)
+    }
+
     /// Formats of curated columns (tables, CSV, digests) write the row.
     public mutating func write(row: [Cell], received object: ReceivedObject) throws {
         try write(row: row)
@@ -71,8 +89,12 @@ public struct RowShapeError: Error, Sendable, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 
     static func check(row: [Cell], columns: Int) throws {
-        guard row.count == columns else {
-            throw RowShapeError("row has \(row.count) cells for \(columns) columns")
+        try check(cells: row.count, columns: columns)
+    }
+
+    static func check(cells: Int, columns: Int) throws {
+        guard cells == columns else {
+            throw RowShapeError("row has \(cells) cells for \(columns) columns")
         }
     }
 }

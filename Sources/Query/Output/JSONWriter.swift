@@ -26,13 +26,26 @@ public struct JSONWriter: RowWriter {
         try write(row: row, received: Optional(object))
     }
 
+    public mutating func write(row: StatementRow) throws {
+        try RowShapeError.check(cells: row.count, columns: keys.count)
+        startLine()
+        JSONObjectRow.append(row, keys: keys, times: &times, to: &line)
+        try sink.write(line)
+    }
+
     private mutating func write(row: [Cell], received object: ReceivedObject?) throws {
         try RowShapeError.check(row: row, columns: keys.count)
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: rowCount == 0 ? [0x0A] : [UInt8(ascii: ","), 0x0A])
+        startLine()
         JSONObjectRow.append(row, received: object, keys: keys, times: &times, to: &line)
-        rowCount += 1
         try sink.write(line)
+    }
+
+    /// The separator before a row: a line break, and a comma after the first.
+    private mutating func startLine() {
+        line.removeAll(keepingCapacity: true)
+        if rowCount > 0 { line.append(UInt8(ascii: ",")) }
+        line.append(0x0A)
+        rowCount += 1
     }
 
     public mutating func finish() throws {
@@ -65,6 +78,14 @@ public struct NDJSONWriter: RowWriter {
         try write(row: row, received: Optional(object))
     }
 
+    public mutating func write(row: StatementRow) throws {
+        try RowShapeError.check(cells: row.count, columns: keys.count)
+        line.removeAll(keepingCapacity: true)
+        JSONObjectRow.append(row, keys: keys, times: &times, to: &line)
+        line.append(0x0A)
+        try sink.write(line)
+    }
+
     private mutating func write(row: [Cell], received object: ReceivedObject?) throws {
         try RowShapeError.check(row: row, columns: keys.count)
         line.removeAll(keepingCapacity: true)
@@ -84,7 +105,8 @@ enum JSONObjectRow {
     static func encodedKeys(_ columns: [Column]) -> [[UInt8]] {
         columns.map { column in
             var key: [UInt8] = []
-            CellEncoding.appendJSONString(column.name.utf8, to: &key)
+            var name = column.name
+            name.withUTF8 { CellEncoding.appendJSONString(UnsafeRawBufferPointer($0), to: &key) }
             key.append(UInt8(ascii: ":"))
             return key
         }
@@ -100,6 +122,16 @@ enum JSONObjectRow {
         out.append(UInt8(ascii: "}"))
     }
 
+    static func append(_ row: StatementRow, keys: [[UInt8]], times: inout TimestampFormatter, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for index in 0 ..< row.count {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: keys[index])
+            row.withCell(at: index) { CellEncoding.appendJSON($0, times: &times, to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// The received object with the added columns appended before its closing brace (its members are
     /// not re-encoded: values, escapes and number spellings stay as sent); the curated row when there is
     /// none, or when the bytes are no JSON object (the archive stores only objects; this is a guard).
@@ -109,7 +141,7 @@ enum JSONObjectRow {
             return append(row, keys: keys, times: &times, to: &out)
         }
         out.append(UInt8(ascii: "{"))
-        CellEncoding.appendOneLine(object.raw[members], to: &out)
+        object.raw.withUnsafeBytes { CellEncoding.appendOneLine(UnsafeRawBufferPointer(rebasing: $0[members]), to: &out) }
         var first = !object.raw[members].contains { !isWhitespace($0) }
         for column in object.addedColumns where column < row.count {
             if !first { out.append(UInt8(ascii: ",")) }

@@ -22,6 +22,8 @@ public struct Report: Sendable, Hashable {
     }
     var summarySQL: String?
     var summaryColumns: [ReportColumn]?
+    /// How the statements apply `--order` (`-- direction:`).
+    public var direction: DirectionSpelling = .factor
     /// Where the definition came from (`built-in` or a file path), for messages.
     public var origin: String
 
@@ -52,6 +54,12 @@ public struct Report: Sendable, Hashable {
                 case "summary-columns": summaryColumns = try ReportColumn.parseList(value).get(or: fail); continue
                 case "parameter": parameters.append(try ReportParameter.parse(value).get(or: fail)); continue
                 case "filters": (filters, results) = try ReportFilter.parseList(value).get(or: fail); continue
+                case "direction":
+                    guard let spelling = DirectionSpelling(rawValue: value) else {
+                        throw fail("unknown direction \(value) (use " + DirectionSpelling.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+                    }
+                    self.direction = spelling
+                    continue
                 default: break
                 }
             }
@@ -79,14 +87,36 @@ public struct Report: Sendable, Hashable {
         self.summaryColumns = summarySQL.isEmpty ? nil : summaryColumns
     }
 
+    /// The statement run for `--order` (the summary's with `summary`): each `* :direction` becomes the
+    /// keyword `DESC` or `ASC` where the report spells its direction as a keyword.
+    func statement(summary: Bool, order: ResultOrder) -> String? {
+        guard let text = summary ? summarySQL : sql else { return nil }
+        switch direction {
+        case .factor: return text
+        case .keyword: return text.replacingOccurrences(of: "* :direction", with: order == .newest ? "DESC" : "ASC")
+        }
+    }
+
     public static func == (lhs: Report, rhs: Report) -> Bool {
         lhs.name == rhs.name && lhs.origin == rhs.origin && lhs.sql == rhs.sql && lhs.summarySQL == rhs.summarySQL
+            && lhs.direction == rhs.direction
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(name)
         hasher.combine(origin)
     }
+}
+
+/// How a report's statements apply `--order` (`-- direction:` in its header).
+///
+/// `factor`, the default: `:direction` is bound as -1 (newest first) or 1 and the ORDER BY multiplies the
+/// report's time by it. SQLite cannot read `time * :direction` from an index in order, so it sorts every row
+/// in a temporary B-tree; a report whose rows can come straight from an index walk says `keyword`: each
+/// `* :direction` of its statements is written as `DESC` (newest first) or `ASC`. Only for terms that are never
+/// NULL: `DESC` puts NULLs last, `NULL * -1` sorts first.
+public enum DirectionSpelling: String, Sendable, Hashable, CaseIterable {
+    case factor, keyword
 }
 
 /// A filter a report can apply, bound as `:name` (NULL when not given). `--limit` and `--order` are not

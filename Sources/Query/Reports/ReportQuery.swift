@@ -67,13 +67,15 @@ public struct ReportQuery: Sendable {
         }
         self.parameterTexts = texts
         if summary {
-            guard let variant = report.summary else {
+            guard let summaryColumns = report.summary?.columns else {
                 throw QueryInputError("report \(report.name) has no --summary")
             }
-            (sql, columns) = variant
+            columns = summaryColumns
         } else {
-            (sql, columns) = (report.sql, report.columns)
+            columns = report.columns
         }
+        // Both exist: the summary's was checked above.
+        sql = report.statement(summary: summary, order: filter.order) ?? report.sql
         self.report = report
         self.filter = filter
         self.summary = summary
@@ -107,17 +109,8 @@ public struct ReportQuery: Sendable {
             }
         }
         let kinds = columns.map(\.kind)
-        return try RowStreaming.run(statement, columns: columns.map { Column($0.name) }, into: &writer) { row in
-            kinds.indices.map { offset in
-                let index = Int32(offset)
-                switch kinds[offset] {
-                case .text: return row.anyCell(index)
-                case .integer: return row.integerCell(index)
-                case .time: return row.timeCell(index)
-                case .json: return row.jsonCell(index)
-                case .bool: return row.booleanCell(index)
-                }
-            }
+        return try RowStreaming.run(statement, columns: columns.map { Column($0.name) }, into: &writer) { statement, writer in
+            try writer.write(row: StatementRow(statement, kinds: kinds))
         }
     }
 }
