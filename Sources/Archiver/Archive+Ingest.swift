@@ -139,8 +139,24 @@ extension Archive {
     }
 
     /// Archives a finished task's log once. No lines means the server had already rotated it away,
-    /// which is recorded as such. A task whose log is archived already is left as it is.
-    public func storeTaskLog(instance: Int64, taskId: String, lines: [TaskLogLine], run: Int64, seenAt: Int64) throws {
+    /// which is recorded as such. A task whose log is archived already is left as it is. The log's lines that
+    /// are no log line go to the tasks stream's quarantine, named by task and line, in the same transaction.
+    public func storeTaskLog(instance: Int64, taskId: String, log: TaskLog, run: Int64, seenAt: Int64) throws {
+        try transaction {
+            guard try storeTaskLog(instance: instance, taskId: taskId, lines: log.lines,
+                                   rotated: log.lines.isEmpty && log.malformed.isEmpty, run: run, seenAt: seenAt) else { return }
+            let malformed = log.malformed.map { line in
+                var line = line
+                line.reason = "line \(line.index + 1) of task \(taskId)'s log: \(line.reason)"
+                return line
+            }
+            try quarantine(malformed, stream: ObjectKind.tasks.streamName, instance: instance, run: run, seenAt: seenAt)
+        }
+    }
+
+    /// False when the task's log was archived already (and is left as it is).
+    private func storeTaskLog(instance: Int64, taskId: String, lines: [TaskLogLine], rotated: Bool, run: Int64,
+                              seenAt: Int64) throws -> Bool {
         try transaction {
             guard let taskRowID = try database.scalarInt("SELECT id FROM tasks WHERE instance_id = ? AND api_id = ?",
                                                          [.integer(instance), .text(taskId)]) else {
@@ -148,11 +164,11 @@ extension Archive {
             }
             try database.run("DELETE FROM task_log_failures WHERE task_id = ?", [.integer(taskRowID)])
             let existing = try database.scalarInt("SELECT count(*) FROM task_logs WHERE task_id = ?", [.integer(taskRowID)]) ?? 0
-            guard existing == 0 else { return }
+            guard existing == 0 else { return false }
             var head = try chainHead()
             let record = TaskLogRecord(
                 id: head.length + 1, taskRowID: taskRowID, instanceID: instance, apiID: taskId,
-                rotated: lines.isEmpty ? 1 : 0, lineCount: Int64(lines.count),
+                rotated: rotated ? 1 : 0, lineCount: Int64(lines.count),
                 contentHash: TaskLogRecord.contentHash(rawLines: lines.map(\.raw)), firstSeenAt: seenAt, runID: run,
                 lines: lines.enumerated().map { offset, line in
                     TaskLogRecord.Line(lineNo: Int64(offset), timestampMicroseconds: line.realtimeTimestamp,
@@ -169,6 +185,7 @@ extension Archive {
                                  [.integer(link.sequence), .integer(line.lineNo), .integer(line.timestampMicroseconds),
                                   .text(line.message), .textBytes(line.raw)])
             }
+            return true
         }
     }
 }

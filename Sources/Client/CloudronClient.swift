@@ -107,24 +107,37 @@ public final class CloudronClient: Sendable {
 
     /// `GET /api/v1/tasks/{id}/logs?format=json`: not a JSON document but one object per line. An empty
     /// list once box has rotated the log away (after about 7 days). `lines: -1` meant "all" in 2019.
-    public func taskLogs(taskId: String, lines: Int? = nil) async throws -> [TaskLogLine] {
+    ///
+    /// Box ends every line with a newline, so a bad line that ends the body without one is the answer cut
+    /// short (a proxy hiccup): the request fails, to be asked again. A bad line the server sent whole is
+    /// that line's problem: it is handed back in `malformed` and the other lines are kept.
+    public func taskLogs(taskId: String, lines: Int? = nil) async throws -> TaskLog {
         var query = [("format", "json")]
         if let lines { query.append(("lines", String(lines))) }
         return try await get("/api/v1/tasks/\(Self.pathSegment(taskId))/logs", query: query) { body in
             try Self.rejectHTML(body)
-            var out: [TaskLogLine] = []
-            var start = 0
+            var log = TaskLog(lines: [])
+            var start = 0, position = 0
             while start < body.count {
-                let end = body[start...].firstIndex(of: 0x0A) ?? body.count
+                let newline = body[start...].firstIndex(of: 0x0A)
+                let end = newline ?? body.count
                 let line = body[start..<end]
                 start = end + 1
                 guard line.contains(where: { $0 != 0x20 && $0 != 0x0D && $0 != 0x09 }) else { continue }
-                do { try RawJSON.validate(line) } catch let error as RawJSONError {
-                    throw ObjectShapeError(reason: "task log line is not JSON: \(error)", transient: true)
+                defer { position += 1 }
+                do {
+                    try RawJSON.validate(line)
+                    log.lines.append(try ModelDecoding.taskLogLine(Self.trimmed(line)))
+                } catch let error as RawJSONError {
+                    guard newline != nil else {
+                        throw ObjectShapeError(reason: "task log line is not JSON: \(error)", transient: true)
+                    }
+                    log.malformed.append(MalformedObject(raw: Array(line), reason: "not JSON: \(error)", id: nil, index: position))
+                } catch let error as ObjectShapeError {
+                    log.malformed.append(MalformedObject(raw: Array(line), reason: error.reason, id: nil, index: position))
                 }
-                out.append(try ModelDecoding.taskLogLine(Self.trimmed(line)))
             }
-            return out
+            return log
         }
     }
 

@@ -106,6 +106,20 @@ public struct TaskLogLine: Sendable, Hashable {
     }
 }
 
+/// A task's log as served: its usable lines in order, and the lines that are none (kept apart as received,
+/// so that one bad line never costs the rest of the log).
+public struct TaskLog: Sendable, Hashable {
+    public var lines: [TaskLogLine]
+    /// Lines that are not JSON or have no `realtimeTimestamp`; `index` is the line's 0-based position among
+    /// the answer's non-blank lines.
+    public var malformed: [MalformedObject]
+
+    public init(lines: [TaskLogLine], malformed: [MalformedObject] = []) {
+        self.lines = lines
+        self.malformed = malformed
+    }
+}
+
 /// `GET /api/v1/cloudron/status`: a connectivity check only (it does not validate the token).
 public struct ServerStatus: Sendable, Hashable {
     public var version: String?

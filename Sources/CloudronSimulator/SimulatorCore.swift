@@ -292,12 +292,14 @@ final class SimulatorCore: @unchecked Sendable {
         }
         let format = query["format"] ?? "json"
         guard format == "json" || format == "short" else { return .error(400, "Bad Request", "format must be json or short") }
+        let faults = currentFaults
         return withState { s in
             guard let task = s.tasks.first(where: { String($0.id) == id }) else {
                 return .error(404, "Not Found", "No such task")
             }
+            let log = s.taskLog(task, lines: lines, json: format == "json")
             return SimulatedResponse(status: 200, contentType: "application/x-logs",
-                                     body: s.taskLog(task, lines: lines, json: format == "json"))
+                                     body: format == "json" ? faults.spoilTaskLog(log, taskId: id) : log)
         }
     }
 

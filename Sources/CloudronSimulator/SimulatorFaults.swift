@@ -60,7 +60,8 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
     /// that works elsewhere).
     public var unauthorizedStreams: Set<String>
     /// `stream:id` (`eventlog:<uuid>`, `notifications:12`, `tasks:7`) → how that object is spoiled in
-    /// the list answers that hold it.
+    /// the list answers that hold it; `tasklogs:<task id>:<line index>` → how that line of the task's JSON
+    /// log is spoiled (`invalidJSON`, `notAnObject`; the others leave a log line as it is).
     public var malformed: [String: MalformedFault]
     /// Streams whose list answers are complete (as long as their Content-Length) but no JSON: a server
     /// bug, not a network cut, so asking again gets the same bytes.
@@ -82,6 +83,20 @@ public struct SimulatorFaults: Sendable, Codable, Equatable {
         var ids: [String: MalformedFault] = [:]
         for (key, fault) in malformed where key.hasPrefix(stream + ":") { ids[String(key.dropFirst(stream.count + 1))] = fault }
         return ids
+    }
+
+    /// A JSON task log (one object per line, each ending in a newline) with the lines `malformed` names
+    /// for this task spoiled.
+    func spoilTaskLog(_ body: [UInt8], taskId: String) -> [UInt8] {
+        let faults = malformedIDs(of: "tasklogs").compactMap { key, fault -> (Int, MalformedFault)? in
+            let parts = key.split(separator: ":")
+            guard parts.count == 2, parts[0] == taskId, let line = Int(parts[1]) else { return nil }
+            return (line, fault)
+        }
+        guard !faults.isEmpty else { return body }
+        var lines = body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map(Array.init)
+        for (index, fault) in faults where index < lines.count - 1 { lines[index] = fault.spoil(lines[index], id: taskId) }
+        return Array(lines.joined(separator: [UInt8(ascii: "\n")]))
     }
 
     /// `body` with each object of `originals` (id → bytes as served) spoiled as `faults` says.

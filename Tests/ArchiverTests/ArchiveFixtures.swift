@@ -124,11 +124,11 @@ struct ArchiveUnderTest {
                                    instance: instance, run: run, seenAt: Fixture.baseEpoch + 200)
             _ = try archive.ingest(tasks: [Fixture.task(id: "412", epoch: Fixture.baseEpoch, percent: 100, active: false, message: "Uploaded")],
                                    instance: instance, run: run, seenAt: Fixture.baseEpoch + 200)
-            try archive.storeTaskLog(instance: instance, taskId: "412", lines: [
+            try archive.storeTaskLog(instance: instance, taskId: "412", log: TaskLog(lines: [
                 Fixture.logLine(task: "412", micros: 1_795_000_000_123_456, message: "Backup started"),
                 Fixture.logLine(task: "412", micros: 1_795_000_001_000_000, message: "Uploading 3 files to s3"),
-            ], run: run, seenAt: Fixture.baseEpoch + 200)
-            try archive.storeTaskLog(instance: instance, taskId: "413", lines: [], run: run, seenAt: Fixture.baseEpoch + 200)
+            ]), run: run, seenAt: Fixture.baseEpoch + 200)
+            try archive.storeTaskLog(instance: instance, taskId: "413", log: TaskLog(lines: []), run: run, seenAt: Fixture.baseEpoch + 200)
         }
     }
 }

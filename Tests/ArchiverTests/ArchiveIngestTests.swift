@@ -127,7 +127,7 @@ import Testing
         #expect(try db.scalarString("SELECT message FROM task_log_lines ORDER BY line_no DESC LIMIT 1") == "Uploading 3 files to s3")
         #expect(try t.archive.tasksAwaitingLogs(instance: t.instance).isEmpty)
         // Storing a log twice keeps the first one.
-        try t.archive.storeTaskLog(instance: t.instance, taskId: "412", lines: [], run: t.run, seenAt: 9)
+        try t.archive.storeTaskLog(instance: t.instance, taskId: "412", log: TaskLog(lines: []), run: t.run, seenAt: 9)
         #expect(try db.scalarInt("SELECT count(*) FROM task_logs") == 2)
         #expect(try t.archive.verify().isIntact)
     }
@@ -141,11 +141,24 @@ import Testing
             Fixture.task(id: "30", epoch: Fixture.baseEpoch + 30, percent: 50, active: true, message: "Running"),
         ], instance: t.instance, run: t.run, seenAt: 1)
         #expect(try t.archive.tasksAwaitingLogs(instance: t.instance) == ["10", "20"])
-        try t.archive.storeTaskLog(instance: t.instance, taskId: "10", lines: [Fixture.logLine(task: "10", micros: 1, message: "x")],
+        try t.archive.storeTaskLog(instance: t.instance, taskId: "10", log: TaskLog(lines: [Fixture.logLine(task: "10", micros: 1, message: "x")]),
                                    run: t.run, seenAt: 2)
         #expect(try t.archive.tasksAwaitingLogs(instance: t.instance) == ["20"])
+        // A log whose only line is no log line was not rotated away: stored empty, the line in quarantine.
+        let bad = MalformedObject(raw: Array("{\"message\":\"x\"}".utf8), reason: "task log line without realtimeTimestamp", id: nil, index: 0)
+        try t.archive.storeTaskLog(instance: t.instance, taskId: "20", log: TaskLog(lines: [], malformed: [bad]), run: t.run, seenAt: 3)
+        #expect(try t.archive.tasksAwaitingLogs(instance: t.instance).isEmpty)
+        let db = t.archive.database
+        #expect(try db.scalarInt("SELECT rotated FROM task_logs l JOIN tasks t ON t.id = l.task_id WHERE t.api_id = '20'") == 0)
+        #expect(try db.scalarString("SELECT stream || ' ' || reason || ' ' || raw FROM quarantine WHERE api_id IS NULL")
+                == "tasks line 1 of task 20's log: task log line without realtimeTimestamp {\"message\":\"x\"}")
+        // Stored once: a second answer for the same task changes nothing, its bad lines included.
+        try t.archive.storeTaskLog(instance: t.instance, taskId: "20", log: TaskLog(lines: [], malformed: [
+            MalformedObject(raw: Array("y".utf8), reason: "not JSON", id: nil, index: 0)]), run: t.run, seenAt: 4)
+        #expect(try db.scalarInt("SELECT count(*) FROM quarantine") == 1)
+        #expect(try t.archive.verify().isIntact)
         #expect(throws: SQLiteError.self) {
-            try t.archive.storeTaskLog(instance: t.instance, taskId: "999", lines: [], run: t.run, seenAt: 2)
+            try t.archive.storeTaskLog(instance: t.instance, taskId: "999", log: TaskLog(lines: []), run: t.run, seenAt: 2)
         }
     }
 

@@ -168,7 +168,7 @@ struct SyncTests {
         let client = try fixture.client()
         var longerThanDefault = 0
         for (taskId, count) in archivedLines {
-            let full = try await client.taskLogs(taskId: taskId, lines: -1)
+            let full = try await client.taskLogs(taskId: taskId, lines: -1).lines
             #expect(count == full.count, "task \(taskId): \(count) of \(full.count) lines archived")
             if full.count > 10 { longerThanDefault += 1 }
         }

@@ -206,7 +206,7 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
         let truth = await fixture.simulator.truth()
         var sawLines = false
         for task in truth.tasks.prefix(10) {
-            let lines = try await client.taskLogs(taskId: task.id)
+            let lines = try await client.taskLogs(taskId: task.id).lines
             let text = try await client.taskLogText(taskId: task.id)
             for line in lines {
                 // Timestamp 0: a continuation line, as box gives every physical line of the log file.
@@ -216,7 +216,7 @@ func expectMatchesTruth(_ events: [String: Event], _ truth: SimulatorTruth, sour
             }
             if !lines.isEmpty {
                 sawLines = true
-                #expect(try await client.taskLogs(taskId: task.id, lines: 1).count == 1)
+                #expect(try await client.taskLogs(taskId: task.id, lines: 1).lines.count == 1)
             }
         }
         #expect(sawLines)

@@ -147,6 +147,45 @@ import Foundation
         #expect(server.requests.count == 1)
     }
 
+    /// A task log line the server sent whole but is no log line (not JSON, not an object, no timestamp) is
+    /// that line's problem: kept apart with its bytes and place, its neighbours read, nothing asked again.
+    @Test func aTaskLogLineThatIsNoLogLineIsKeptApartAndTheRestRead() async throws {
+        let good = [#"{"realtimeTimestamp":1795174649000000,"message":"step 1","source":"7"}"#,
+                    #"{"realtimeTimestamp":0,"message":"continued","source":"7"}"#]
+        let bad = ["{\"realtimeTimestamp\":1,\"message\":\"a\t\"}", #""log unavailable""#, #"{"message":"no time","source":"7"}"#]
+        let body = [good[0], bad[0], bad[1], "", bad[2], good[1]].map { $0 + "\n" }.joined()
+        let server = try CannedHTTPServer(status: "200 OK", headers: ["Content-Type: application/x-logs"], body: Array(body.utf8))
+        defer { server.stop() }
+        let log = try await Self.client(server.url, attempts: 3).taskLogs(taskId: "7")
+        #expect(log.lines.map(\.raw) == good.map { Array($0.utf8) } && log.lines.map(\.realtimeTimestamp) == [1_795_174_649_000_000, 0])
+        #expect(log.malformed.map(\.raw) == bad.map { Array($0.utf8) } && log.malformed.map(\.index) == [1, 2, 3])
+        #expect(log.malformed.allSatisfy { $0.id == nil })
+        let reasons = log.malformed.map(\.reason)
+        #expect(reasons[0].hasPrefix("not JSON: control character in string") && reasons[2].contains("realtimeTimestamp"), "\(reasons)")
+        #expect(server.requests.count == 1)
+    }
+
+    /// Box ends every log line with a newline: a bad last line without one is no line the server sent but
+    /// the answer cut short, so the whole request fails (asked again when the body may have been cut; a
+    /// complete answer so broken is a server's bug, reported at once and the log asked for by a later run).
+    @Test(arguments: Delivery.allCases)
+    func aTaskLogEndingInABadLineFailsTheRequest(_ delivery: Delivery) async throws {
+        let body = #"{"realtimeTimestamp":1795174649000000,"message":"step 1"}"# + "\n" + #"{"realtimeTimestamp":17951746"#
+        let server = try delivery.server(headers: ["Content-Type: application/x-logs"], body: Array(body.utf8))
+        defer { server.stop() }
+        let error = try await #require(throws: ClientError.self) {
+            try await Self.client(server.url, attempts: 3).taskLogs(taskId: "7")
+        }
+        switch (delivery, error) {
+        case (.complete, .malformedResponse(_, let reason, false, false)), (.closeDelimited, .retriesExhausted(3, .malformedResponse(_, let reason, false, true))):
+            #expect(reason.contains("task log line is not JSON"), "\(reason)")
+        case (.cutShort, .retriesExhausted(3, .malformedResponse(_, let reason, false, true))):
+            #expect(reason.contains("body cut short"))
+        default: Issue.record("\(delivery): got \(error)")
+        }
+        #expect(server.requests.count == (delivery.retried ? 3 : 1))
+    }
+
     @Test func serverErrorsAreRetriedThenExhausted() async throws {
         let server = try CannedHTTPServer(status: "503 Service Unavailable",
                                           body: Array(#"{"status":"Service Unavailable","message":"box is updating"}"#.utf8))

@@ -149,7 +149,7 @@ struct RobustnessTests {
         var logs = try Self.archivedLogs(setup.db)
         #expect(Set(logs.keys).isDisjoint(with: faults.keys))
         for task in finished.dropFirst(4) {
-            let served = try await client.taskLogs(taskId: task.id, lines: -1).map { String(decoding: $0.raw, as: UTF8.self) }
+            let served = try await client.taskLogs(taskId: task.id, lines: -1).lines.map { String(decoding: $0.raw, as: UTF8.self) }
             #expect(logs[task.id] == served, "task \(task.id)'s log")
         }
 
@@ -181,12 +181,51 @@ struct RobustnessTests {
         #expect(try await setup.sync(["--task-logs"]).status == 0)
         logs = try Self.archivedLogs(setup.db)
         for id in faults.keys {
-            let served = try await client.taskLogs(taskId: id, lines: -1).map { String(decoding: $0.raw, as: UTF8.self) }
+            let served = try await client.taskLogs(taskId: id, lines: -1).lines.map { String(decoding: $0.raw, as: UTF8.self) }
             #expect(!served.isEmpty && logs[id] == served, "task \(id)'s log after the server recovered")
         }
         json = try await Self.statusJSON(setup)
         #expect(((json["taskLogs"] as? [String: Any])?["unavailable"] as? [Any])?.isEmpty == true)
         try await Self.expectVerifyClean(setup)
+    }
+
+    @Test("A task log line that is no log line is quarantined under tasks with its task and place; the log's other lines are archived, not asked again")
+    func malformedTaskLogLines() async throws {
+        let setup = try await Setup.start(SimulatorConfiguration(seed: 35, eventCount: 600))
+        defer { Task { await setup.finish() } }
+        let truth = await setup.simulator.truth()
+        var served: [String] = []
+        var task = ""
+        for candidate in truth.tasks where !candidate.json.contains("\"active\":true") && !candidate.json.contains("\"pending\":true") {
+            let log = String(decoding: await setup.simulator.taskLog(id: candidate.id) ?? [], as: UTF8.self)
+            served = log.split(separator: "\n").map(String.init)
+            if served.count >= 5 { task = candidate.id; break }
+        }
+        #expect(!task.isEmpty, "no finished task with a log of 5 lines; the test proves nothing")
+        await setup.simulator.setFaults(SimulatorFaults(malformed: ["tasklogs:\(task):1": .invalidJSON, "tasklogs:\(task):3": .notAnObject]))
+
+        let first = try await setup.sync(["--task-logs"])
+        #expect(first.status == 0, "sync: \(first.stderr)")
+        #expect(first.errorLines.count == 1 && first.stderr.contains("quarantine") && first.stderr.contains("tasks 2"),
+                "one warning line: \(first.stderr)")
+        // The log is archived without the two lines, in the order served.
+        let logs = try Self.archivedLogs(setup.db)
+        #expect(logs[task] == served.enumerated().filter { ![1, 3].contains($0.offset) }.map(\.element))
+        // The two lines are kept as served (the simulator's spoiling, written out here), named by task and line.
+        let quarantined = Self.quarantined(try await Self.statusJSON(setup), stream: "tasks")
+        let expected = ["{\"note\":\"a \\\"]\\\" }\t\",\"size\":-01," + served[1].dropFirst(), "\"object \(task) is not available\""]
+        #expect(quarantined.compactMap { $0["raw"] as? String } == expected)
+        let reasons = quarantined.compactMap { $0["reason"] as? String }
+        #expect(reasons.count == 2 && reasons[0].hasPrefix("line 2 of task \(task)'s log: not JSON")
+                && reasons[1].hasPrefix("line 4 of task \(task)'s log: "), "\(reasons)")
+        try await Self.expectVerifyClean(setup)
+
+        // The log is stored, so it is not asked again: the same quarantine, the same lines.
+        let asked = await setup.simulator.requestCounts()["/api/v1/tasks/{id}/logs"]
+        #expect(try await setup.sync(["--task-logs"]).status == 0)
+        #expect(await setup.simulator.requestCounts()["/api/v1/tasks/{id}/logs"] == asked)
+        #expect(Self.quarantined(try await Self.statusJSON(setup), stream: "tasks").count == 2)
+        #expect(try Self.archivedLogs(setup.db)[task] == logs[task])
     }
 
     @Test("Streams the server lacks (404) or refuses (403, 401 No such token) are skipped with one warning line each; the rest is synced")

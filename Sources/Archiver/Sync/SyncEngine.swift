@@ -155,7 +155,9 @@ public struct SyncEngine {
         case .tasks:
             report.tasks = try await syncTasks(instance: instance, run: run, report: &report)
             if options.taskLogs {
-                (report.taskLogsStored, report.taskLogsFailed) = try await syncTaskLogs(instance: instance, run: run)
+                let logs = try await syncTaskLogs(instance: instance, run: run)
+                (report.taskLogsStored, report.taskLogsFailed) = (logs.stored, logs.failed)
+                report.quarantined[.tasks, default: 0] += logs.quarantinedLines
             }
         }
     }
@@ -254,27 +256,28 @@ public struct SyncEngine {
     /// Each finished task's log is archived once; an empty answer means it already rotated away,
     /// which the archive records so that it is not asked for again. A log the server cannot give (box
     /// answers 424 or 500 for one task, a log can exceed the size cap or box's request timeout) is
-    /// recorded for that task and asked again by later runs: it never stops the other logs.
-    private func syncTaskLogs(instance: Int64, run: Int64) async throws -> (stored: Int, failed: Int) {
-        var stored = 0, failed = 0
+    /// recorded for that task and asked again by later runs: it never stops the other logs. A line the
+    /// server sent that is no log line is kept in the tasks stream's quarantine (as received, with the
+    /// task and its place in the log) and the log's other lines are stored.
+    private func syncTaskLogs(instance: Int64, run: Int64) async throws -> (stored: Int, failed: Int, quarantinedLines: Int) {
+        var stored = 0, failed = 0, quarantinedLines = 0
         for taskId in try archive.tasksAwaitingLogs(instance: instance, now: clock()) {
-            let lines: [TaskLogLine]
+            let log: TaskLog
             do {
-                lines = try await client.taskLogs(taskId: taskId, lines: SyncEngine.wholeLogLines)
+                log = try await client.taskLogs(taskId: taskId, lines: SyncEngine.wholeLogLines)
             } catch let error as ClientError where error.category == .notFound {
-                lines = []
+                log = TaskLog(lines: [])
             } catch let error as ClientError where error.concernsOneRequest {
                 try archive.recordTaskLogFailure(instance: instance, taskId: taskId, reason: error.description,
                                                  run: run, at: clock())
                 failed += 1
                 continue
             }
-            try archive.transaction {
-                try archive.storeTaskLog(instance: instance, taskId: taskId, lines: lines, run: run, seenAt: clock())
-            }
+            try archive.storeTaskLog(instance: instance, taskId: taskId, log: log, run: run, seenAt: clock())
             stored += 1
+            quarantinedLines += log.malformed.count
         }
-        return (stored, failed)
+        return (stored, failed, quarantinedLines)
     }
 
     /// Box answers the last 10 lines unless asked for more (`lines=-1` meant "all" only in 2019):
