@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Foundation
 import Logging
 @testable import Client
@@ -84,8 +85,7 @@ final class CapturedLog: LogHandler, @unchecked Sendable {
             descriptions += page.malformed.map(\.reason)
         }
         // Connection refused, unknown host, bad URLs, insecure http, bad token file.
-        let closed = try CannedHTTPServer(status: "200 OK", body: [])
-        closed.stop()
+        let closed = try HeldPort()
         for url in [closed.url, "https://\(TransportTests.unresolvableHost)"] {
             for auth in [AuthStyle.bearerHeader, .queryParameter] {
                 do { _ = try await Self.client(url, auth).status() } catch let error as ClientError {

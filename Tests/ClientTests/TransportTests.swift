@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Foundation
 @testable import Client
 
@@ -199,9 +200,8 @@ import Foundation
     }
 
     @Test func refusedConnectionIsUnreachable() async throws {
-        let server = try CannedHTTPServer(status: "200 OK", body: [])
+        let server = try HeldPort()
         let url = server.url
-        server.stop()
         let error = try await #require(throws: ClientError.self) { try await Self.client(url).status() }
         guard case .retriesExhausted(2, .unreachable(let hostAndPort, let reason, true)) = error else { Issue.record("got \(error)"); return }
         #expect(hostAndPort == "127.0.0.1:\(server.port)" && reason == "connection refused")

@@ -1,6 +1,7 @@
 import Archiver
 import CloudronSimulator
 import Foundation
+import TestSupport
 import Testing
 
 /// `sync --config FILE` through the binary: several simulated servers in one TOML file, one archive.
