@@ -98,6 +98,7 @@ public enum ArchiveSchema {
                   fill: .copyRows(from: "events", into: "events_rebuilt")),
         Migration(version: 12, fileName: "0012_report_lookups.sql", sql: PackageResources._012_report_lookups_sql),
         Migration(version: 13, fileName: "0013_login_order.sql", sql: PackageResources._013_login_order_sql),
+        Migration(version: 14, fileName: "0014_verifications.sql", sql: PackageResources._014_verifications_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

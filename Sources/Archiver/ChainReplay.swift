@@ -26,6 +26,13 @@ public struct ChainReplay: Sendable {
     public var headHex: String { Hex.string(head.link) }
 
     public init(anchors: [Anchor]) {
+        self.init(anchors: anchors, from: 0, link: ChainHead.genesis.link)
+    }
+
+    /// Replays from a head already verified: the record `length + 1` and later are fed, chained to `link`
+    /// (an incremental verification, from a recorded full one).
+    public init(anchors: [Anchor], from length: Int64, link: [UInt8]) {
+        head = ChainHead(length: length, link: link)
         for anchor in anchors { self.anchors[anchor.length, default: []].append(anchor) }
         checkAnchors()
     }

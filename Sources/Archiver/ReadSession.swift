@@ -63,9 +63,12 @@ public final class ReadSession: @unchecked Sendable {
         try archive.alarms()
     }
 
-    /// Checks the archive, and with `signedHeads` its signed heads and witness (see `Archive.verify(signedHeads:)`).
-    public func verify(signedHeads: SignedHeadCheck? = nil) throws -> VerificationReport {
-        try archive.verify(signedHeads: signedHeads)
+    /// Checks the archive, and with `signedHeads` its signed heads and witness (see `Archive.verify(signedHeads:)`),
+    /// and records the check in the archive where the file can be written; with `incremental`, only what was
+    /// archived since the newest recorded one when that can be continued (see `Archive.verifyRecording`).
+    public func verify(signedHeads: SignedHeadCheck? = nil, incremental: Bool = false,
+                       now: Int64 = Archive.now()) throws -> VerificationReport {
+        try archive.verifyRecording(at: now, incremental: incremental, signedHeads: signedHeads)
     }
 
     /// The archive's id (see `Archive.archiveID()`).

@@ -51,16 +51,49 @@ public struct VerificationReport: Sendable, Codable, Equatable {
     public var problems: [Problem]
     /// Checks that could not run (e.g. the FTS check on a file that cannot be opened for writing).
     public var skipped: [String]
+    /// The checks that ran, in their order.
+    public var checks: [Problem.Check]
+    /// nil for a full verification; for an incremental one, the recorded full verification it continues:
+    /// only the chain records after `base.chainLength` were checked (see `Archive.verify(since:)`).
+    public var base: RecordedVerification?
 
-    public init(chainLength: Int64, chainHead: String, problems: [Problem], skipped: [String]) {
+    public init(chainLength: Int64, chainHead: String, problems: [Problem], skipped: [String],
+                checks: [Problem.Check] = [], base: RecordedVerification? = nil) {
         self.chainLength = chainLength
         self.chainHead = chainHead
         self.problems = problems
         self.skipped = skipped
+        self.checks = checks
+        self.base = base
     }
 
     public var isIntact: Bool { problems.isEmpty }
     public var firstProblem: Problem? { problems.first }
+    public var isIncremental: Bool { base != nil }
+
+    /// The chain records this check covered, by sequence number: all of them for a full one, those
+    /// archived after its base for an incremental one (empty when nothing was).
+    public var checkedRecords: ClosedRange<Int64>? {
+        let first = (base?.chainLength ?? 0) + 1
+        return first <= chainLength ? first ... chainLength : nil
+    }
+
+    /// What this check did not look at: the checks that could not run, and for an incremental check what
+    /// only a full one covers.
+    public var unchecked: [String] {
+        skipped + (isIncremental ? Self.leftToFullVerification : [])
+    }
+
+    /// What an incremental check leaves to the next full one, in the words `report --all`'s manifest uses.
+    public static let leftToFullVerification = [
+        "records up to the recorded full verification: only that the chain still has the recorded head link at its length "
+            + "(a change to an older record that leaves the stored links untouched is found by the next full verify)",
+        "integrity: SQLite's integrity_check and foreign_key_check read the whole file",
+        "fullTextIndex: FTS5's integrity-check of each index's structure reads the whole index; for the objects changed "
+            + "since, each term of their text is checked to be indexed in its column and their token counts compared, "
+            + "but a term added to a row's index entry is not seen (FTS5 lists a row's terms only by reading the whole index)",
+        "currentState, extractedFields, fullTextIndex: rows of objects that have no version since the recorded verification",
+    ]
 }
 
 extension Archive {
@@ -70,29 +103,69 @@ extension Archive {
     /// chain still reaches each of them. Throws only when the file cannot be read at all.
     public func verify(signedHeads: SignedHeadCheck? = nil) throws -> VerificationReport {
         try database.serialized {
-            var report = VerificationReport(chainLength: 0, chainHead: ChainHead.genesis.link.hexString, problems: [], skipped: [])
+            var report = VerificationReport(chainLength: 0, chainHead: ChainHead.genesis.link.hexString, problems: [], skipped: [],
+                                            checks: [.integrity])
             try checkIntegrity(into: &report)
             guard report.problems.isEmpty else { return report }
             checkFullText(into: &report)
             var claims: [HeadClaim] = []
             var signatureProblems: [VerificationReport.Problem] = []
             if let signedHeads {
+                report.checks.append(.signature)
                 do { claims = try checkSignedHeads(signedHeads, problems: &signatureProblems) } catch {
                     signatureProblems.append(.init(check: .signature, detail: "could not run: \(error)"))
                 }
             }
-            do { try checkChain(claims: claims, into: &report) } catch {
-                report.problems.append(.init(check: .chain, detail: "could not run: \(error)"))
-            }
-            do { try checkCurrentState(into: &report) } catch {
-                report.problems.append(.init(check: .currentState, detail: "could not run: \(error)"))
-            }
-            do { try checkExtractedFields(into: &report) } catch {
-                report.problems.append(.init(check: .extractedFields, detail: "could not run: \(error)"))
-            }
+            try checkRecords(after: ChainHead.genesis, claims: claims, into: &report)
             checkFullTextContent(into: &report)
             report.problems += signatureProblems
             return report
+        }
+    }
+
+    /// Checks only what was archived after a recorded full verification `base` (which the caller found
+    /// intact, and whose head link the chain still has at its length): the hash chain replayed from that
+    /// link over the records after it, the heads recorded by sync runs at or beyond it, and the
+    /// current-state rows, extracted fields and full-text entries of the objects that gained a version since.
+    /// Reads what was added, not the archive: what it leaves to a full verification is
+    /// `VerificationReport.leftToFullVerification`.
+    public func verify(since base: RecordedVerification) throws -> VerificationReport {
+        try database.serialized {
+            var report = VerificationReport(chainLength: base.chainLength, chainHead: base.chainHead, problems: [], skipped: [],
+                                            base: base)
+            guard let link = [UInt8](hex: base.chainHead) else {
+                report.problems.append(.init(check: .chain, table: RecordedVerification.table, rowid: base.id,
+                                             detail: "the recorded chain head is not hex"))
+                return report
+            }
+            try checkRecords(after: ChainHead(length: base.chainLength, link: link), claims: [], into: &report)
+            report.checks.append(.fullTextIndex)
+            for kind in ObjectKind.allCases {
+                do {
+                    if let problem = try compareFullTextOfChangedRows(of: kind, after: base.chainLength) {
+                        report.problems.append(problem)
+                    }
+                } catch {
+                    report.problems.append(.init(check: .fullTextIndex, table: kind.ftsTable,
+                                                 detail: "could not compare with the text of the raw JSON: \(error)"))
+                }
+            }
+            return report
+        }
+    }
+
+    /// The checks a full and an incremental verification share, over the chain records after `start`: the
+    /// chain (and the heads runs recorded), then the current state and extracted fields of what they hold.
+    private func checkRecords(after start: ChainHead, claims: [HeadClaim], into report: inout VerificationReport) throws {
+        report.checks += [.chain, .anchor, .currentState, .extractedFields]
+        do { try checkChain(after: start, claims: claims, into: &report) } catch {
+            report.problems.append(.init(check: .chain, detail: "could not run: \(error)"))
+        }
+        do { try checkCurrentState(after: start.length, into: &report) } catch {
+            report.problems.append(.init(check: .currentState, detail: "could not run: \(error)"))
+        }
+        do { try checkExtractedFields(after: start.length, into: &report) } catch {
+            report.problems.append(.init(check: .extractedFields, detail: "could not run: \(error)"))
         }
     }
 
@@ -117,6 +190,7 @@ extension Archive {
     /// nothing else.
     private func checkFullText(into report: inout VerificationReport) {
         guard let connection = fullTextConnection(into: &report) else { return }
+        report.checks.append(.fullTextIndex)
         for kind in ObjectKind.allCases {
             let table = kind.ftsTable
             do {
@@ -217,46 +291,107 @@ extension Archive {
         return nil
     }
 
+    /// The full-text entries of the objects that gained a version after chain record `after`, against the
+    /// text recomputed from each one's latest version: its token counts per column (the `_docsize` row that
+    /// bm25 reads) and each of its terms, looked up in its column and row through the index (a MATCH
+    /// narrowed to the row, which FTS5 answers by seeking, not scanning). What this cannot see: a term added
+    /// to a row's entry, since FTS5 lists a row's terms only by reading the whole index (fts5vocab filters
+    /// on the term alone); `compareFullText` sees it.
+    private func compareFullTextOfChangedRows(of kind: ObjectKind, after: Int64) throws -> VerificationReport.Problem? {
+        let table = kind.ftsTable
+        let columns = kind.searchableColumns.joined(separator: ", ")
+        let scratch = try Database(temporary: ())
+        try scratch.execute("""
+            CREATE VIRTUAL TABLE expected USING fts5(\(columns), content='');
+            CREATE VIRTUAL TABLE expected_terms USING fts5vocab(expected, instance)
+            """)
+        let insert = "INSERT INTO expected(rowid, \(columns)) VALUES (?\(String(repeating: ", ?", count: kind.searchableColumns.count)))"
+        try scratch.transaction {
+            try database.forEachRow("""
+                SELECT c.id, v.raw FROM \(kind.currentTable) c
+                JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id
+                 AND v.version = (SELECT max(m.version) FROM \(kind.versionTable) m WHERE m.\(kind.parentColumn) = c.id)
+                WHERE c.id IN (\(kind.objectsChangedSQL))
+                ORDER BY c.id
+                """, [.integer(after)]) { row in
+                // A version that no longer decodes is reported by the current-state check.
+                guard let texts = try? kind.searchTexts(raw: row.bytes(at: 1)) else { return }
+                try scratch.run(insert, [.integer(row.int64(at: 0))] + texts.map(SQLValue.text))
+            }
+        }
+        func mismatch(_ row: Int64, _ detail: String) throws -> VerificationReport.Problem {
+            let apiID = try database.scalarString("SELECT api_id FROM \(kind.currentTable) WHERE id = ?", [.integer(row)])
+            return .init(check: .fullTextIndex, table: table, rowid: row, apiID: apiID, detail: detail)
+        }
+        let indexedSizes = try database.prepare("SELECT sz FROM main.\(table)_docsize WHERE id = ?")
+        let expectedSizes = try scratch.prepare("SELECT id, sz FROM expected_docsize ORDER BY id")
+        while try expectedSizes.step() {
+            let row = expectedSizes.int64(at: 0)
+            try indexedSizes.bind(row, at: 1)
+            let found = try indexedSizes.step() ? indexedSizes.bytes(at: 0) : nil
+            indexedSizes.reset()
+            if found != expectedSizes.bytes(at: 1) {
+                return try mismatch(row, "index differs from the text of the row's latest version (its token counts)")
+            }
+        }
+        let indexed = try database.prepare("SELECT count(*) FROM main.\(table) WHERE \(table) MATCH ? AND rowid = ?")
+        let terms = try scratch.prepare("SELECT DISTINCT doc, col, term FROM expected_terms ORDER BY doc, col, term")
+        while try terms.step() {
+            let row = terms.int64(at: 0)
+            let phrase = "\"" + String(terms.string(at: 2).flatMap { $0 == "\"" ? ["\"", "\""] : [$0] }) + "\""
+            try indexed.bind("\(terms.string(at: 1)) : \(phrase)", at: 1)
+            try indexed.bind(row, at: 2)
+            let present = try indexed.step() && indexed.int64(at: 0) > 0
+            indexed.reset()
+            if !present {
+                return try mismatch(row, "index differs from the text of the row's latest version (a term is missing)")
+            }
+        }
+        return nil
+    }
+
     // MARK: Hash chain
 
-    /// Reads one chain table in sequence order and feeds each row to the replay.
+    /// Reads one chain table in sequence order, from the record after `after`, and feeds each row to the replay.
     private final class ChainCursor {
         let table: ChainTable
         let statement: Statement
         let lines: Statement?
         private(set) var sequence: Int64?
 
-        init(table: ChainTable, database: Database) throws {
+        init(table: ChainTable, after: Int64, database: Database) throws {
             self.table = table
             switch table {
             case .taskLogs:
                 statement = try database.prepare("""
                     SELECT l.id, l.task_id, t.instance_id, t.api_id, l.rotated, l.line_count, l.content_hash,
                            l.first_seen_at, l.run_id, l.chain_link
-                    FROM task_logs l LEFT JOIN tasks t ON t.id = l.task_id ORDER BY l.id
+                    FROM task_logs l LEFT JOIN tasks t ON t.id = l.task_id WHERE l.id > ? ORDER BY l.id
                     """)
                 lines = try database.prepare(
                     "SELECT line_no, timestamp_us, message, raw FROM task_log_lines WHERE log_id = ? ORDER BY line_no")
             case .alarms:
                 statement = try database.prepare("""
-                    SELECT id, instance_id, stream, api_id, kind, detail, noticed_at, run_id, chain_link FROM alarms ORDER BY id
+                    SELECT id, instance_id, stream, api_id, kind, detail, noticed_at, run_id, chain_link FROM alarms WHERE id > ? ORDER BY id
                     """)
                 lines = nil
             case .quarantine:
                 statement = try database.prepare("""
                     SELECT id, instance_id, stream, api_id, reason, raw, content_hash, first_seen_at, run_id, chain_link,
                            place_epoch
-                    FROM quarantine ORDER BY id
+                    FROM quarantine WHERE id > ? ORDER BY id
                     """)
                 lines = nil
             case .versions(let kind):
                 statement = try database.prepare("""
                     SELECT v.id, v.\(kind.parentColumn), p.instance_id, p.api_id, v.version, v.raw, v.content_hash,
                            v.creation_epoch, v.first_seen_at, v.run_id, v.chain_link
-                    FROM \(kind.versionTable) v LEFT JOIN \(kind.currentTable) p ON p.id = v.\(kind.parentColumn) ORDER BY v.id
+                    FROM \(kind.versionTable) v LEFT JOIN \(kind.currentTable) p ON p.id = v.\(kind.parentColumn) WHERE v.id > ?
+                    ORDER BY v.id
                     """)
                 lines = nil
             }
+            try statement.bind(after, at: 1)
             try step()
         }
 
@@ -300,14 +435,16 @@ extension Archive {
         }
     }
 
-    private func checkChain(claims: [HeadClaim], into report: inout VerificationReport) throws {
-        // Heads recorded by sync runs, and the signed ones (from runs and a witness).
+    /// Replays the chain from `start` (the genesis, or a verified head) over the records after it.
+    private func checkChain(after start: ChainHead, claims: [HeadClaim], into report: inout VerificationReport) throws {
+        // Heads recorded by sync runs, and the signed ones (from runs and a witness), from the start on.
         var anchors: [ChainReplay.Anchor] = []
-        try database.forEachRow("SELECT id, chain_length, chain_head FROM sync_runs WHERE chain_length IS NOT NULL") { row in
+        try database.forEachRow("SELECT id, chain_length, chain_head FROM sync_runs WHERE chain_length >= ?",
+                                [.integer(start.length)]) { row in
             anchors.append(.init(run: row.int64(at: 0), length: row.int64(at: 1), head: row.bytes(at: 2)))
         }
-        var replay = ChainReplay(anchors: anchors + claims)
-        let cursors = try ChainTable.allCases.map { try ChainCursor(table: $0, database: database) }
+        var replay = ChainReplay(anchors: anchors + claims.filter { $0.length >= start.length }, from: start.length, link: start.link)
+        let cursors = try ChainTable.allCases.map { try ChainCursor(table: $0, after: start.length, database: database) }
         // The four tables share one sequence: always feed the cursor holding the lowest number.
         while replay.isIntact, let next = cursors.min(by: { ($0.sequence ?? .max) < ($1.sequence ?? .max) }),
               next.sequence != nil {
@@ -324,8 +461,9 @@ extension Archive {
     /// Checks each current-state row against its latest version: that it points at the latest version,
     /// and that every current-state column equals what the kind's derivation computes from that
     /// version's raw JSON (`ArchivableObject.columns`, the list ingest stored them with). The first
-    /// differing column of a row is named.
-    private func checkCurrentState(into report: inout VerificationReport) throws {
+    /// differing column of a row is named. With `after` (a chain sequence number), only the rows of
+    /// objects that have a version after it.
+    private func checkCurrentState(after: Int64, into report: inout VerificationReport) throws {
         for kind in ObjectKind.allCases {
             let columns = kind.currentStateColumns
             let statement = try database.prepare("""
@@ -334,8 +472,10 @@ extension Archive {
                        \(columns.map { "c.\($0)" }.joined(separator: ", "))
                 FROM \(kind.currentTable) c
                 LEFT JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id AND v.version = c.version
+                \(after > 0 ? "WHERE c.id IN (\(kind.objectsChangedSQL))" : "")
                 ORDER BY c.id
                 """)
+            if after > 0 { try statement.bind(after, at: 1) }
             let firstColumn: Int32 = 5
             while try statement.step() {
                 let rowid = statement.int64(at: 0)
@@ -369,7 +509,8 @@ extension Archive {
     /// event and whose extracted columns equal what `ExtractedColumns` reads from the version's raw JSON
     /// now (the list ingest and the migration stored them with). The first differing column is named;
     /// after `maximumExtractedFieldProblems` rows the rest are counted in one line.
-    private func checkExtractedFields(into report: inout VerificationReport) throws {
+    /// With `after` (a chain sequence number), only the versions after it and the rows that claim to be one.
+    private func checkExtractedFields(after: Int64, into report: inout VerificationReport) throws {
         let columns = ExtractedColumns.events.map(\.name)
         let statement = try database.prepare("""
             SELECT v.id, e.api_id, f.version_id IS NOT NULL,
@@ -377,8 +518,9 @@ extension Archive {
                        AND f.action IS e.action AND f.creation_epoch IS v.creation_epoch,
                    v.raw, \(columns.map { "f.\($0)" }.joined(separator: ", "))
             FROM event_versions v LEFT JOIN events e ON e.id = v.event_id LEFT JOIN event_fields f ON f.version_id = v.id
-            ORDER BY v.id
+            WHERE v.id > ? ORDER BY v.id
             """)
+        try statement.bind(after, at: 1)
         let firstColumn: Int32 = 5
         var failures = 0
         while try statement.step() {
@@ -401,9 +543,9 @@ extension Archive {
             }
         }
         try database.forEachRow("""
-            SELECT f.version_id FROM event_fields f LEFT JOIN event_versions v ON v.id = f.version_id WHERE v.id IS NULL
-            ORDER BY f.version_id
-            """) { row in
+            SELECT f.version_id FROM event_fields f LEFT JOIN event_versions v ON v.id = f.version_id
+            WHERE f.version_id > ? AND v.id IS NULL ORDER BY f.version_id
+            """, [.integer(after)]) { row in
             failures += 1
             if failures <= Self.maximumExtractedFieldProblems {
                 report.problems.append(.init(check: .extractedFields, table: "event_fields", rowid: row.int64(at: 0),
@@ -417,4 +559,11 @@ extension Archive {
     }
 
     private static let maximumExtractedFieldProblems = 100
+}
+
+private extension ObjectKind {
+    /// SQL for the ids of the objects of this kind that have a version after the chain record bound as `?1`.
+    var objectsChangedSQL: String {
+        "SELECT DISTINCT n.\(parentColumn) FROM \(versionTable) n WHERE n.id > ?1"
+    }
 }

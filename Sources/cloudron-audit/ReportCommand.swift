@@ -80,6 +80,9 @@ struct ReportCommand: ParsableCommand {
     var html = false
     @Flag(help: "With --all, also print index.html to report.pdf with headless Chromium (implies --html).")
     var pdf = false
+    @Flag(help: ArgumentHelp("With --all, verify the whole archive for the manifest, not only what was archived since the "
+                             + "last recorded full verify."))
+    var fullVerify = false
 
     func validate() throws {
         if showHelp { return }
@@ -92,6 +95,7 @@ struct ReportCommand: ParsableCommand {
         if all && output.output != nil { throw ValidationError("--all writes into --output-dir, not --output") }
         if !all && signing.signKey != nil { throw ValidationError("--sign-key signs the manifest of --all") }
         if !all && (html || pdf) { throw ValidationError("--html and --pdf go with --all") }
+        if !all && fullVerify { throw ValidationError("--full-verify goes with --all") }
         if failed && result != nil { throw ValidationError("--failed is --result failed: give one of them") }
         if all && (failed || result != nil) { throw ValidationError("--result and --failed go with a report's name, not --all") }
         if all && store.uri != nil {
@@ -123,7 +127,8 @@ struct ReportCommand: ParsableCommand {
         if all, let outputDir {
             let signingKey = try signing.key()   // a bad key fails before any file is written
             let export = try ReportExport(reports: reports, filter: filter, formats: try ReportExport.parseFormats(formats),
-                                          zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path)
+                                          zone: zone, toolVersion: CloudronAuditVersion.current, archivePath: archive.path,
+                                          fullVerify: fullVerify)
             let session = try archive.openForReading()
             let now = Int64(Date().timeIntervalSince1970)
             let manifest = try export.run(on: session, outputDirectory: outputDir, now: now)

@@ -13,7 +13,8 @@ struct VerifyCommand: ParsableCommand {
         the heads signed by 'sync --sign-key' and that the chain still reaches every one of them; with \
         --witness, also every head in that file, which catches the newest runs deleted wholesale. Without a \
         witness, keep the printed chain head somewhere else: truncating the newest records is only \
-        detectable against a copy kept outside the archive.
+        detectable against a copy kept outside the archive. Each check of the archive is recorded in it \
+        (where the file can be written), and 'report --all' then checks only what was archived since.
 
         Examples:
           cloudron-audit verify --db audit.db

@@ -17,13 +17,16 @@ public struct ReportExport: Sendable {
     public let zone: TimeZone?
     public let toolVersion: String
     public let archivePath: String
+    /// Whether the manifest's verification checks the whole archive even where a recorded full verification
+    /// could be continued (`--full-verify`): a bundle that must carry its own full check.
+    public let fullVerify: Bool
     /// Every report and summary to write, with its file name stem, checked before any file is written.
     private let queries: [(query: ReportQuery, stem: String)]
 
     /// - Throws: `QueryInputError` for an invalid filter (or `--action`, or a filter one of the reports
     ///   does not apply) or no format.
     public init(reports: [Report], filter: EventFilter = EventFilter(), formats: [OutputFormat] = [.csv, .json],
-                zone: TimeZone? = nil, toolVersion: String, archivePath: String) throws {
+                zone: TimeZone? = nil, toolVersion: String, archivePath: String, fullVerify: Bool = false) throws {
         try ReportQuery.validate(filter)
         guard !formats.isEmpty else { throw QueryInputError("--formats needs at least one of table, csv, json, ndjson") }
         var queries: [(ReportQuery, String)] = []
@@ -40,6 +43,7 @@ public struct ReportExport: Sendable {
         self.zone = zone
         self.toolVersion = toolVersion
         self.archivePath = archivePath
+        self.fullVerify = fullVerify
     }
 
     /// Parses `--formats csv,json`.
@@ -97,7 +101,7 @@ public struct ReportExport: Sendable {
         let ranges = try session.recordedRanges(within: RecordedRanges.Window(since: filter.since, until: filter.until,
                                                                              instance: filter.instance))
         let head = try session.chainHead()
-        let verification = try session.verify()
+        let verification = try session.verify(incremental: !fullVerify, now: now)
         let manifest = ReportManifest(
             tool: "cloudron-audit", toolVersion: toolVersion, archive: ReportExport.absolute(archivePath),
             generatedAt: times.string(from: now), timeZone: zone?.identifier ?? "UTC",
@@ -105,9 +109,7 @@ public struct ReportExport: Sendable {
                                           until: filter.until.map { times.string(from: $0) },
                                           instance: filter.instance),
             chain: ReportManifest.Chain(head: Hex.string(head.link), length: head.length),
-            verification: ReportManifest.Verification(intact: verification.isIntact, problems: verification.problems.count,
-                                                      firstProblem: verification.firstProblem.map { "\($0)" },
-                                                      checkedAt: times.string(from: now)),
+            verification: ReportManifest.Verification(verification, checkedAt: now, times: &times),
             coverage: ranges.flatMap { entry in
                 entry.coverage.map { ReportManifest.Range(instance: entry.instance, stream: entry.stream,
                                                           from: times.string(from: $0.from), to: times.string(from: $0.to)) }
@@ -211,12 +213,52 @@ public struct ReportManifest: Sendable, Codable, Equatable {
         public var length: Int64
     }
 
-    /// What `verify` found when the bundle was made.
+    /// What `verify` found when the bundle was made, and what it checked: the whole archive (`mode` full), or
+    /// (incremental) only the records archived since a recorded full verification, which it names.
     public struct Verification: Sendable, Codable, Equatable {
+        /// `full` or `incremental`.
+        public var mode: String
         public var intact: Bool
         public var problems: Int
         public var firstProblem: String?
         public var checkedAt: String
+        /// The chain records checked now, by sequence number (inclusive); absent when there were none to check.
+        public var records: RecordRange?
+        /// The checks that ran (see README, `verify`).
+        public var checks: [String]
+        /// What was not checked now, and why: checks that could not run, and what an incremental check
+        /// leaves to the next full one.
+        public var notChecked: [String]
+        /// The recorded full verification an incremental check continues; absent for a full one.
+        public var recordedFullVerification: RecordedFullVerification?
+
+        init(_ report: VerificationReport, checkedAt now: Int64, times: inout TimestampFormatter) {
+            mode = report.isIncremental ? "incremental" : "full"
+            intact = report.isIntact
+            problems = report.problems.count
+            firstProblem = report.firstProblem.map { "\($0)" }
+            checkedAt = times.string(from: now)
+            records = report.checkedRecords.map { RecordRange(from: $0.lowerBound, to: $0.upperBound) }
+            checks = report.checks.map(\.rawValue)
+            notChecked = report.unchecked
+            recordedFullVerification = report.base.map {
+                RecordedFullVerification(checkedAt: times.string(from: $0.checkedAt), chainLength: $0.chainLength,
+                                         chainHead: $0.chainHead)
+            }
+        }
+    }
+
+    /// Chain records by sequence number, inclusive.
+    public struct RecordRange: Sendable, Codable, Equatable {
+        public var from: Int64
+        public var to: Int64
+    }
+
+    /// A full verification recorded in the archive: when it finished, and the chain it covered.
+    public struct RecordedFullVerification: Sendable, Codable, Equatable {
+        public var checkedAt: String
+        public var chainLength: Int64
+        public var chainHead: String
     }
 
     public var tool: String
