@@ -5,7 +5,8 @@
 -- intact one instead of the whole archive again. Not evidence and not in the hash chain: a cache of a check
 -- anyone can rerun (`verify`, `report --all --full-verify`); a forged row can at most make an incremental
 -- check start later, which a bundle's manifest names.
-CREATE TABLE verifications (
+-- IF NOT EXISTS: an archive brought back to an earlier schema by hand (as the upgrade tests do) keeps it.
+CREATE TABLE IF NOT EXISTS verifications (
     id              INTEGER PRIMARY KEY,
     checked_at      INTEGER NOT NULL,                  -- epoch seconds, when the check finished
     chain_length    INTEGER NOT NULL,                  -- chain records it covered (1 ... chain_length)

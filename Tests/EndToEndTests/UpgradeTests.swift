@@ -14,8 +14,8 @@ struct UpgradeTests {
         // Back to schema version 1, as version 0.1.0 wrote it: no events_by_creation index (0002), no signed
         // heads in sync_runs (0003), no record of unavailable task logs and streams (0004), no quarantine (0005),
         // no archive id (0006), no extracted event fields (0007, filled in from every version's raw JSON by the
-        // upgrade; `verify` checks them), no alarms (0008), no user fields or role history (0009, 0010), and the
-        // events' search text stored in the events table (until 0011).
+        // upgrade; `verify` checks them), no alarms (0008), no user fields or role history (0009, 0010), the
+        // events' search text stored in the events table (until 0011), and no recorded verifications (0013).
         try restoreStoredSearchText(db)
         do {
             let database = try Database(path: db, mode: .readWrite)
@@ -23,7 +23,7 @@ struct UpgradeTests {
                 DROP VIEW user_role_changes; DROP INDEX events_by_creation; DROP TABLE event_fields;
                 ALTER TABLE sync_runs DROP COLUMN head_statement; ALTER TABLE sync_runs DROP COLUMN head_signature;
                 DROP TABLE task_log_failures; ALTER TABLE sync_runs DROP COLUMN unavailable_streams; DROP TABLE quarantine;
-                DROP TABLE archive_identity; DROP TABLE alarms;
+                DROP TABLE archive_identity; DROP TABLE alarms; DROP TABLE verifications;
                 DELETE FROM schema_migrations WHERE version > 1; PRAGMA user_version = 1;
                 """)
         }
