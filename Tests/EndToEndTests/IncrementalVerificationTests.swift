@@ -101,19 +101,19 @@ struct IncrementalVerificationTests {
         await archive.remove()
     }
 
-    @Test("an archive of schema 12 gets the table from its first reader, and verify records into it")
+    @Test("an archive of schema 13 gets the table from its first reader, and verify records into it")
     func anArchiveOfThePreviousSchemaIsUpgraded() async throws {
         let folder = try ScratchFolder()
         defer { folder.remove() }
         let db = try await makeDemoArchive(in: folder, events: 60)
-        // As schema 12 wrote it: no verifications table, and a full check the first reader does not skip.
+        // As schema 13 wrote it: no verifications table, and a full check the first reader does not skip.
         _ = try await Self.sqlite3(db, """
-            DROP TABLE verifications; DELETE FROM schema_migrations WHERE version = 13; PRAGMA user_version = 12;
+            DROP TABLE verifications; DELETE FROM schema_migrations WHERE version = 14; PRAGMA user_version = 13;
             """)
         let (length, head) = try await Self.chain(db)
         let verify = try await Command(["verify", "--db", db]).run()
         #expect(verify.status == 0, "\(verify.stderr)")
-        #expect(try await Self.sqlite3(db, "PRAGMA user_version") == ["13"])
+        #expect(try await Self.sqlite3(db, "PRAGMA user_version") == ["14"])
         #expect(try await Self.recorded(db).map { $0.prefix(while: { $0 != "|" }) + "|" + $0.split(separator: "|")[1] }
                 == ["\(length)|\(head)"])
     }
