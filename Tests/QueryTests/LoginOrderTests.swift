@@ -30,7 +30,8 @@ import Testing
     static func makeArchiveOfPreviousSchema(_ directory: TemporaryDirectory) throws -> String {
         let path = directory.file("logins.db")
         let previous = Array(ArchiveSchema.migrations.prefix { !$0.fileName.hasSuffix("_login_order.sql") })
-        #expect(previous.count == ArchiveSchema.migrations.count - 1)
+        // Every migration before 0013 (later ones, such as 0014's verifications, are not the point here).
+        #expect(previous.count == ArchiveSchema.migrations.firstIndex { $0.fileName.hasSuffix("_login_order.sql") })
         let archive = try Archive(path: path, mode: .readWrite, migrations: previous)
         let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
         let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 5000)
