@@ -53,6 +53,10 @@ install-check:
 # The man page comes from swift-argument-parser's generate-manual plugin, run in debug for the same reason
 # (it builds every product first); its text does not depend on the build. The plugin writes the blank lines
 # of --help's paragraphs as they are, which mdoc warns about: they become paragraph breaks (.Pp).
+# The static Foundation's URLSession (FoundationNetworking, which the simulator's FlyingFox imports for `demo`)
+# asks the linker for libcurl, which would then be loaded at every start with its 30 dependencies: CCurl
+# defines every libcurl function the binary calls and opens the library only when sync needs it.
+NO_LIBCURL_AUTOLINK := -Xswiftc -Xfrontend -Xswiftc -disable-autolink-library -Xswiftc -Xfrontend -Xswiftc curl
 PREFIX ?= /usr/local
 DESTDIR ?=
 INSTALL_BUILD ?= release
@@ -60,7 +64,7 @@ INSTALL_ROOT = $(DESTDIR)$(PREFIX)
 INSTALLED_FILES = bin/cloudron-audit share/man/man1/cloudron-audit.1 share/bash-completion/completions/cloudron-audit \
 	share/zsh/site-functions/_cloudron-audit share/fish/vendor_completions.d/cloudron-audit.fish
 install: deps
-	@case "$(INSTALL_BUILD)" in release) flags="-c release --static-swift-stdlib";; debug) flags="";; \
+	@case "$(INSTALL_BUILD)" in release) flags="-c release --static-swift-stdlib $(NO_LIBCURL_AUTOLINK)";; debug) flags="";; \
 	  *) echo "INSTALL_BUILD must be release or debug, not $(INSTALL_BUILD)" >&2; exit 64;; esac; \
 	$(SWIFT) build --product cloudron-audit $$flags && \
 	bin="$$($(SWIFT) build --show-bin-path $$flags)/cloudron-audit" && \
@@ -102,7 +106,7 @@ bench-tools: deps
 # Only the shipped and bench products: TestSupport (a plain target) imports Testing, which a release build lacks.
 bench-build: bench-tools
 	for p in cloudron-audit fake-cloudron cloudron-audit-bench; do \
-	  $(SWIFT) build -c release --static-swift-stdlib --scratch-path $(BENCH_SCRATCH) --product $$p || exit 1; done
+	  $(SWIFT) build -c release --static-swift-stdlib $(NO_LIBCURL_AUTOLINK) --scratch-path $(BENCH_SCRATCH) --product $$p || exit 1; done
 
 bench: bench-build
 	@[ -x $(BENCH_SCRATCH)/venv/bin/sqlite-utils ] || { \

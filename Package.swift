@@ -26,10 +26,13 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3",
                        providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl",
-                       providers: [.apt(["libcurl4-openssl-dev"])]),
-        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq",
-                       providers: [.apt(["libpq-dev"])]),
+        // libcurl (libcurl4-openssl-dev) and libpq (libpq-dev) are opened at their first use, by sync, push and
+        // `--from`, not linked: with their 35 dependencies they cost every process milliseconds at start, also
+        // the reading commands that use neither. Each target defines the functions its module calls, with the
+        // library's header's prototypes, over CLibraryLoader's dlopen (see CLibraryLoader.h).
+        .target(name: "CLibraryLoader"),
+        .target(name: "CCurl", dependencies: ["CLibraryLoader"]),
+        .target(name: "CLibPQ", dependencies: ["CLibraryLoader"]),
 
         .target(name: "Client", dependencies: [
             "CCurl",
@@ -64,7 +67,8 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "fake-cloudron", dependencies: [
-            "CloudronSimulator",
+            // FlyingFox's FoundationNetworking calls libcurl: from CCurl, in a build without its autolink (Makefile).
+            "CloudronSimulator", "CCurl",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // `make bench` and `make bench-scale`: measure sync, search, reports and export into BENCHMARKS.md (not a test).

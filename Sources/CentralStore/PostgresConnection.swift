@@ -20,6 +20,10 @@ public final class PostgresConnection: @unchecked Sendable {
     /// URI would sit in shell history and `ps` for every user to read, so it is refused before any
     /// connection is tried.
     public init(uri: String) throws {
+        if let failure = clibpq_load() {
+            throw CentralStoreError(kind: .unavailable, message: "cannot load libpq, which push and --from need ("
+                                    + String(cString: failure) + "): install Debian's libpq5 package")
+        }
         let target = try Self.validate(uri: uri)
         guard let connection = PQconnectdb(uri) else {
             throw CentralStoreError(kind: .unavailable, message: "cannot connect to \(target): out of memory")

@@ -35,6 +35,8 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
     case redirectRefused(url: String, status: Int, locationHost: String?)
     /// Any other libcurl failure.
     case transport(url: String, code: Int, message: String)
+    /// libcurl itself cannot be loaded (it is opened at the first request, see CCurl): the reason is dlopen's.
+    case libcurlUnavailable(reason: String)
     /// The retry budget ran out; `last` is the final attempt's error.
     case retriesExhausted(attempts: Int, last: ClientError)
 
@@ -60,7 +62,7 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
         case .malformedResponse: return .malformedResponse
         case .responseTooLarge: return .responseTooLarge
         case .redirectRefused: return .redirectRefused
-        case .transport: return .transport
+        case .transport, .libcurlUnavailable: return .transport
         case .retriesExhausted(_, let last): return last.category
         }
     }
@@ -135,6 +137,8 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             return "\(status) redirect\(target) from \(url) refused (the token is never re-sent) — use the final URL \(config ? "as the server's url in the config" : "with --url")"
         case .transport(let url, let code, let message):
             return "request to \(url) failed (curl error \(code): \(message))"
+        case .libcurlUnavailable(let reason):
+            return "cannot load libcurl, which sync needs (\(reason)): install Debian's libcurl4 package"
         case .retriesExhausted(let attempts, let last):
             return "retries exhausted after \(attempts) attempts: \(last.description(settingsFrom: source))"
         }
@@ -153,7 +157,7 @@ public indirect enum ClientError: Error, Sendable, CustomStringConvertible {
             return reason.hasPrefix(ClientError.timedOutReason)
         case .retriesExhausted(_, let last):
             return last.concernsOneRequest
-        case .invalidConfiguration, .insecureHTTP, .tls, .redirectRefused, .transport:
+        case .invalidConfiguration, .insecureHTTP, .tls, .redirectRefused, .transport, .libcurlUnavailable:
             return false
         }
     }

@@ -83,6 +83,7 @@ final class CurlConnection: @unchecked Sendable {
     private let maxResponseBytes: Int
 
     init(configuration: ClientConfiguration, bearer: String?) throws {
+        if let failure = ccurl_load() { throw ClientError.libcurlUnavailable(reason: String(cString: failure)) }
         _ = curlGlobalInit
         guard let handle = curl_easy_init() else {
             throw ClientError.invalidConfiguration("libcurl could not create a handle (out of memory?)")

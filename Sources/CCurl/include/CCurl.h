@@ -2,6 +2,10 @@
 #define CLOUDRON_AUDIT_CCURL_H
 #include <curl/curl.h>
 
+/* libcurl, opened at first use (see CLibraryLoader.h): NULL when it is loaded, otherwise why not. Call
+ * it before any other function of this module. */
+const char *ccurl_load(void);
+
 /* curl_easy_setopt and curl_easy_getinfo are variadic and do not import into Swift:
    these typed wrappers are the only way the Client module sets options. */
 static inline CURLcode ccurl_setopt_long(CURL *h, CURLoption o, long v) { return curl_easy_setopt(h, o, v); }

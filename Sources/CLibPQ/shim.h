@@ -1,4 +1,0 @@
-#ifndef CLOUDRON_AUDIT_CLIBPQ_H
-#define CLOUDRON_AUDIT_CLIBPQ_H
-#include <libpq-fe.h>
-#endif
