@@ -30,21 +30,26 @@ WHERE likely(f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.
 ORDER BY f.creation_epoch * :direction, f.version_id * :direction
 LIMIT :limit
 -- summary
--- The window's logins are read through the action and time index; whether an IP is new is looked up per user
--- and IP of the window through the index of the logins by IP (schema 0012), and only for instances whose event
--- log the archive holds from before the window: the summary reads the window, never the whole history.
+-- The window's logins are one range of the logins index (schema 0013), which holds every column read here: the
+-- filters on other columns look the row up only when given. Whether an IP is new is looked up per user and IP
+-- of the window through the index of the logins by IP (schema 0012), and only for instances whose event log the
+-- archive holds from before the window: the summary reads the window, never the whole history. Both action
+-- lists are needed, each word for word as its index has it; likely() keeps SQLite from reading the action index.
 WITH logins AS NOT MATERIALIZED (
     SELECT f.creation_epoch AS time, f.instance_id AS instanceId, i.name AS instance,
            COALESCE(f.user_name, f.actor_name, f.mailbox_id) AS user, f.ip AS ip
     FROM event_fields f
     JOIN instances i ON i.id = f.instance_id
-    WHERE f.action IN ('user.login', 'user.login.ghost', 'app.login')
+    WHERE likely(f.action IN ('user.login', 'user.login.ghost', 'app.login'))
+      AND likely(f.action IN ('user.login', 'user.login.ghost', 'user.logout', 'app.login'))
       AND (:instance IS NULL OR i.name = :instance)
       AND (:ip IS NULL OR f.ip = :ip)
-      AND (:app IS NULL OR :app IN (f.app_id, f.client_app_id))
-      AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
-           OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = f.version_id
-                      AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))
+      AND (:app IS NULL AND :user IS NULL OR EXISTS (
+           SELECT 1 FROM event_fields g WHERE g.version_id = f.version_id
+             AND (:app IS NULL OR :app IN (g.app_id, g.client_app_id))
+             AND (:user IS NULL OR :user IN (g.actor_name, g.actor_id, g.mailbox_id, g.user_id, g.user_name)
+                  OR EXISTS (SELECT 1 FROM event_versions x WHERE x.id = g.version_id
+                             AND :user IN (json_extract(x.raw, '$.data.user.id'), json_extract(x.raw, '$.data.user.email'))))))
 ),
 windowed AS MATERIALIZED (
     SELECT * FROM logins

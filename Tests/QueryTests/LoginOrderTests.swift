@@ -71,6 +71,20 @@ import Testing
         }
     }
 
+    @Test("the summary reads the window from the logins index alone, and looks up earlier logins by IP")
+    func summaryReadsTheWindowFromTheLoginsIndex() throws {
+        let directory = try TemporaryDirectory()
+        let path = try Self.makeArchiveOfPreviousSchema(directory)
+        _ = try openReadOnly(path)
+        let report = try ReportCatalog.find("logins", in: try ReportCatalog.builtIn())
+        let statement = try #require(report.statement(summary: true, order: .newest))
+        var plan: [String] = []
+        try Database(path: path, mode: .readOnly).forEachRow("EXPLAIN QUERY PLAN " + statement) { plan.append($0.string(at: 3)) }
+        #expect(plan.contains { $0.contains("COVERING INDEX event_fields_logins") }, "\(plan)")
+        #expect(plan.contains { $0.contains("INDEX event_fields_login_ips (ip=? AND instance_id=? AND creation_epoch<?)") }, "\(plan)")
+        #expect(!plan.contains { $0.contains("event_fields_by_action") }, "\(plan)")
+    }
+
     @Test func anUnknownDirectionSpellingIsRefused() {
         #expect(throws: QueryInputError.self) {
             try Report(name: "x", text: "-- title: X\n-- columns: a\n-- direction: sideways\nSELECT 1 AS a", origin: "test")
