@@ -81,7 +81,7 @@ let package = Package(
         // but fails under CI), and a seeded random number generator.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ClientTests", dependencies: ["Client", "CloudronSimulator", "TestSupport", "CSQLite"]),
-        .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator"]),
+        .testTarget(name: "ArchiverTests", dependencies: ["Archiver", "Client", "CloudronSimulator", "TestSupport"]),
         .testTarget(name: "QueryTests", dependencies: ["Query", "Archiver", "Client", "CloudronSimulator", "TestSupport"]),
         // Needs a PostgreSQL server from Debian's packages; runs the built binary (demo archives, push, verify --from,
         // report --from), and a simulator's truth for the reports' filter values.

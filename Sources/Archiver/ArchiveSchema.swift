@@ -99,6 +99,8 @@ public enum ArchiveSchema {
         Migration(version: 12, fileName: "0012_report_lookups.sql", sql: PackageResources._012_report_lookups_sql),
         Migration(version: 13, fileName: "0013_login_order.sql", sql: PackageResources._013_login_order_sql),
         Migration(version: 14, fileName: "0014_verifications.sql", sql: PackageResources._014_verifications_sql),
+        Migration(version: 15, fileName: "0015_report_covering_indexes.sql", sql: PackageResources._015_report_covering_indexes_sql,
+                  fill: .eventFields),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

@@ -516,12 +516,12 @@ extension Archive {
             SELECT v.id, e.api_id, f.version_id IS NOT NULL,
                    f.event_id IS v.event_id AND f.version IS v.version AND f.instance_id IS e.instance_id
                        AND f.action IS e.action AND f.creation_epoch IS v.creation_epoch,
-                   v.raw, \(columns.map { "f.\($0)" }.joined(separator: ", "))
+                   v.raw, e.action, \(columns.map { "f.\($0)" }.joined(separator: ", "))
             FROM event_versions v LEFT JOIN events e ON e.id = v.event_id LEFT JOIN event_fields f ON f.version_id = v.id
             WHERE v.id > ? ORDER BY v.id
             """)
         try statement.bind(after, at: 1)
-        let firstColumn: Int32 = 5
+        let firstColumn: Int32 = 6
         var failures = 0
         while try statement.step() {
             let problem: String?
@@ -530,7 +530,7 @@ extension Archive {
             } else if statement.int64(at: 3) == 0 {
                 problem = "its extracted fields name another event, version, instance, action or time"
             } else {
-                let expected = ExtractedColumns.values(of: statement.bytes(at: 4))
+                let expected = ExtractedColumns.values(of: statement.bytes(at: 4), action: statement.string(at: 5))
                 problem = zip(columns, expected).enumerated()
                     .first { offset, pair in statement.value(at: firstColumn + Int32(offset)) != pair.1 }
                     .map { "\($0.element.0) differs from what its raw JSON says" }

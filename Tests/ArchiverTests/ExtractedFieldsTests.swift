@@ -2,6 +2,7 @@ import Client
 import CloudronSimulator
 import Foundation
 import Testing
+import TestSupport
 @testable import Archiver
 
 /// `event_fields`: what reports read, extracted once per event version (schema 7).
@@ -33,6 +34,15 @@ import Testing
             """),
         ("user_object", "CASE json_type(v.raw, '$.data.user') WHEN 'object' THEN 1 END"),
         ("admin_status_changed", "CASE json_type(v.raw, '$.data.adminStatusChanged') WHEN 'true' THEN 1 WHEN 'false' THEN 0 END"),
+        // oom's columns: app.oom events only (the query oom ran on the raw JSON before schema 15).
+        ("oom_addon", "CASE WHEN json_extract(v.raw, '$.action') = 'app.oom' AND json_type(v.raw, '$.data.addon') = 'object' THEN 1 END"),
+        ("oom_victim", """
+            CASE WHEN json_extract(v.raw, '$.action') = 'app.oom' THEN
+                CAST(COALESCE(json_extract(v.raw, '$.data.addon.name'), json_extract(v.raw, '$.data.app.fqdn'),
+                              json_extract(v.raw, '$.data.app.subdomain'), json_extract(v.raw, '$.data.app.location'),
+                              json_extract(v.raw, '$.data.containerId')) AS TEXT) END
+            """),
+        ("oom_app_id", "CASE WHEN json_extract(v.raw, '$.action') = 'app.oom' THEN CAST(json_extract(v.raw, '$.data.app.id') AS TEXT) END"),
         ("action", "json_extract(v.raw, '$.action')"),
         ("creation_epoch", "v.creation_epoch"),
         ("event_id", "v.event_id"),
@@ -66,6 +76,11 @@ import Testing
                           data: ["user": "u7", "userId": "u7", "adminStatusChanged": false]),
             Fixture.event(id: "odd-8", action: "user.update", epoch: Fixture.baseEpoch + 8, source: [:],
                           data: ["user": ["id": "u8", "admin": "yes", "email": 8]]),
+            // An addon without a name: the container names the victim. An app with only a location and a numeric id.
+            Fixture.event(id: "odd-9", action: "app.oom", epoch: Fixture.baseEpoch + 9, source: ["username": "healthmonitor"],
+                          data: ["containerId": "c9", "addon": ["image": "mysql"], "app": NSNull()]),
+            Fixture.event(id: "odd-10", action: "app.oom", epoch: Fixture.baseEpoch + 10, source: ["username": "healthmonitor"],
+                          data: ["containerId": "c10", "app": ["id": 10, "location": "legacy"]]),
         ]
     }
 
@@ -115,7 +130,7 @@ import Testing
             SELECT group_concat(coalesce(task_id, '-') || '|' || coalesce(app_name, '-') || '|' || coalesce(success, '-'), ' ')
             FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id LIKE 'odd-%'
             """)
-        #expect(odd == "4711|-|0 -|-|- 1.5|new.example.org|- -|legacy-location|- -|-|- -|-|- -|-|- -|-|- -|-|-")
+        #expect(odd == "4711|-|0 -|-|- 1.5|new.example.org|- -|legacy-location|- -|-|- -|-|- -|-|- -|-|- -|-|- -|legacy|- -|-|-")
         let users = try archive.database.scalarString("""
             SELECT group_concat(e.api_id || ':' || coalesce(user_role, '-') || '|' || coalesce(user_email, '-') || '|'
                                 || coalesce(user_object, '-') || '|' || coalesce(admin_status_changed, '-'), ' ')
@@ -125,6 +140,14 @@ import Testing
         #expect(try archive.database.scalarString(
             "SELECT group_concat(ip, ' ') FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id = 'odd-5'")
             == "198.51.100.7 198.51.100.99")
+        // oom's fields of app.oom events only: odd-4 (app.down) has an app, which gives no victim.
+        let ooms = try archive.database.scalarString("""
+            SELECT group_concat(e.api_id || ':' || coalesce(oom_addon, '-') || '|' || coalesce(oom_victim, '-') || '|'
+                                || coalesce(oom_app_id, '-'), ' ')
+            FROM event_fields f JOIN events e ON e.id = f.event_id WHERE e.api_id IN ('odd-4', 'odd-9', 'odd-10')
+            """)
+        #expect(ooms == "odd-4:-|-|- odd-9:1|c9|- odd-10:-|legacy|10")
+        #expect(try archive.database.scalarInt("SELECT count(*) FROM event_fields WHERE action = 'app.oom' AND oom_victim IS NOT NULL") ?? 0 > 10)
         #expect(try archive.verify().isIntact)
     }
 
@@ -141,6 +164,19 @@ import Testing
         let problems = try Archive(path: path, mode: .readOnly).verify().problems
         #expect(problems.map(\.description) == ["extractedFields: event_fields rowid \(target) (id \(try apiID(path, target))): "
                                                 + "\(column) differs from what its raw JSON says"])
+    }
+
+    /// A column of some actions only must stay NULL for the others: a value there is reported too.
+    @Test func verifyCatchesAnActionsColumnSetOnAnotherAction() throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        let target = try Database(path: path, mode: .readWrite).scalarInt(
+            "SELECT min(version_id) FROM event_fields WHERE action = 'app.down' AND app_name IS NOT NULL") ?? 0
+        try Database(path: path, mode: .readWrite).execute(
+            "UPDATE event_fields SET oom_victim = app_name WHERE version_id = \(target)")
+        let problems = try Archive(path: path, mode: .readOnly).verify().problems
+        #expect(problems.map(\.description) == ["extractedFields: event_fields rowid \(target) (id \(try apiID(path, target))): "
+                                                + "oom_victim differs from what its raw JSON says"])
     }
 
     @Test func verifyCatchesMissingAndMisplacedFields() throws {
@@ -175,9 +211,50 @@ import Testing
             """)
     }
 
+    private func migrationSQL(_ suffix: String) throws -> String {
+        String(decoding: try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix(suffix) }).sql, as: UTF8.self)
+    }
+
+    /// Back to schema 14, as the cloudron-audit before oom's fields and the covering indexes left the file:
+    /// `event_fields` without those columns, the indexes of 0010 and 0012 and the view as they made them.
+    private func downgradeToSchema14(_ path: String) throws {
+        let added = ExtractedColumns.events.filter { $0.schemaVersion == 15 }.map(\.name)
+        #expect(added == ["oom_addon", "oom_victim", "oom_app_id"])
+        try Database(path: path, mode: .readWrite).execute(SchemaDowngrade.beforeReportCoveringIndexes(
+            userRoleLookupsSQL: try migrationSQL("_user_role_lookups.sql"), reportLookupsSQL: try migrationSQL("_report_lookups.sql")))
+    }
+
+    @Test func anArchiveOfSchema14GetsOOMsFieldsAndTheCoveringIndexes() throws {
+        let folder = try TemporaryFolder()
+        let (path, _) = try makeArchive(folder)
+        try downgradeToSchema14(path)
+        let old = try Database(path: path, mode: .readOnly)
+        #expect(try old.scalarInt("SELECT count(*) FROM pragma_table_info('event_fields') WHERE name LIKE 'oom_%'") == 0)
+        #expect(try old.scalarString("SELECT sql FROM sqlite_master WHERE name = 'event_fields_backup_tasks'")?.contains("error_message") == false)
+        let seen = Guarded<[UpgradeProgress]>([])
+        let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
+        #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
+        // The fill reads the app.oom versions only.
+        let ooms = Int(try upgraded.database.scalarInt("SELECT count(*) FROM event_fields WHERE action = 'app.oom'") ?? 0)
+        #expect(ooms > 10)
+        #expect(seen.withLock { $0 }.map { "\($0.migration) \($0.done)/\($0.total)" }
+                == ["0015_report_covering_indexes.sql 0/\(ooms)", "0015_report_covering_indexes.sql \(ooms)/\(ooms)"])
+        let wrong = try disagreements(upgraded.database)
+        #expect(wrong.isEmpty, "\(wrong.prefix(10))")
+        let indexes = try upgraded.database.scalarString("""
+            SELECT group_concat(name, ' ') FROM (SELECT name FROM sqlite_master WHERE type = 'index'
+                AND (sql LIKE '%error_message%' OR sql LIKE '%user_role, user_object)%' OR name LIKE '%ooms' OR name LIKE '%later%' OR name LIKE '%user_changes')
+                ORDER BY name)
+            """)
+        #expect(indexes == "event_fields_app_backups event_fields_backup_tasks event_fields_later_versions event_fields_ooms "
+                           + "event_fields_user_changes event_fields_user_states events_ooms events_user_changes")
+        #expect(try upgraded.verify().isIntact)
+    }
+
     /// Back to schema 8, as the cloudron-audit before the user fields left the file: `event_fields` without them
     /// (nor 0010's index of user states).
     private func downgradeToSchema8(_ path: String) throws {
+        try downgradeToSchema14(path)
         let added = ExtractedColumns.events.filter { $0.schemaVersion == 9 }.map(\.name)
         #expect(added == ["user_email", "user_role", "user_object", "admin_status_changed"])
         try Database(path: path, mode: .readWrite).execute("""
@@ -195,8 +272,10 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
-        #expect(seen.withLock { $0 }.last { $0.migration == "0009_user_roles.sql" }.map { [$0.done, $0.total] } == [Int(versions), Int(versions)])
-        #expect(Set(seen.withLock { $0 }.map(\.migration)) == ["0009_user_roles.sql", "0011_search_text_recomputed.sql"])
+        // One fill, at 0015 (the last migration that adds fields), computes 0009's and 0015's over every version.
+        #expect(seen.withLock { $0 }.last { $0.migration == "0015_report_covering_indexes.sql" }.map { [$0.done, $0.total] }
+                == [Int(versions), Int(versions)])
+        #expect(Set(seen.withLock { $0 }.map(\.migration)) == ["0011_search_text_recomputed.sql", "0015_report_covering_indexes.sql"])
         let wrong = try disagreements(upgraded.database)
         #expect(wrong.isEmpty, "\(wrong.prefix(10))")
         #expect(try upgraded.database.scalarInt("SELECT count(*) FROM event_fields WHERE user_role IS NOT NULL") ?? 0 > 100)
@@ -214,11 +293,11 @@ import Testing
         let seen = Guarded<[UpgradeProgress]>([])
         let upgraded = try Archive(path: path, mode: .readWrite, upgradeProgress: { progress in seen.withLock { $0.append(progress) } })
         #expect(try upgraded.schemaVersion() == ArchiveSchema.currentVersion)
-        // 0007 creates the fields and 0009 adds the user fields: one fill, at 0009, computes them all and reports
-        // from 0 to every version; 0011 rebuilds the events table: from 0 to every event.
+        // 0007 creates the fields, 0009 adds the user fields and 0015 oom's: one fill, at 0015, computes them all
+        // and reports from 0 to every version; 0011 rebuilds the events table: from 0 to every event.
         let reports = seen.withLock { $0 }
         let events = Int(try upgraded.database.scalarInt("SELECT count(*) FROM events") ?? 0)
-        let fills = [("0009_user_roles.sql", Int(versions)), ("0011_search_text_recomputed.sql", events)]
+        let fills = [("0011_search_text_recomputed.sql", events), ("0015_report_covering_indexes.sql", Int(versions))]
         #expect(reports.map(\.migration).reduce(into: [String]()) { if $0.last != $1 { $0.append($1) } } == fills.map(\.0))
         for (fill, total) in fills {
             let own = reports.filter { $0.migration == fill }
@@ -264,11 +343,13 @@ import Testing
         #expect(schemaBefore.filter { $0.hasPrefix("index | event_fields") }.count >= 6)
     }
 
-    /// 0010 replaced 0009's window functions over every user state with indexed lookups per change: on an
-    /// archive of schema 9 (0009's view), the upgrade gives the same rows.
+    /// 0010 replaced 0009's window functions over every user state with indexed lookups per change, and 0015 reads
+    /// the changes and lookups from covering indexes: on an archive of schema 9 (0009's view), the upgrade gives the
+    /// same rows.
     @Test func theRoleLookupsOf0010GiveTheRowsOf0009sWindowFunctions() throws {
         let folder = try TemporaryFolder()
         let (path, _) = try makeArchive(folder)
+        try downgradeToSchema14(path)
         let roles = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_user_roles.sql") })
         let lookups = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_user_role_lookups.sql") })
         let sql0009 = String(decoding: roles.sql, as: UTF8.self)

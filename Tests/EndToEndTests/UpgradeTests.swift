@@ -87,7 +87,8 @@ struct UpgradeTests {
 
     /// The events table as cloudron-audit before schema 11 kept it: each event's search text (the leaf values of
     /// `source` and `data`, as its ingest derived and indexed them) in the columns source_text and data_text.
-    /// The schema version goes back to 10 (the file keeps the later migrations' other parts, which 0011 does not touch).
+    /// The schema version goes back to 10 (the file keeps the later migrations' other parts, which 0011 does not touch,
+    /// but for 0015's columns of event_fields, which 0015 adds again).
     private func restoreStoredSearchText(_ db: String) throws {
         let database = try Database(path: db, mode: .readWrite)
         try database.execute("""
@@ -112,6 +113,8 @@ struct UpgradeTests {
             CREATE INDEX events_by_time ON events(instance_id, creation_epoch);
             CREATE INDEX events_by_action ON events(action, creation_epoch);
             CREATE INDEX events_by_creation ON events(creation_epoch, id);
+            DROP INDEX event_fields_ooms; ALTER TABLE event_fields DROP COLUMN oom_addon;
+            ALTER TABLE event_fields DROP COLUMN oom_victim; ALTER TABLE event_fields DROP COLUMN oom_app_id;
             DELETE FROM schema_migrations WHERE version >= 11; PRAGMA user_version = 10;
             PRAGMA legacy_alter_table = OFF; PRAGMA foreign_keys = ON;
             """)

@@ -2,6 +2,7 @@
 import Foundation
 @testable import Query
 import Testing
+import TestSupport
 
 /// The logins report walks the logins index of schema 0013 in its output order, forward or backward, instead
 /// of sorting the window's rows (`-- direction: keyword`).
@@ -26,17 +27,28 @@ import Testing
         login("early", "user.login", 100, user: "bob"),
     ]
 
-    /// An archive made by the schema before 0013, with `events`.
+    /// An archive of the schema before 0013, with `events`: ingested at the current schema (ingest stores the
+    /// extracted columns of the current one), then brought back past 0015 and 0013.
     static func makeArchiveOfPreviousSchema(_ directory: TemporaryDirectory) throws -> String {
         let path = directory.file("logins.db")
-        let previous = Array(ArchiveSchema.migrations.prefix { !$0.fileName.hasSuffix("_login_order.sql") })
-        // Every migration before 0013 (later ones, such as 0014's verifications, are not the point here).
-        #expect(previous.count == ArchiveSchema.migrations.firstIndex { $0.fileName.hasSuffix("_login_order.sql") })
-        let archive = try Archive(path: path, mode: .readWrite, migrations: previous)
-        let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
-        let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 5000)
-        _ = try archive.ingest(events: events.map(\.event), instance: instance, run: run, seenAt: t0 + 5000)
-        #expect(try archive.schemaVersion() == previous.count)
+        let loginOrder = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_login_order.sql") })
+        func sql(_ suffix: String) throws -> String {
+            String(decoding: try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix(suffix) }).sql, as: UTF8.self)
+        }
+        do {
+            let archive = try Archive(path: path, mode: .readWrite)
+            let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
+            let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 5000)
+            _ = try archive.ingest(events: events.map(\.event), instance: instance, run: run, seenAt: t0 + 5000)
+        }
+        let database = try Database(path: path, mode: .readWrite)
+        try database.execute(SchemaDowngrade.beforeReportCoveringIndexes(userRoleLookupsSQL: try sql("_user_role_lookups.sql"),
+                                                                          reportLookupsSQL: try sql("_report_lookups.sql")))
+        try database.execute("""
+            DROP INDEX event_fields_logins;
+            DELETE FROM schema_migrations WHERE version >= \(loginOrder.version); PRAGMA user_version = \(loginOrder.version - 1);
+            """)
+        #expect(try database.scalarInt("SELECT count(*) FROM sqlite_master WHERE name = 'event_fields_logins'") == 0)
         return path
     }
 

@@ -3,8 +3,10 @@ import Foundation
 @testable import Query
 import Testing
 
-/// Runs built-in report `name`, oldest first, over the window, on an archive holding just `events` (instance "main").
-func runReportOldestFirst(_ name: String, on events: [FixtureEvent], since: Int64? = nil, until: Int64? = nil) throws -> [[String: Any]] {
+/// Runs built-in report `name`, oldest first, over the window, on an archive holding just `events` (instance "main"),
+/// then `rewritten`: later versions of some of them, as box rewrites an event in place.
+func runReportOldestFirst(_ name: String, on events: [FixtureEvent], rewritten: [FixtureEvent] = [], since: Int64? = nil, until: Int64? = nil,
+                          summary: Bool = false) throws -> [[String: Any]] {
     let directory = try TemporaryDirectory()
     let path = directory.file("report.db")
     do {
@@ -12,10 +14,13 @@ func runReportOldestFirst(_ name: String, on events: [FixtureEvent], since: Int6
         let instance = try archive.instanceID(name: "main", baseURL: "https://my.example.com")
         let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: fixtureDay + 5000)
         _ = try archive.ingest(events: events.map(\.event), instance: instance, run: run, seenAt: fixtureDay + 5000)
+        _ = try archive.ingest(events: rewritten.map(\.event), instance: instance, run: run, seenAt: fixtureDay + 6000)
     }
     let session = try ReadSession(path: path)
     let report = try ReportCatalog.find(name, in: try ReportCatalog.builtIn())
-    return try ndjsonObjects { try ReportQuery(report: report, filter: EventFilter(since: since, until: until, order: .oldest)).run(on: session, into: &$0) }
+    return try ndjsonObjects {
+        try ReportQuery(report: report, filter: EventFilter(since: since, until: until, order: .oldest), summary: summary).run(on: session, into: &$0)
+    }
 }
 
 /// Starts paired with the right end: box reuses task ids, and a run that never finished must not take the
@@ -46,6 +51,38 @@ func runReportOldestFirst(_ name: String, on events: [FixtureEvent], since: Int6
         }
         #expect(seen == ["full 100 success bk-1", "app <null> unfinished <null>", "app 100 success bk-a2",
                          "full <null> unfinished <null>", "full 300 failed bk-3"])
+    }
+
+    /// Each start, next start and finish is its event's current version: an earlier version of a rewritten event
+    /// is neither a start, nor the bound of one, nor its finish (schema 0015 tells the current one by the index
+    /// of later versions, no longer by the events row).
+    @Test("backups and oom --summary: a rewritten event counts once, as its last version says")
+    func rewrittenEvents() throws {
+        let events = [
+            Self.event("r1-start", "backup.start", 0, "{\"taskId\":\"9\"}"),
+            Self.event("r2-start", "backup.start", 50, "{\"taskId\":\"9\"}"),           // rewritten to 1200: no bound of r1
+            Self.event("r1-finish", "backup.finish", 100, "{\"taskId\":\"9\",\"backupId\":\"bk-r1\",\"errorMessage\":\"\"}"),
+            Self.event("s1-start", "app.backup", 10, "{\"appId\":\"app-wiki\",\"app\":\(appJSON(id: "app-wiki", subdomain: "wiki"))}"),
+            Self.event("s1-finish", "app.backup.finish", 600, "{\"appId\":\"app-wiki\",\"backupId\":\"bk-s1\"}"),
+        ]
+        let rewritten = [
+            Self.event("r2-start", "backup.start", 1200, "{\"taskId\":\"9\"}"),
+            Self.event("r1-finish", "backup.finish", 150, "{\"taskId\":\"9\",\"backupId\":null,\"errorMessage\":\"disk full\"}"),
+            Self.event("s1-finish", "app.backup.finish", 700, "{\"appId\":\"app-wiki\",\"backupId\":\"bk-s1b\"}"),
+        ]
+        let seen = try runReportOldestFirst("backups", on: events, rewritten: rewritten).map { row in
+            [row["kind"], row["seconds"], row["result"], row["backupId"]].map { $0.map { "\($0)" } ?? "nil" }.joined(separator: " ")
+        }
+        #expect(seen == ["full 150 failed <null>", "app 690 success bk-s1b", "full <null> unfinished <null>"])
+
+        let mysql = "{\"containerId\":\"c1\",\"addon\":{\"name\":\"mysql\"},\"app\":null}"
+        let wiki = "{\"containerId\":\"c1\",\"addon\":null,\"app\":\(appJSON(id: "app-wiki", subdomain: "wiki"))}"
+        let ooms = [Self.event("o1", "app.oom", 400, mysql), Self.event("o2", "app.oom", 500, wiki)]
+        for summary in [false, true] {
+            let rows = try runReportOldestFirst("oom", on: ooms, rewritten: [Self.event("o1", "app.oom", 450, wiki)], summary: summary)
+            #expect(rows.map { "\($0["kind"] ?? "") \($0["victim"] ?? "") \($0["count"] ?? "-")" }
+                    == (summary ? ["app wiki.example.com 2"] : ["app wiki.example.com -", "app wiki.example.com -"]))
+        }
     }
 }
 
