@@ -118,7 +118,7 @@ enum ExtractedColumns {
     /// that creates `event_fields` (7) inserts every version's row (the action is the event's, as one id keeps one
     /// action; the time is the version's own), with its indexes built afterwards from the filled table rather
     /// than kept up to date row by row; a later one alone sets its new columns where the raw JSON gives them a value,
-    /// reading only the versions of the actions they apply to when each of them names its actions (13: app.oom).
+    /// reading only the versions of the actions they apply to when each of them names its actions (14: app.oom).
     /// `progress` is told the versions done and their total.
     static func fillEventFields(addedIn schemaVersions: Set<Int>, _ database: Database,
                                 progress: (_ done: Int, _ total: Int) -> Void) throws {
