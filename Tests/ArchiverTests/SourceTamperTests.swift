@@ -144,18 +144,18 @@ extension SourceTamperTests {
         defer { Task { await fixture.finish() } }
         #expect(try await fixture.sync().events.alarms == 0)
         // Back to the schema before alarms: without the alarms migration's table and record (and what the
-        // migrations after it add: 0009's user fields and role view, 0010's index, 0014's), as the cloudron-audit before alarms
+        // migrations after it add: 0009's user fields and role view, 0010's index, 0015's), as the cloudron-audit before alarms
         // (this list of migrations up to the alarms one) leaves the file; it opens it as its own.
         let alarms = try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix("_alarms.sql") }?.version)
         let previous = Array(ArchiveSchema.migrations.prefix { $0.version < alarms })
         #expect(previous.count == alarms - 1)
-        // 0014's columns and indexes first (some of its indexes hold 0009's columns).
+        // 0015's columns and indexes first (some of its indexes hold 0009's columns).
         let migrationSQL = { (suffix: String) in
             String(decoding: try #require(ArchiveSchema.migrations.first { $0.fileName.hasSuffix(suffix) }).sql, as: UTF8.self)
         }
         try Database(path: fixture.archivePath, mode: .readWrite).execute(SchemaDowngrade.beforeReportCoveringIndexes(
             userRoleLookupsSQL: try migrationSQL("_user_role_lookups.sql"), reportLookupsSQL: try migrationSQL("_report_lookups.sql")))
-        let laterColumns = ExtractedColumns.events.filter { $0.schemaVersion > alarms && $0.schemaVersion < 14 }.map(\.name)
+        let laterColumns = ExtractedColumns.events.filter { $0.schemaVersion > alarms && $0.schemaVersion < 15 }.map(\.name)
         try Database(path: fixture.archivePath, mode: .readWrite).execute("""
             DROP VIEW user_role_changes; DROP INDEX event_fields_user_states; \(laterColumns.map { "ALTER TABLE event_fields DROP COLUMN \($0);" }.joined(separator: " "))
             DROP TABLE alarms; DELETE FROM schema_migrations WHERE version >= \(alarms);
