@@ -1,26 +1,56 @@
+import CSQLite
 import Client
+import Foundation
 
 /// Full-text search as the archive's FTS5 index does it, for places that have no such index: the central
 /// PostgreSQL store indexes the tokens made here and turns the matching rows' texts into snippets here.
 ///
-/// The work is done by SQLite's FTS5 itself, on a private in-memory table with the kind's index columns
-/// and the archive's tokenizer (FTS5's default, `unicode61`, as `kind.ftsTable` in schema 0001): a token,
-/// its folding (case, diacritics), a syntax error and a snippet are FTS5's own, not an imitation of them.
-/// Tokens are read back through an `fts5vocab` table of type `instance` (term, row, column, offset).
+/// The work is done by SQLite's FTS5 itself, with the archive's tokenizer (FTS5's default, `unicode61`, as
+/// `kind.ftsTable` in schema 0001): a token, its folding (case, diacritics), a syntax error and a snippet are
+/// FTS5's own, not an imitation of them. Tokens come from that tokenizer's own `xTokenize` (found through
+/// `fts5_api`), as FTS5 receives them when it indexes a row; syntax checks and snippets use a private
+/// in-memory FTS5 table with the kind's index columns.
 ///
-/// Not thread-safe: one per thread (each owns its in-memory database).
+/// Not thread-safe: one per thread (each owns its in-memory database and tokenizer instance).
 public final class SearchTokenizer {
     public let kind: ObjectKind
     private let database: Database
+    /// unicode61's methods, and the instance of it made for this object (freed by `deinit`).
+    private let module: fts5_tokenizer
+    private let instance: OpaquePointer
 
     public init(kind: ObjectKind) throws {
         self.kind = kind
         database = try Database(inMemory: ())
         let columns = kind.searchableColumns.joined(separator: ", ")
-        try database.execute("""
-            CREATE VIRTUAL TABLE documents USING fts5(\(columns));
-            CREATE VIRTUAL TABLE tokens USING fts5vocab(documents, instance);
-            """)
+        try database.execute("CREATE VIRTUAL TABLE documents USING fts5(\(columns))")
+        (module, instance) = try Self.unicode61(in: database)
+    }
+
+    deinit { module.xDelete?(instance) }
+
+    /// FTS5's `unicode61` tokenizer with its default options (those of a table declared without `tokenize=`),
+    /// through the `fts5_api` pointer that `SELECT fts5(?)` hands out (SQLite's documented way to reach it).
+    private static func unicode61(in database: Database) throws -> (fts5_tokenizer, OpaquePointer) {
+        var api: UnsafeMutablePointer<fts5_api>?
+        let statement = try database.prepare("SELECT fts5(?1)")
+        let pointerType = strdup("fts5_api_ptr")
+        defer { free(pointerType) }
+        try withUnsafeMutablePointer(to: &api) { slot in
+            guard sqlite3_bind_pointer(statement.handle, 1, slot, pointerType, nil) == SQLITE_OK else {
+                throw SQLiteError(kind: .other, code: SQLITE_ERROR, message: "cannot reach SQLite's FTS5 API")
+            }
+            _ = try statement.step()
+        }
+        statement.reset()
+        var module = fts5_tokenizer()
+        var context: UnsafeMutableRawPointer?
+        var instance: OpaquePointer?
+        guard let api, let find = api.pointee.xFindTokenizer, find(api, "unicode61", &context, &module) == SQLITE_OK,
+              let create = module.xCreate, create(context, nil, 0, &instance) == SQLITE_OK, let instance else {
+            throw SQLiteError(kind: .other, code: SQLITE_ERROR, message: "SQLite's FTS5 has no unicode61 tokenizer")
+        }
+        return (module, instance)
     }
 
     /// The index's columns, in order (`kind.searchableColumns`).
@@ -28,24 +58,32 @@ public final class SearchTokenizer {
 
     /// The tokens of each document (one text per index column), per column, in order.
     public func tokens(of documents: [[String]]) throws -> [[[String]]] {
-        guard !documents.isEmpty else { return [] }
-        let columns = self.columns
-        var found = documents.map { _ in columns.map { _ in [(offset: Int64, term: String)]() } }
-        try database.transaction {
-            try database.execute("DELETE FROM documents")
-            let insert = "INSERT INTO documents(rowid, \(columns.joined(separator: ", "))) VALUES (?"
-                + String(repeating: ", ?", count: columns.count) + ")"
-            for (row, texts) in documents.enumerated() {
-                try database.run(insert, [.integer(Int64(row))] + columns.indices.map { .text($0 < texts.count ? texts[$0] : "") })
-            }
-            let columnIndex = Dictionary(uniqueKeysWithValues: columns.enumerated().map { ($1, $0) })
-            try database.forEachRow("SELECT doc, col, \"offset\", term FROM tokens") { row in
-                guard let column = columnIndex[row.string(at: 1)] else { return }
-                found[Int(row.int64(at: 0))][column].append((row.int64(at: 2), row.string(at: 3)))
-            }
-            try database.execute("DELETE FROM documents")
+        try documents.map { texts in try columns.indices.map { try tokens(ofColumn: $0 < texts.count ? texts[$0] : "") } }
+    }
+
+    /// What FTS5 indexes of one column's text: each token the tokenizer reports, cut at FTS5's longest
+    /// token (`FTS5_MAX_TOKEN_SIZE`, as fts5StorageInsertCallback cuts it).
+    private func tokens(ofColumn text: String) throws -> [String] {
+        final class Collected {
+            var tokens: [String] = []
         }
-        return found.map { $0.map { $0.sorted { $0.offset < $1.offset }.map(\.term) } }
+        let collected = Collected()
+        var text = text
+        let rc = text.withUTF8 { utf8 in
+            utf8.withMemoryRebound(to: CChar.self) { characters in
+                module.xTokenize?(instance, Unmanaged.passUnretained(collected).toOpaque(), FTS5_TOKENIZE_DOCUMENT,
+                                  characters.baseAddress, Int32(characters.count)) { context, _, token, length, _, _ in
+                    guard let context else { return SQLITE_ERROR }
+                    let bytes = UnsafeRawBufferPointer(start: token, count: token == nil ? 0 : Int(min(length, 32_768)))
+                    Unmanaged<Collected>.fromOpaque(context).takeUnretainedValue().tokens.append(String(decoding: bytes, as: UTF8.self))
+                    return SQLITE_OK
+                } ?? SQLITE_ERROR
+            }
+        }
+        guard rc == SQLITE_OK else {
+            throw SQLiteError(code: rc, message: "FTS5's unicode61 tokenizer failed")
+        }
+        return collected.tokens
     }
 
     /// The tokens of one text, as FTS5 tokenizes a query string (`unicode61` treats both alike).

@@ -137,9 +137,15 @@ public struct ArchivePush {
                             "SELECT \(CentralSchema.quoted($0.column)) FROM \(CentralSchema.quoted($0.chainTable)) WHERE id > ?1 AND id <= ?2"
                         }.joined(separator: " UNION ")
                         rows = RowSelection(whereClause: "id IN (\(changed))", values: [.integer(low), .integer(high)])
-                        let sent = try upsert(table, archiveID: archiveID, rows: rows)
+                        // COPY cannot upsert: the store's rows of these objects go first, then their new rows (and
+                        // search documents) are copied straight into the tables.
+                        let ids = try selectedIDs(table, rows)
+                        guard !ids.isEmpty else { continue }
+                        try deleteRows(ids, from: table.name, archiveID: archiveID)
+                        let sent = try send(table, archiveID: archiveID, rows: rows)
                         if sent > 0 { report.rowsSent[table.name, default: 0] += sent }
                         if let kind = ObjectKind.allCases.first(where: { $0.currentTable == table.name }), let tokenizer = tokenizers[kind] {
+                            try deleteRows(ids, from: StoreSearchDocuments.table(kind), archiveID: archiveID)
                             let documents = try sendSearchDocuments(kind, archiveID: archiveID, whereClause: rows.whereClause,
                                                                     values: rows.values, tokenizer: tokenizer)
                             if documents > 0 { report.rowsSent[StoreSearchDocuments.table(kind), default: 0] += documents }
@@ -243,34 +249,30 @@ public struct ArchivePush {
         }
     }
 
-    private func copyStatement(_ table: ArchiveLayout.Table, into target: String? = nil) -> String {
+    private func copyStatement(_ table: ArchiveLayout.Table) -> String {
         let columns = (["archive_id"] + table.columns.map(\.name)).map(CentralSchema.quoted).joined(separator: ", ")
-        return "COPY \(target ?? CentralSchema.qualified(table.name)) (\(columns)) FROM STDIN"
+        return "COPY \(CentralSchema.qualified(table.name)) (\(columns)) FROM STDIN"
     }
 
-    private func send(_ table: ArchiveLayout.Table, archiveID: String, rows: RowSelection, into target: String? = nil) throws -> Int {
-        try connection.copyIn(copyStatement(table, into: target)) { buffer in
+    private func send(_ table: ArchiveLayout.Table, archiveID: String, rows: RowSelection) throws -> Int {
+        try connection.copyIn(copyStatement(table)) { buffer in
             try encode(table, archiveID: archiveID, rows: rows, into: &buffer)
         }
     }
 
-    /// Current-state rows replace their earlier versions: COPY into a temporary twin of the table,
-    /// then delete the old rows and insert the new ones (PostgreSQL's COPY cannot upsert).
-    private func upsert(_ table: ArchiveLayout.Table, archiveID: String, rows: RowSelection) throws -> Int {
-        let stage = CentralSchema.quoted("stage_" + table.name)
-        try connection.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS \(stage) (LIKE \(CentralSchema.qualified(table.name))) ON COMMIT DELETE ROWS
-            """)
-        let sent = try send(table, archiveID: archiveID, rows: rows, into: stage)
-        guard sent > 0 else { return 0 }
-        let key = (["archive_id"] + table.primaryKey).map(CentralSchema.quoted)
-        let columns = (["archive_id"] + table.columns.map(\.name)).map(CentralSchema.quoted).joined(separator: ", ")
-        try connection.execute("""
-            DELETE FROM \(CentralSchema.qualified(table.name)) t USING \(stage) s
-            WHERE \(key.map { "t.\($0) = s.\($0)" }.joined(separator: " AND "));
-            INSERT INTO \(CentralSchema.qualified(table.name)) (\(columns)) SELECT \(columns) FROM \(stage)
-            """)
-        return sent
+    /// The ids of the rows `rows` picks from a current-state table of the archive.
+    private func selectedIDs(_ table: ArchiveLayout.Table, _ rows: RowSelection) throws -> [Int64] {
+        var ids: [Int64] = []
+        try archive.forEachRow("SELECT id FROM \(CentralSchema.quoted(table.name)) WHERE \(rows.whereClause)", rows.values) {
+            ids.append($0.int64(at: 0))
+        }
+        return ids
+    }
+
+    /// Deletes the store's rows of objects about to be sent again (their current state, their search document).
+    private func deleteRows(_ ids: [Int64], from table: String, archiveID: String) throws {
+        try connection.query("DELETE FROM \(CentralSchema.qualified(table)) WHERE archive_id = $1 AND id = ANY($2::bigint[])",
+                             [archiveID, "{" + ids.map(String.init).joined(separator: ",") + "}"])
     }
 
     /// Reads rows from the archive and encodes them for COPY, each value by its column's mapped type.

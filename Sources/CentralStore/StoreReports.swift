@@ -48,12 +48,14 @@ public enum StoreReportCatalog {
         ("failed-tasks", PackageResources.failed_tasks_sql),
     ]
 
-    /// Views of the archive's schema that reports read (SQLite's `user_role_changes`), in PostgreSQL's
-    /// dialect: created by push beside the report views (`events --from` reads it there too), and put in
-    /// front of a report's statement by `report --from` so that a run never depends on which
-    /// cloudron-audit pushed last.
+    /// Views that reports read: the archive's own (SQLite's `user_role_changes`) in PostgreSQL's dialect,
+    /// and `event_details`, the join of an event version's fields, event, JSON and instance that several
+    /// dialect texts share. Created by push beside the report views (`events --from` reads
+    /// user_role_changes there too), and put in front of a report's statement by `report --from` so that a
+    /// run never depends on which cloudron-audit pushed last.
     public static let helperViews: [(name: String, sql: String)] = [
         ("user_role_changes", text(PackageResources.user_role_changes_sql)),
+        ("event_details", text(PackageResources.event_details_sql)),
     ]
 
     /// Every file name of reports/postgresql, as the catalog test compares them with the folder.

@@ -31,49 +31,109 @@ enum StoreSearchDocuments {
         ]
     }
 
-    /// The tsvector text of one document: every token with its positions and its column's weight.
-    static func document(_ columns: [[String]]) -> String {
-        var positions: [String: [String]] = [:]
-        var order: [String] = []
+    /// Appends the tsvector text of one document (UTF-8) to `bytes`: every token once, in order of first
+    /// appearance, with its positions and its column's weight (`'login':1A,7B 'alice':2A`).
+    ///
+    /// Written byte by byte, without a String per position or lexeme: it runs for every object a push sends
+    /// (Benchmarks/NOTES.md, "The central store").
+    static func appendDocument(_ columns: [[String]], to bytes: inout [UInt8]) {
+        // The tokens in order of first appearance, each with a chain of its occurrences (no array per token).
+        var slots: [String: Int] = [:]
+        var tokens: [String] = []
+        var first: [Int] = [], last: [Int] = []
+        var occurrences: [(position: Int, weight: UInt8, next: Int)] = []
         var start = 1
-        for (column, tokens) in columns.enumerated() {
-            let weight = weights[min(column, weights.count - 1)]
-            for (offset, token) in tokens.enumerated() {
-                if positions[token] == nil { order.append(token) }
-                positions[token, default: []].append("\(min(start + offset, maximumPosition))\(weight)")
+        for (column, columnTokens) in columns.enumerated() {
+            let weight = weightLetters[min(column, weightLetters.count - 1)]
+            for (offset, token) in columnTokens.enumerated() {
+                occurrences.append((min(start + offset, maximumPosition), weight, -1))
+                let occurrence = occurrences.count - 1
+                if let slot = slots[token] {
+                    occurrences[last[slot]].next = occurrence
+                    last[slot] = occurrence
+                } else {
+                    slots[token] = tokens.count
+                    tokens.append(token)
+                    first.append(occurrence)
+                    last.append(occurrence)
+                }
             }
-            start += tokens.count + 1
+            start += columnTokens.count + 1
         }
-        return order.map { lexeme($0) + ":" + (positions[$0] ?? []).joined(separator: ",") }.joined(separator: " ")
+        for (slot, token) in tokens.enumerated() {
+            if slot > 0 { bytes.append(UInt8(ascii: " ")) }
+            appendLexeme(token, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            var occurrence = first[slot]
+            while occurrence >= 0 {
+                if occurrence != first[slot] { bytes.append(UInt8(ascii: ",")) }
+                appendDecimal(occurrences[occurrence].position, to: &bytes)
+                bytes.append(occurrences[occurrence].weight)
+                occurrence = occurrences[occurrence].next
+            }
+        }
+    }
+
+    private static let weightLetters = weights.map { UInt8(ascii: $0.unicodeScalars.first ?? "D") }
+
+    private static func appendDecimal(_ value: Int, to bytes: inout [UInt8]) {
+        var divisor = 1
+        while divisor * 10 <= value { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     /// A lexeme as tsvector and tsquery text write it: in single quotes, `'` doubled, `\` escaped.
+    /// FTS5's unicode61 tokens are letters and digits only, so the escaping almost never has work to do:
+    /// a token is copied as it is unless it holds one of the two bytes.
+    static func appendLexeme(_ token: String, to bytes: inout [UInt8]) {
+        var token = token
+        bytes.append(UInt8(ascii: "'"))
+        token.withUTF8 { utf8 in
+            if !utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\\") }) {
+                bytes.append(contentsOf: utf8)
+                return
+            }
+            for byte in utf8 {
+                if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\\") { bytes.append(byte) }
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "'"))
+    }
+
     static func lexeme(_ token: String) -> String {
-        "'" + token.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''") + "'"
+        var bytes: [UInt8] = []
+        appendLexeme(token, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
 extension ArchivePush {
-    /// Writes the search documents of the kind's current-state rows that `selection` picks (a WHERE
-    /// clause over the archive's current table), replacing the store's earlier ones; returns how many.
+    /// Writes the search documents of the kind's current-state rows that `whereClause` picks (over the
+    /// archive's current table), which the store must not hold yet; returns how many.
     func sendSearchDocuments(_ kind: ObjectKind, archiveID: String, whereClause: String, values: [SQLValue],
                              tokenizer: SearchTokenizer) throws -> Int {
-        let target = CentralSchema.qualified(StoreSearchDocuments.table(kind))
-        let stage = CentralSchema.quoted("stage_" + StoreSearchDocuments.table(kind))
-        try connection.execute("CREATE TEMPORARY TABLE IF NOT EXISTS \(stage) (LIKE \(target)) ON COMMIT DELETE ROWS")
         let statement = try archive.prepare("""
             SELECT c.id, v.raw FROM (SELECT id, version FROM \(kind.currentTable) WHERE \(whereClause)) c
             JOIN \(kind.versionTable) v ON v.\(kind.parentColumn) = c.id AND v.version = c.version ORDER BY c.id
             """)
         try statement.bind(values)
-        let sent = try connection.copyIn("COPY \(stage) (archive_id, id, document) FROM STDIN") { buffer in
+        return try connection.copyIn("COPY \(CentralSchema.qualified(StoreSearchDocuments.table(kind))) (archive_id, id, document) FROM STDIN") { buffer in
             var ids: [Int64] = []
             var texts: [[String]] = []
+            var document: [UInt8] = []
             func flush() throws {
                 for (id, columns) in zip(ids, try tokenizer.tokens(of: texts)) {
                     buffer.appendText(archiveID)
                     buffer.appendInteger(id)
-                    buffer.appendText(StoreSearchDocuments.document(columns))
+                    document.removeAll(keepingCapacity: true)
+                    StoreSearchDocuments.appendDocument(columns, to: &document)
+                    document.withUnsafeBytes { buffer.appendText($0) }
                     buffer.endRow()
                 }
                 ids.removeAll(keepingCapacity: true)
@@ -87,11 +147,5 @@ extension ArchivePush {
             }
             try flush()
         }
-        guard sent > 0 else { return 0 }
-        try connection.execute("""
-            DELETE FROM \(target) t USING \(stage) s WHERE t.archive_id = s.archive_id AND t.id = s.id;
-            INSERT INTO \(target) (archive_id, id, document) SELECT archive_id, id, document FROM \(stage)
-            """)
-        return sent
     }
 }
