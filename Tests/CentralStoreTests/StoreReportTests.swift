@@ -355,7 +355,8 @@ private struct FilterValues {
 /// other, numbers written differently, a user with twelve IPs in the window ("(+1 more)": one was seen
 /// before it), JSON data with
 /// whitespace and escapes, an app.down without an app, an outage never closed, support switched off,
-/// an addon killed for memory, a backup whose task id is a number and one without a finish.
+/// an addon killed for memory, a backup whose task id is a number and one without a finish, an
+/// administrative event rewritten (two versions).
 @Suite(.serialized) struct StoreReportEdgeCaseTests {
     @Test func reportsFromPostgreSQLEqualTheArchivesOnHandMadeEdgeCases() async throws {
         let cluster = try await offThePool { try PostgresCluster.shared() }
@@ -372,7 +373,9 @@ private struct FilterValues {
         var rows = 0
         for report in try ReportCatalog.builtIn() {
             for summary in report.summary == nil ? [false] : [false, true] {
-                for variant in [[], ["--since", since]] {
+                // --user names: one only an impersonation's user object names (support-access), an email in one.
+                let users = report.filters.contains(.user) ? [["--user", "erin"], ["--user", "e@x.org"]] : []
+                for variant in [[], ["--since", since]] + users {
                     for format in ["ndjson", "csv"] {
                         let arguments = ["report", report.name] + (summary ? ["--summary"] : []) + variant + ["--format", format]
                         async let fromArchive = CLI.run(arguments + ["--db", path])
@@ -405,6 +408,9 @@ private enum EdgeCaseArchive {
         let instance = try archive.instanceID(name: "edge", baseURL: "https://edge.example.com")
         let run = try archive.beginRun(instance: instance, streams: ObjectKind.allCases.map(\.streamName), startedAt: t0 + 100_000)
         _ = try archive.ingest(events: events(), instance: instance, run: run, seenAt: t0 + 100_000)
+        // m1 rewritten by the server: only its current version is an administrative change.
+        _ = try archive.ingest(events: [event("m1", "domain.add", t0 + 1_650, source: actor("alice"), data: "{\"domain\":\"example.org\"}")],
+                               instance: instance, run: run, seenAt: t0 + 100_100)
         try archive.addCoverage(instance: instance, stream: ObjectKind.events.streamName, from: t0 - 86_400, to: t0 + 100_000, run: run)
         try archive.finishRun(run, result: .success, finishedAt: t0 + 100_200, counts: RunCounts(), requests: 1, errors: [])
     }

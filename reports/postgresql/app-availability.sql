@@ -21,7 +21,7 @@ outages AS (
 )
 SELECT archive_id, instance, app, appId, down, up, up - down AS seconds, CASE WHEN up IS NULL THEN 'open' ELSE '' END AS flag
 FROM outages
-WHERE (:since IS NULL OR down >= :since) AND (:until IS NULL OR down < :until)
+WHERE down >= COALESCE(:since, -9223372036854775808) AND down < COALESCE(:until, 9223372036854775807)
   AND (:app IS NULL OR :app IN (app, appId))
 ORDER BY down * :direction, instance COLLATE "C", app COLLATE "C" NULLS FIRST, archive_id
 LIMIT NULLIF(:limit, -1)

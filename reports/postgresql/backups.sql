@@ -42,7 +42,7 @@ SELECT * FROM (
                 WHEN COALESCE(f.error_message, '') = '' THEN 'success' ELSE 'failed' END AS result,
            NULLIF(f.error_message, '') AS error, f.backup_id AS backupId
     FROM runs r LEFT JOIN event_fields f ON f.archive_id = r.archive_id AND f.version_id = r.finishVersion
-    WHERE (:since IS NULL OR r.started >= :since) AND (:until IS NULL OR r.started < :until)
+    WHERE r.started >= COALESCE(:since, -9223372036854775808) AND r.started < COALESCE(:until, 9223372036854775807)
       AND (:app IS NULL OR :app IN (r.app, f.app_id))
 ) AS backup_runs
 WHERE (:result IS NULL OR result = :result)

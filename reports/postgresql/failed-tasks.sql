@@ -8,7 +8,7 @@ WHERE (t.error_message <> '' OR t.success = 0
        OR (t.active = 0 AND COALESCE(t.pending, 0) = 0 AND t.percent < 100 AND t.success IS DISTINCT FROM 1))
   AND (:archive IS NULL OR t.archive_id = :archive)
   AND (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR t.creation_epoch >= :since) AND (:until IS NULL OR t.creation_epoch < :until)
+  AND t.creation_epoch >= COALESCE(:since, -9223372036854775808) AND t.creation_epoch < COALESCE(:until, 9223372036854775807)
   AND (:result IS NULL OR :result = CASE WHEN t.error_message <> '' OR t.success = 0 THEN 'error' ELSE 'stuck' END)
 ORDER BY t.creation_epoch * :direction, t.id * :direction, t.archive_id
 LIMIT NULLIF(:limit, -1)

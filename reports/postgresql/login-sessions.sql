@@ -7,7 +7,7 @@ WITH logins AS (
     WHERE f.action IN ('user.login', 'user.login.ghost')
       AND (:archive IS NULL OR f.archive_id = :archive)
       AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR f.creation_epoch >= :since) AND (:until IS NULL OR f.creation_epoch < :until)
+      AND f.creation_epoch >= COALESCE(:since, -9223372036854775808) AND f.creation_epoch < COALESCE(:until, 9223372036854775807)
       AND (:ip IS NULL OR f.ip = :ip)
       AND (:user IS NULL OR :user IN (f.actor_name, f.actor_id, f.mailbox_id, f.user_id, f.user_name)
            OR EXISTS (SELECT 1 FROM event_versions x WHERE x.archive_id = f.archive_id AND x.id = f.version_id

@@ -1,20 +1,17 @@
 -- PostgreSQL dialect of reports/oom.sql (the header is there). See reports/README.md.
 WITH oom AS (
-    SELECT e.archive_id, e.creation_epoch AS time, e.id AS seq, i.name AS instance,
-           CASE WHEN json_typeof(j.raw #> '{data,addon}') = 'object' THEN 'addon' ELSE 'app' END AS kind,
-           COALESCE(j.raw #>> '{data,addon,name}', j.raw #>> '{data,app,fqdn}',
-                    j.raw #>> '{data,app,subdomain}', j.raw #>> '{data,app,location}',
-                    j.raw #>> '{data,containerId}') AS victim,
-           j.raw #>> '{data,app,id}' AS appId,
-           e.api_id AS eventId
-    FROM events e
-    JOIN event_versions v ON v.archive_id = e.archive_id AND v.event_id = e.id AND v.version = e.version
-    CROSS JOIN LATERAL (SELECT v.raw::json AS raw) j
-    JOIN instances i ON i.archive_id = e.archive_id AND i.id = e.instance_id
-    WHERE e.action = 'app.oom'
-      AND (:archive IS NULL OR e.archive_id = :archive)
-      AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
+    SELECT f.archive_id, f.creation_epoch AS time, f.event_id AS seq, f.instance,
+           CASE WHEN json_typeof(f.raw #> '{data,addon}') = 'object' THEN 'addon' ELSE 'app' END AS kind,
+           COALESCE(f.raw #>> '{data,addon,name}', f.raw #>> '{data,app,fqdn}',
+                    f.raw #>> '{data,app,subdomain}', f.raw #>> '{data,app,location}',
+                    f.raw #>> '{data,containerId}') AS victim,
+           f.raw #>> '{data,app,id}' AS appId,
+           f.api_id AS eventId
+    FROM event_details f
+    WHERE f.action = 'app.oom' AND f.is_current
+      AND (:archive IS NULL OR f.archive_id = :archive)
+      AND (:instance IS NULL OR f.instance = :instance)
+      AND f.creation_epoch >= COALESCE(:since, -9223372036854775808) AND f.creation_epoch < COALESCE(:until, 9223372036854775807)
 )
 SELECT archive_id, time, instance, kind, victim, appId, eventId FROM oom
 WHERE (:app IS NULL OR :app IN (appId, victim))
@@ -22,20 +19,17 @@ ORDER BY time * :direction, seq * :direction, archive_id
 LIMIT NULLIF(:limit, -1)
 -- summary
 WITH oom AS (
-    SELECT e.archive_id, e.creation_epoch AS time, i.name AS instance,
-           CASE WHEN json_typeof(j.raw #> '{data,addon}') = 'object' THEN 'addon' ELSE 'app' END AS kind,
-           COALESCE(j.raw #>> '{data,addon,name}', j.raw #>> '{data,app,fqdn}',
-                    j.raw #>> '{data,app,subdomain}', j.raw #>> '{data,app,location}',
-                    j.raw #>> '{data,containerId}') AS victim,
-           j.raw #>> '{data,app,id}' AS appId
-    FROM events e
-    JOIN event_versions v ON v.archive_id = e.archive_id AND v.event_id = e.id AND v.version = e.version
-    CROSS JOIN LATERAL (SELECT v.raw::json AS raw) j
-    JOIN instances i ON i.archive_id = e.archive_id AND i.id = e.instance_id
-    WHERE e.action = 'app.oom'
-      AND (:archive IS NULL OR e.archive_id = :archive)
-      AND (:instance IS NULL OR i.name = :instance)
-      AND (:since IS NULL OR e.creation_epoch >= :since) AND (:until IS NULL OR e.creation_epoch < :until)
+    SELECT f.archive_id, f.creation_epoch AS time, f.instance,
+           CASE WHEN json_typeof(f.raw #> '{data,addon}') = 'object' THEN 'addon' ELSE 'app' END AS kind,
+           COALESCE(f.raw #>> '{data,addon,name}', f.raw #>> '{data,app,fqdn}',
+                    f.raw #>> '{data,app,subdomain}', f.raw #>> '{data,app,location}',
+                    f.raw #>> '{data,containerId}') AS victim,
+           f.raw #>> '{data,app,id}' AS appId
+    FROM event_details f
+    WHERE f.action = 'app.oom' AND f.is_current
+      AND (:archive IS NULL OR f.archive_id = :archive)
+      AND (:instance IS NULL OR f.instance = :instance)
+      AND f.creation_epoch >= COALESCE(:since, -9223372036854775808) AND f.creation_epoch < COALESCE(:until, 9223372036854775807)
 ),
 periods AS (
     SELECT *, CASE :by WHEN 'day' THEN to_char(to_timestamp(time) AT TIME ZONE 'UTC', 'YYYY-MM-DD') ELSE 'window' END AS period

@@ -7,7 +7,7 @@ WHERE (:archive IS NULL OR c.archive_id = :archive)
   AND (:instance IS NULL OR i.name = :instance)
   AND (CASE WHEN action = 'user.update' AND "roleBefore" IS NULL THEN "adminStatusChanged" = 1
             ELSE ("rankBefore" >= 2) <> ("rankAfter" >= 2) END)
-  AND (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+  AND time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
   AND (:user IS NULL OR :user IN ("userId", username, actor, email))
   AND (:ip IS NULL OR ip = :ip)
 ORDER BY time * :direction, seq * :direction, c.archive_id

@@ -25,7 +25,7 @@ SELECT c.archive_id, time, i.name AS instance, action, actor, "userId", username
 FROM user_role_changes c JOIN instances i ON i.archive_id = c.archive_id AND i.id = c."instanceId"
 WHERE (:archive IS NULL OR c.archive_id = :archive)
   AND (:instance IS NULL OR i.name = :instance)
-  AND (:since IS NULL OR time >= :since) AND (:until IS NULL OR time < :until)
+  AND time >= COALESCE(:since, -9223372036854775808) AND time < COALESCE(:until, 9223372036854775807)
   AND (:user IS NULL OR :user IN ("userId", username, actor, email))
   AND (:ip IS NULL OR ip = :ip)
 ORDER BY time * :direction, seq * :direction, c.archive_id
