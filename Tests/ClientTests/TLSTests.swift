@@ -9,7 +9,7 @@ import TestSupport
     final class TLSServer {
         let directory: URL
         let port: UInt16
-        let process = Process()
+        let process: Process
         var certificate: String { directory.appendingPathComponent("cert.pem").path }
         var publicKey: String { directory.appendingPathComponent("pub.pem").path }
         var url: String { "https://127.0.0.1:\(port)" }
@@ -23,25 +23,37 @@ import TestSupport
                               "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
             try Self.openssl(["pkey", "-in", directory.appendingPathComponent("key.pem").path, "-pubout",
                               "-out", directory.appendingPathComponent("pub.pem").path])
-            // A free port: bind to 0, read it, close; s_server binds it right after.
-            let probe = try CannedHTTPServer(status: "200 OK", body: [])
-            port = probe.port
-            probe.stop()
+            // A free port, held until s_server is started on it. Another test's server can still take it in
+            // the moment between (s_server then exits, unable to bind): a few attempts, each on a new port.
+            var started: (Process, UInt16)?
+            for _ in 0..<5 where started == nil {
+                let held = try HeldPort()
+                held.release()
+                started = try Self.start(on: held.port, certificate: directory).map { ($0, held.port) }
+            }
+            guard let started else { throw TestFailure("openssl s_server could not bind a loopback port") }
+            (process, port) = started
+        }
+
+        /// Starts `openssl s_server` on `port`: the server once it accepts, nil if it exited first (the port
+        /// was taken), an error if it neither exits nor accepts.
+        private static func start(on port: UInt16, certificate directory: URL) throws -> Process? {
+            let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", certificate,
+            process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)",
+                                 "-cert", directory.appendingPathComponent("cert.pem").path,
                                  "-key", directory.appendingPathComponent("key.pem").path, "-www", "-quiet"]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            for _ in 0..<100 where process.isRunning && !accepts(port) { usleep(50_000) }
+            // Accepting while still running: s_server's own socket (a server that took the port first makes it exit).
+            if process.isRunning && accepts(port) { return process }
+            if !process.isRunning { process.waitUntilExit(); return nil }
             // Whatever happens next, the server must not outlive the test.
-            do {
-                for _ in 0..<100 where !Self.accepts(port) { usleep(50_000) }
-                guard Self.accepts(port) else { throw TestFailure("openssl s_server did not start") }
-            } catch {
-                kill(process.processIdentifier, SIGKILL)
-                process.waitUntilExit()
-                throw error
-            }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TestFailure("openssl s_server did not start")
         }
 
         /// SIGKILL, not terminate(): a child spawned from a Dispatch thread inherits its blocked signal
