@@ -101,7 +101,8 @@ public enum CentralSchema {
             }
             for index in indexes {
                 try connection.execute("CREATE INDEX IF NOT EXISTS \(quoted(index.name)) ON \(qualified(index.table)) "
-                                       + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))")
+                                       + "(\((["archive_id"] + index.columns).map(quoted).joined(separator: ", ")))"
+                                       + (index.condition.map { " WHERE \($0)" } ?? ""))
             }
             // The report views and the archive's views (user_role_changes), from reports/postgresql.
             try StoreReportViews.install(connection)
@@ -113,24 +114,43 @@ public enum CentralSchema {
         var name: String
         var table: String
         var columns: [String]
+        /// A partial index's WHERE clause, as the archive's schema wrote it. The report indexes of schemas
+        /// 12-15 each cover a few actions of event_fields with many columns: mirrored whole, every pushed
+        /// row would be entered in each. Their conditions (`action IN ('…')`, `version > 1`,
+        /// `user_object = 1`) read the same in PostgreSQL. An index already in the store stays as it is.
+        var condition: String?
 
         /// The archive's own indexes on mirrored tables, from `pragma index_list` / `index_info`.
         static func of(_ session: ReadSession, layout: ArchiveLayout) throws -> [IndexDefinition] {
             var found: [IndexDefinition] = []
             for table in layout.tables {
-                var names: [String] = []
-                try session.forEachRow("SELECT name FROM pragma_index_list(?) WHERE origin = 'c'", [.text(table.name)]) {
-                    names.append($0.string(at: 0))
+                var names: [(name: String, sql: String?)] = []
+                try session.forEachRow("""
+                    SELECT l.name, CASE WHEN l.partial THEN m.sql END FROM pragma_index_list(?) l
+                    LEFT JOIN sqlite_schema m ON m.type = 'index' AND m.name = l.name WHERE l.origin = 'c'
+                    """, [.text(table.name)]) {
+                    names.append(($0.string(at: 0), $0.optionalString(at: 1)))
                 }
-                for name in names {
+                for (name, sql) in names {
                     var columns: [String] = []
                     try session.forEachRow("SELECT name FROM pragma_index_info(?) ORDER BY seqno", [.text(name)]) {
                         columns.append($0.string(at: 0))
                     }
-                    found.append(IndexDefinition(name: name, table: table.name, columns: columns))
+                    found.append(IndexDefinition(name: name, table: table.name, columns: columns,
+                                                 condition: sql.flatMap(partialIndexCondition)))
                 }
             }
             return found
+        }
+
+        /// The condition of `CREATE INDEX … ON table(columns) WHERE condition`: what follows the column list's
+        /// closing parenthesis and WHERE (the columns are plain names, so the first ")" closes the list).
+        static func partialIndexCondition(_ sql: String) -> String? {
+            guard let close = sql.firstIndex(of: ")") else { return nil }
+            let rest = sql[sql.index(after: close)...].trimmingCharacters(in: .whitespacesAndNewlines)
+            guard rest.prefix(5).uppercased() == "WHERE", rest.count > 5 else { return nil }
+            let condition = rest.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)
+            return condition.isEmpty ? nil : condition
         }
     }
 }

@@ -128,6 +128,34 @@ import Testing
         }
     }
 
+    /// The report indexes cover a few actions each: mirrored whole, every pushed row would go into each.
+    @Test func theArchivesPartialIndexesArePartialInTheStore() async throws {
+        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let synced = try await SyncedArchive.make(seed: 23, events: 200)
+        defer { synced.finish() }
+        try await offThePool {
+            _ = try synced.push(to: uri)
+            // Which of the archive's indexes are partial: SQLite's own answer.
+            var partial: [String: Bool] = [:]
+            for table in try ArchiveLayout(session: synced.session()).tables.map(\.name) {
+                try synced.open().database.forEachRow("SELECT name, partial FROM pragma_index_list(?) WHERE origin = 'c'",
+                                                      [.text(table)]) { partial[$0.string(at: 0)] = $0.int(at: 1) == 1 }
+            }
+            #expect(partial["event_fields_logins"] == true && partial["events_by_time"] == false)
+            // PostgreSQL's definitions, read back by psql.
+            let definitions = try cluster.psql(uri, "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'cloudron_audit'")
+                .split(separator: "\n").map(String.init)
+            for (name, isPartial) in partial {
+                let definition = definitions.first { $0.hasPrefix(name + " ") }
+                #expect(definition != nil, "\(name) is not in the store")
+                #expect(definition?.contains(" WHERE ") == isPartial, "\(definition ?? name)")
+            }
+            let logins = definitions.first { $0.hasPrefix("event_fields_logins ") } ?? ""
+            #expect(["'user.login'", "'user.login.ghost'", "'user.logout'", "'app.login'"].allSatisfy(logins.contains), "\(logins)")
+            #expect(definitions.first { $0.hasPrefix("event_fields_later_versions ") }?.contains("WHERE (version > 1)") == true)
+        }
+    }
+
     @Test func newColumnsAndTablesOfTheArchiveFlowIntoTheStore() async throws {
         let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
         let synced = try await SyncedArchive.make(seed: 31, events: 300)
