@@ -101,6 +101,7 @@ public enum ArchiveSchema {
         Migration(version: 14, fileName: "0014_verifications.sql", sql: PackageResources._014_verifications_sql),
         Migration(version: 15, fileName: "0015_report_covering_indexes.sql", sql: PackageResources._015_report_covering_indexes_sql,
                   fill: .eventFields),
+        Migration(version: 16, fileName: "0016_rewrites_by_run.sql", sql: PackageResources._016_rewrites_by_run_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

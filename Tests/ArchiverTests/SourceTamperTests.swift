@@ -48,6 +48,13 @@ import TestSupport
         let archive = try Archive(path: fixture.archivePath, mode: .readOnly)
         #expect(try archive.alarms().count == 2)
         #expect(try archive.verify().isIntact)
+        // Every sync looks for its run's rewrites: through their index, never by visiting every version.
+        var plan: [String] = []
+        try archive.database.forEachRow("EXPLAIN QUERY PLAN " + Archive.eventRewritesSQL, [.integer(1), .integer(1)]) {
+            plan.append($0.string(at: 3))
+        }
+        #expect(plan.first?.contains("INDEX event_versions_rewrites_by_run (run_id=?)") == true, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
     }
 
     @Test("two walks on one connection (sync --config's servers at once): each keeps its own set of events read")
