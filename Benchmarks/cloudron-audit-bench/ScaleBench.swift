@@ -359,7 +359,9 @@ enum ScaleBench {
                       "_verifications.sql": "DROP TABLE verifications;",
 
                       // 0015's columns and indexes go with 0007's table and 0011's rebuild of the events table.
-                      "_report_covering_indexes.sql": "", "_rewrites_by_run.sql": "DROP INDEX IF EXISTS event_versions_rewrites_by_run;"]
+                      "_report_covering_indexes.sql": "", "_rewrites_by_run.sql": "DROP INDEX IF EXISTS event_versions_rewrites_by_run;",
+                      // 0017 remakes 0012's and 0013's indexes, which go with 0007's table.
+                      "_login_index_conditions.sql": ""]
         func undo(_ migration: Migration) -> String? { undone.first { migration.fileName.hasSuffix($0.key) }?.value }
         guard let fields = migrations.first(where: { $0.fileName.hasSuffix("_event_fields.sql") }),
               migrations.allSatisfy({ $0.version < fields.version || undo($0) != nil })

@@ -102,6 +102,7 @@ public enum ArchiveSchema {
         Migration(version: 15, fileName: "0015_report_covering_indexes.sql", sql: PackageResources._015_report_covering_indexes_sql,
                   fill: .eventFields),
         Migration(version: 16, fileName: "0016_rewrites_by_run.sql", sql: PackageResources._016_rewrites_by_run_sql),
+        Migration(version: 17, fileName: "0017_login_index_conditions.sql", sql: PackageResources._017_login_index_conditions_sql),
     ]
 
     public static var currentVersion: Int { migrations.last?.version ?? 0 }

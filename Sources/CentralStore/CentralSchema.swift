@@ -144,13 +144,24 @@ public enum CentralSchema {
         }
 
         /// The condition of `CREATE INDEX … ON table(columns) WHERE condition`: what follows the column list's
-        /// closing parenthesis and WHERE (the columns are plain names, so the first ")" closes the list).
+        /// closing parenthesis and WHERE (the columns are plain names, so the first ")" closes the list), in
+        /// PostgreSQL's words: SQLite's unary plus before a column (`+action`, which only keeps SQLite's planner off
+        /// another index, schema 17) has no text operator there and is left out.
         static func partialIndexCondition(_ sql: String) -> String? {
             guard let close = sql.firstIndex(of: ")") else { return nil }
             let rest = sql[sql.index(after: close)...].trimmingCharacters(in: .whitespacesAndNewlines)
             guard rest.prefix(5).uppercased() == "WHERE", rest.count > 5 else { return nil }
             let condition = rest.dropFirst(5).trimmingCharacters(in: .whitespacesAndNewlines)
-            return condition.isEmpty ? nil : condition
+            guard !condition.isEmpty else { return nil }
+            var translated = "", inString = false, previous: Character = " "
+            for (character, next) in zip(condition, condition.dropFirst().map(Optional.some) + [nil]) {
+                if character == "'" { inString.toggle() }
+                let unaryPlus = !inString && character == "+" && (next.map { $0.isLetter || $0 == "_" } ?? false)
+                    && (previous == " " || previous == "(")
+                if !unaryPlus { translated.append(character) }
+                previous = character
+            }
+            return translated
         }
     }
 }
