@@ -116,8 +116,9 @@ public enum CentralSchema {
         var columns: [String]
         /// A partial index's WHERE clause, as the archive's schema wrote it. The report indexes of schemas
         /// 12-15 each cover a few actions of event_fields with many columns: mirrored whole, every pushed
-        /// row would be entered in each. Their conditions (`action IN ('…')`, `version > 1`,
-        /// `user_object = 1`) read the same in PostgreSQL. An index already in the store stays as it is.
+        /// row would be entered in each. Their conditions (`action IN ('…')`, `version > 1`, `user_object = 1`,
+        /// schema 17's `+action = '…' OR …` less its unary plus) read the same in PostgreSQL. An index already in
+        /// the store stays as it is.
         var condition: String?
 
         /// The archive's own indexes on mirrored tables, from `pragma index_list` / `index_info`.
