@@ -6,7 +6,7 @@ import Testing
 
 @Suite(.serialized) struct PushCommandTests {
     @Test func aPushKilledAtRandomMomentsThenRerunLeavesTheStoreEqualToTheArchive() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 61, events: 1_500)
         defer { synced.finish() }
         let head = try await offThePool { try synced.open().currentChainHead().length }

@@ -12,7 +12,7 @@ import Testing
     }
 
     @Test func twoArchivesPushIntoOneStoreAndASecondPushSendsNothing() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         // Two machines' archives, each with an instance named "demo": same row ids, same names.
         let first = try await SyncedArchive.make(seed: 11, events: 500)
         let second = try await SyncedArchive.make(seed: 12, events: 350)
@@ -66,7 +66,7 @@ import Testing
     }
 
     @Test func aLaterPushSendsOnlyWhatIsNewAndAnOlderCopyIsRefused() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 21, events: 400)
         defer { synced.finish() }
         let olderCopy = synced.path + ".copy"
@@ -98,7 +98,7 @@ import Testing
     }
 
     @Test func extractedFieldsTravelByChainRangeAndReachAStoreThatPredatesThem() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 41, events: 300)
         defer { synced.finish() }
         let headBefore = try await offThePool {
@@ -130,7 +130,7 @@ import Testing
 
     /// The report indexes cover a few actions each: mirrored whole, every pushed row would go into each.
     @Test func theArchivesPartialIndexesArePartialInTheStore() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 23, events: 200)
         defer { synced.finish() }
         try await offThePool {
@@ -158,7 +158,7 @@ import Testing
     }
 
     @Test func newColumnsAndTablesOfTheArchiveFlowIntoTheStore() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 31, events: 300)
         defer { synced.finish() }
         try await offThePool {
@@ -190,7 +190,7 @@ import Testing
     /// has those columns, NOT NULL. An upgraded archive's push (every events row again: its column list changed)
     /// and later pushes leave them NULL; the rows of archives pushed before keep theirs.
     @Test func columnsTheArchiveNoLongerHasStayInTheStoreAsNullable() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 43, events: 300)
         let other = try await SyncedArchive.make(seed: 44, events: 100)
         defer { synced.finish(); other.finish() }
@@ -223,7 +223,7 @@ import Testing
     }
 
     @Test func verifyFromTheStoreFindsOneAlteredRowAndDeletedNewestRecords() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 41, events: 300)
         defer { synced.finish() }
         try await offThePool {
@@ -248,7 +248,7 @@ import Testing
     }
 
     @Test func theNewestRecordsDeletedFromTheStoreAreFound() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         let synced = try await SyncedArchive.make(seed: 42, events: 200)
         defer { synced.finish() }
         try await offThePool {

@@ -1,6 +1,7 @@
 import Archiver
 import CentralStore
 import Foundation
+import ScratchPostgres
 import TestSupport
 import Testing
 
@@ -140,6 +141,11 @@ func expectStoreEqualsArchive(_ uri: String, _ path: String, sourceLocation: Sou
             Issue.record("\(table.name) row \(index) differs: \(found[index]) vs \(expected[index])", sourceLocation: sourceLocation)
         }
     }
+}
+
+/// The shared scratch cluster and a new, empty database in it (its URI), made off the cooperative pool.
+func newStoreDatabase() async throws -> (cluster: PostgresCluster, uri: String) {
+    try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
 }
 
 /// Runs blocking work (libpq, SQLite, psql, initdb) on a thread of its own: Swift's cooperative pool

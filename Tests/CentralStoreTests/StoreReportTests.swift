@@ -39,7 +39,7 @@ import Testing
 /// synced over HTTP from simulated servers (both name their server `demo`), pushed into one store.
 @Suite(.serialized) struct StoreReportTests {
     @Test func everyReportFromPostgreSQLEqualsTheArchivesRowForRow() async throws {
-        let (cluster, uri) = try await offThePool { let cluster = try PostgresCluster.shared(); return (cluster, try cluster.makeDatabase()) }
+        let (cluster, uri) = try await newStoreDatabase()
         _ = cluster
         // Seeds whose servers promote or demote someone (the privileges report has rows in both).
         let first = try await SyncedArchive.make(seed: 6, events: 1_200)
